@@ -1,0 +1,3 @@
+from ingest_app.cli import main
+
+raise SystemExit(main())

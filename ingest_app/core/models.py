@@ -1,0 +1,179 @@
+"""The tables. PostgreSQL in production; SQLite must also work for the embedded default."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+RUN_STATUSES = ("archiving", "ingesting", "completed", "failed")
+ACTIVE_RUN_STATUSES = ("archiving", "ingesting")
+ITEM_STATES = ("pending", "succeeded", "failed")
+JOB_STATUSES = ("active", "archived")
+SOURCE_KINDS = ("greenhouse", "lever", "ashby", "careers")
+
+JSONVariant = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every timestamp here is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def _ts(nullable: bool = True, **kwargs: Any) -> sa.Column:
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, **kwargs)
+
+
+def _counter(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer, nullable=False, server_default="0", default=0)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False, unique=True))
+    password_hash: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Company(SQLModel, table=True):
+    __tablename__ = "companies"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "source_kind", "source_value", name="uq_companies_user_source"),
+        sa.CheckConstraint(
+            "source_kind IN ('greenhouse','lever','ashby','careers')", name="ck_companies_source_kind"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    source_kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    source_value: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
+    enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+    @property
+    def source(self) -> str:
+        return f"{self.source_kind}:{self.source_value}"
+
+
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "source_url", name="uq_jobs_user_source_url"),
+        sa.CheckConstraint("status IN ('active','archived')", name="ck_jobs_status"),
+        sa.Index("ix_jobs_user_status_company", "user_id", "status", "company"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    company_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("companies.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    company: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    source_url: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
+    title: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    location: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000)))
+    department: str | None = Field(default=None, sa_column=sa.Column(sa.String(300)))
+    employment_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(20)))
+    workplace_type: str | None = Field(default=None, sa_column=sa.Column(sa.String(20)))
+    salary_min: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    salary_max: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
+    salary_currency: str | None = Field(default=None, sa_column=sa.Column(sa.String(10)))
+    description: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    posted_at: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    apply_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(2048)))
+    external_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    status: str = Field(default="active", sa_column=sa.Column(sa.String(20), nullable=False, server_default="active"))
+    first_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    archived_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_run_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="SET NULL"), nullable=True),
+    )
+
+
+class IngestionRun(SQLModel, table=True):
+    __tablename__ = "ingestion_runs"
+    __table_args__ = (
+        sa.Index(
+            "uq_ingestion_runs_one_active_per_user",
+            "user_id",
+            unique=True,
+            postgresql_where=sa.text("status IN ('archiving','ingesting')"),
+            sqlite_where=sa.text("status IN ('archiving','ingesting')"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('archiving','ingesting','completed','failed')", name="ck_ingestion_runs_status"
+        ),
+        sa.CheckConstraint("current_stage BETWEEN 3 AND 5", name="ck_ingestion_runs_stage"),
+        sa.CheckConstraint(
+            "total_jobs_found >= 0 AND jobs_processed >= 0 AND jobs_added >= 0 "
+            "AND jobs_failed >= 0 AND jobs_archived >= 0 AND retry_count >= 0",
+            name="ck_ingestion_runs_counters_non_negative",
+        ),
+    )
+
+    run_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=True))
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    status: str = Field(default="archiving", sa_column=sa.Column(sa.String(20), nullable=False))
+    current_stage: int = Field(default=3, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3"))
+    total_jobs_found: int = Field(default=0, sa_column=_counter("total_jobs_found"))
+    jobs_processed: int = Field(default=0, sa_column=_counter("jobs_processed"))
+    jobs_added: int = Field(default=0, sa_column=_counter("jobs_added"))
+    jobs_failed: int = Field(default=0, sa_column=_counter("jobs_failed"))
+    jobs_archived: int = Field(default=0, sa_column=_counter("jobs_archived"))
+    companies: list[dict[str, Any]] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=_ts())
+    completed_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_heartbeat: datetime | None = Field(default=None, sa_column=_ts())
+    retry_count: int = Field(default=0, sa_column=_counter("retry_count"))
+    error_message: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+
+
+class IngestionRunItem(SQLModel, table=True):
+    __tablename__ = "ingestion_run_items"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "url", name="uq_ingestion_run_items_run_url"),
+        sa.CheckConstraint("state IN ('pending','succeeded','failed')", name="ck_ingestion_run_items_state"),
+        sa.CheckConstraint("attempts >= 0", name="ck_ingestion_run_items_attempts_non_negative"),
+        sa.Index("ix_ingestion_run_items_run_state", "run_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    company_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    company: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    url: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
+    hints: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONVariant, nullable=False))
+    state: str = Field(default="pending", sa_column=sa.Column(sa.String(20), nullable=False, server_default="pending"))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    attempts: int = Field(default=0, sa_column=_counter("attempts"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=_ts())

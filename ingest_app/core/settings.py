@@ -1,0 +1,121 @@
+"""Every knob of the product, read from environment variables (and an optional `.env`).
+
+The worker imports this module too, so nothing here may import reflex.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = PROJECT_ROOT / ".data"
+
+    # Database: embedded SQLite by default, PostgreSQL URLs work unchanged.
+    database_url: str = ""
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+
+    # Authentication
+    jwt_secret: str = ""
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_expire_minutes: int = Field(default=60 * 24, ge=1)
+
+    # Queue (SQS; a local emulator on loopback by default)
+    sqs_endpoint_url: str | None = "http://127.0.0.1:4566"
+    crawl_queue_url: str | None = None
+    crawl_queue_name: str = "job-ingest-crawl"
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str = "test"
+    aws_secret_access_key: str = "test"
+
+    # Crawler
+    crawler_allow_private_hosts: bool = False
+    crawler_user_agent: str = "JobIngestBot/0.1"
+    crawler_contact_url: str = "https://github.com/job-ingest/job-ingest"
+    crawler_connect_timeout: float = 5.0
+    crawler_read_timeout: float = 15.0
+    crawler_max_bytes: int = 5 * 1024 * 1024
+    crawler_max_redirects: int = 5
+    crawler_max_retries: int = 3
+    crawler_backoff_base: float = 0.5
+    crawler_max_retry_after: float = 30.0
+    crawler_per_host_concurrency: int = 8
+    crawler_max_pages: int = 20
+    greenhouse_api_base: str = "https://boards-api.greenhouse.io"
+    lever_api_base: str = "https://api.lever.co"
+    ashby_api_base: str = "https://api.ashbyhq.com"
+
+    # Pipeline / worker
+    worker_concurrency: int = Field(default=4, ge=1)
+    worker_batch_concurrency: int = Field(default=10, ge=1)
+    stale_after_minutes: float = 15.0
+    stale_check_interval_seconds: float = 300.0
+    stale_max_retries: int = 3
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'ingest.db'}"
+        for prefix in ("postgres://", "postgresql://"):
+            if self.database_url.startswith(prefix):
+                # psycopg2 is the driver this project ships with.
+                self.database_url = "postgresql+psycopg2://" + self.database_url[len(prefix) :]
+        if self.app_env == "production":
+            if len(self.jwt_secret) < _MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"JWT_SECRET must be set to a random string of at least {_MIN_SECRET_LENGTH} "
+                    "characters when APP_ENV=production"
+                )
+        elif not self.jwt_secret:
+            self.jwt_secret = _local_secret(self.data_dir / "jwt_secret")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def user_agent(self) -> str:
+        return f"{self.crawler_user_agent} (+{self.crawler_contact_url})"
+
+    @property
+    def queue_url(self) -> str:
+        if self.crawl_queue_url:
+            return self.crawl_queue_url
+        endpoint = (self.sqs_endpoint_url or "").rstrip("/")
+        return f"{endpoint}/000000000000/{self.crawl_queue_name}"
+
+
+def _local_secret(path: Path) -> str:
+    """A development secret generated once and kept in a git-ignored file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        value = path.read_text().strip()
+        if len(value) >= _MIN_SECRET_LENGTH:
+            return value
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

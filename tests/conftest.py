@@ -1,0 +1,104 @@
+"""Shared fixtures: a throwaway PostgreSQL database per test session.
+
+`TEST_DATABASE_URL` is an admin connection (default: postgres on 127.0.0.1:5432). The session
+creates `ingest_test_<random>`, migrates it with Alembic, points `DATABASE_URL` at it and drops it
+at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_ADMIN = make_url(ADMIN_URL).set(drivername="postgresql+psycopg2")
+_DB_NAME = f"ingest_test_{os.getpid()}_{secrets.token_hex(3)}"
+TEST_DB_URL = _ADMIN.set(database=_DB_NAME).render_as_string(hide_password=False)
+
+# Set before any project module reads its settings.
+os.environ["DATABASE_URL"] = TEST_DB_URL
+os.environ.setdefault("APP_ENV", "test")
+os.environ.setdefault("JWT_SECRET", "test-secret-" + "x" * 40)
+os.environ.setdefault("CRAWLER_ALLOW_PRIVATE_HOSTS", "1")
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    try:
+        with _admin_engine().connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{_DB_NAME}"'))
+    except sa.exc.OperationalError as exc:
+        sys.stderr.write(
+            "\nPostgreSQL is not reachable at "
+            f"{_ADMIN.render_as_string(hide_password=True)}: {exc.orig}\n"
+            "Start PostgreSQL or point TEST_DATABASE_URL at an admin connection, e.g.\n"
+            "  TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test\n"
+        )
+        pytest.exit("PostgreSQL unreachable", returncode=3)
+    from ingest_app.core.migrations import upgrade
+
+    upgrade(TEST_DB_URL)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        sys.stderr.write("\nerror: no tests were collected\n")
+    from ingest_app.core.db import dispose_engines
+
+    dispose_engines()
+    try:
+        with _admin_engine().connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_DB_NAME}" WITH (FORCE)'))
+    except sa.exc.OperationalError:
+        pass
+
+
+TABLES = ("ingestion_run_items", "jobs", "ingestion_runs", "companies", "users")
+
+
+@pytest.fixture
+def engine() -> sa.Engine:
+    from ingest_app.core.db import get_engine
+
+    return get_engine()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables() -> Iterator[None]:
+    """Every test starts from empty tables."""
+    yield
+    from ingest_app.core.db import get_engine
+
+    with get_engine().begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def session(engine: sa.Engine):
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def make_user(session):
+    """Create a committed user: make_user(email=None, password=...) -> User."""
+    from ingest_app.core.users import create_user
+
+    def _make(email: str | None = None, password: str = "correct-horse-1"):
+        user = create_user(session, email=email or f"u{secrets.token_hex(4)}@example.com", password=password)
+        session.commit()
+        return user
+
+    return _make
