@@ -1,0 +1,12 @@
+"""The crawler: list a company's current job URLs (dry run) and extract one posting per URL.
+
+Public API (synchronous, thread-safe; never imports reflex):
+
+- `list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]`  raises CrawlError
+- `extract_job(url: str, hints: dict | None = None) -> Posting`   raises CrawlError
+- `canonicalize_url(url: str) -> str`
+"""
+
+from ingest_app.core.crawl.types import ERROR_KINDS, CrawlError, ListedJob, Posting
+
+__all__ = ["ERROR_KINDS", "CrawlError", "ListedJob", "Posting"]
