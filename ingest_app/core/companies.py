@@ -1,0 +1,107 @@
+"""A user's company configs: list, add, update, delete. Ownership is checked on every call."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ingest_app.core.models import Company, utcnow
+from ingest_app.core.sources import InvalidSourceSpec, make_source_spec, parse_source_spec
+
+
+class CompanyError(ValueError):
+    """Invalid company input; the message is safe to show."""
+
+
+class CompanyNotFound(LookupError):
+    """No such company for this user (another user's company looks the same)."""
+
+
+class DuplicateCompany(CompanyError):
+    pass
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise CompanyError("Name must not be empty")
+    if len(name) > 200:
+        raise CompanyError("Name must be at most 200 characters")
+    return name
+
+
+def list_companies(session: Session, user_id: int, *, enabled_only: bool = False) -> list[Company]:
+    query = select(Company).where(Company.user_id == user_id)
+    if enabled_only:
+        query = query.where(Company.enabled.is_(True))
+    return list(session.exec(query.order_by(Company.name, Company.id)).all())
+
+
+def get_company(session: Session, user_id: int, company_id: int) -> Company:
+    company = session.get(Company, company_id)
+    if company is None or company.user_id != user_id:
+        raise CompanyNotFound(f"Company {company_id} not found")
+    return company
+
+
+def add_company(session: Session, user_id: int, *, name: str, source: str, enabled: bool = True) -> Company:
+    try:
+        spec = parse_source_spec(source)
+    except InvalidSourceSpec as exc:
+        raise CompanyError(str(exc)) from exc
+    company = Company(user_id=user_id, name=_clean_name(name), source_kind=spec.kind, source_value=spec.value, enabled=enabled)
+    return _save(session, company)
+
+
+def update_company(
+    session: Session,
+    user_id: int,
+    company_id: int,
+    *,
+    name: str | None = None,
+    source: str | None = None,
+    enabled: bool | None = None,
+) -> Company:
+    company = get_company(session, user_id, company_id)
+    if name is not None:
+        company.name = _clean_name(name)
+    if source is not None:
+        try:
+            spec = parse_source_spec(source)
+        except InvalidSourceSpec as exc:
+            raise CompanyError(str(exc)) from exc
+        company.source_kind, company.source_value = spec.kind, spec.value
+    if enabled is not None:
+        company.enabled = bool(enabled)
+    company.updated_at = utcnow()
+    return _save(session, company)
+
+
+def delete_company(session: Session, user_id: int, company_id: int) -> None:
+    company = get_company(session, user_id, company_id)
+    session.delete(company)
+    session.flush()
+
+
+def _save(session: Session, company: Company) -> Company:
+    session.add(company)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise DuplicateCompany(f"You already track {company.source_kind}:{company.source_value}") from exc
+    session.refresh(company)
+    return company
+
+
+__all__ = [
+    "CompanyError",
+    "CompanyNotFound",
+    "DuplicateCompany",
+    "add_company",
+    "delete_company",
+    "get_company",
+    "list_companies",
+    "make_source_spec",
+    "update_company",
+]
