@@ -51,5 +51,8 @@ lint:
 format:
 	$(BIN)/ruff format ingest_app lambda_worker tests bench
 
+lambda-zip: $(BIN)/python
+	$(BIN)/python scripts/build_lambda_zip.py
+
 clean:
 	rm -rf $(VENV) .web build dist .pytest_cache

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import ingest_app.core.models  # noqa: F401  (registers the tables)
+from alembic import context
 from ingest_app.core.settings import get_settings
 
 config = context.config

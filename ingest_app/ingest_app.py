@@ -1,8 +1,12 @@
-"""The Reflex app: pages plus the REST API mounted on the same backend."""
+"""The Reflex app: the pages plus the REST API mounted on the same backend."""
 
 import reflex as rx
 
+import ingest_app.pages  # noqa: F401  (registers the pages)
 from ingest_app.api.main import api
-from ingest_app.pages import sign_in  # noqa: F401  (registers the pages)
 
-app = rx.App(api_transformer=api, theme=rx.theme(accent_color="indigo", radius="medium"))
+app = rx.App(
+    api_transformer=api,
+    theme=rx.theme(accent_color="indigo", radius="medium"),
+    stylesheets=["/styles.css"],
+)

@@ -38,10 +38,7 @@ def test_ingestion_runs_columns_have_the_specified_types(engine):
     }
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_name = 'ingestion_runs'"
-            )
+            sa.text("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'ingestion_runs'")
         ).all()
     assert dict(rows) == expected
     assert cols["run_id"]["autoincrement"] is True
@@ -115,7 +112,9 @@ def test_run_items_are_unique_per_run_and_url(session, make_user):
 def test_jobs_are_unique_per_user_and_source_url(session, make_user):
     user, other = make_user(), make_user()
     url = "https://acme.test/jobs/1"
-    session.add_all([Job(user_id=user.id, company="Acme", source_url=url), Job(user_id=other.id, company="Acme", source_url=url)])
+    session.add_all(
+        [Job(user_id=user.id, company="Acme", source_url=url), Job(user_id=other.id, company="Acme", source_url=url)]
+    )
     session.commit()
     session.add(Job(user_id=user.id, company="Acme", source_url=url))
     with pytest.raises(IntegrityError, match="uq_jobs_user_source_url"):
@@ -140,7 +139,9 @@ def test_counters_can_never_go_negative(session, make_user, column):
     session.add(run)
     session.commit()
     with pytest.raises(IntegrityError, match="ck_ingestion_runs_counters_non_negative"):
-        session.execute(sa.text(f"UPDATE ingestion_runs SET {column} = {column} - 1 WHERE run_id = :id"), {"id": run.run_id})
+        session.execute(
+            sa.text(f"UPDATE ingestion_runs SET {column} = {column} - 1 WHERE run_id = :id"), {"id": run.run_id}
+        )
     session.rollback()
 
 

@@ -59,7 +59,9 @@ def test_tampered_token_is_refused(make_user):
 
 
 def test_token_signed_with_another_secret_is_refused():
-    token = jwt.encode({"sub": "1", "exp": datetime.now(timezone.utc) + timedelta(hours=1)}, "other-secret-" * 4, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "1", "exp": datetime.now(timezone.utc) + timedelta(hours=1)}, "other-secret-" * 4, algorithm="HS256"
+    )
     with pytest.raises(AuthError):
         decode_access_token(token)
 

@@ -49,7 +49,9 @@ def add_company(session: Session, user_id: int, *, name: str, source: str, enabl
         spec = parse_source_spec(source)
     except InvalidSourceSpec as exc:
         raise CompanyError(str(exc)) from exc
-    company = Company(user_id=user_id, name=_clean_name(name), source_kind=spec.kind, source_value=spec.value, enabled=enabled)
+    company = Company(
+        user_id=user_id, name=_clean_name(name), source_kind=spec.kind, source_value=spec.value, enabled=enabled
+    )
     return _save(session, company)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-import threading
 from pathlib import Path
 
 from sqlalchemy import event
@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from ingest_app.core.settings import get_settings
-
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()

@@ -50,9 +50,7 @@ class Company(SQLModel, table=True):
     __tablename__ = "companies"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "source_kind", "source_value", name="uq_companies_user_source"),
-        sa.CheckConstraint(
-            "source_kind IN ('greenhouse','lever','ashby','careers')", name="ck_companies_source_kind"
-        ),
+        sa.CheckConstraint("source_kind IN ('greenhouse','lever','ashby','careers')", name="ck_companies_source_kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -121,9 +119,7 @@ class IngestionRun(SQLModel, table=True):
             postgresql_where=sa.text("status IN ('archiving','ingesting')"),
             sqlite_where=sa.text("status IN ('archiving','ingesting')"),
         ),
-        sa.CheckConstraint(
-            "status IN ('archiving','ingesting','completed','failed')", name="ck_ingestion_runs_status"
-        ),
+        sa.CheckConstraint("status IN ('archiving','ingesting','completed','failed')", name="ck_ingestion_runs_status"),
         sa.CheckConstraint("current_stage BETWEEN 3 AND 5", name="ck_ingestion_runs_stage"),
         sa.CheckConstraint(
             "total_jobs_found >= 0 AND jobs_processed >= 0 AND jobs_added >= 0 "
@@ -163,9 +159,7 @@ class IngestionRunItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), nullable=False
-        )
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), nullable=False)
     )
     company_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     company: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))

@@ -45,7 +45,9 @@ def dummy_verify(password: str) -> None:
     verify_password(password, _DUMMY_HASH)
 
 
-def create_access_token(user_id: int, *, expires_minutes: int | None = None, now: datetime | None = None) -> IssuedToken:
+def create_access_token(
+    user_id: int, *, expires_minutes: int | None = None, now: datetime | None = None
+) -> IssuedToken:
     settings = get_settings()
     minutes = expires_minutes if expires_minutes is not None else settings.jwt_expire_minutes
     issued = now or datetime.now(timezone.utc)

@@ -20,7 +20,9 @@ _MIN_SECRET_LENGTH = 32
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    app_env: Literal["development", "test", "production"] = "development"
+    # `worker`: a deployed queue worker (AWS Lambda). It issues and verifies no tokens, so it neither
+    # needs JWT_SECRET nor writes a local one (its code directory is read-only).
+    app_env: Literal["development", "test", "production", "worker"] = "development"
     data_dir: Path = PROJECT_ROOT / ".data"
 
     # Database: embedded SQLite by default, PostgreSQL URLs work unchanged.
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
     jwt_secret: str = ""
     jwt_algorithm: Literal["HS256"] = "HS256"
     jwt_expire_minutes: int = Field(default=60 * 24, ge=1)
+    # Sign-in and registration rate limits (in-process sliding windows, per API process).
+    login_rate_limit_per_email: int = Field(default=10, ge=1)
+    login_rate_limit_per_address: int = Field(default=60, ge=1)
+    login_rate_window_seconds: float = Field(default=300.0, gt=0)
+    register_rate_limit_per_address: int = Field(default=10, ge=1)
+    register_rate_window_seconds: float = Field(default=3600.0, gt=0)
 
     # Queue (SQS; a local emulator on loopback by default)
     sqs_endpoint_url: str | None = "http://127.0.0.1:4566"
@@ -54,6 +62,9 @@ class Settings(BaseSettings):
     crawler_max_retry_after: float = 30.0
     crawler_per_host_concurrency: int = 8
     crawler_max_pages: int = 20
+    crawler_total_timeout: float = 60.0
+    crawler_robots_cache_seconds: float = 3600.0
+    crawler_board_cache_seconds: float = 120.0
     greenhouse_api_base: str = "https://boards-api.greenhouse.io"
     lever_api_base: str = "https://api.lever.co"
     ashby_api_base: str = "https://api.ashbyhq.com"
@@ -61,12 +72,14 @@ class Settings(BaseSettings):
     # Pipeline / worker
     worker_concurrency: int = Field(default=4, ge=1)
     worker_batch_concurrency: int = Field(default=10, ge=1)
+    worker_wait_time_seconds: int = Field(default=20, ge=0, le=20)  # SQS long polling
     stale_after_minutes: float = 15.0
     stale_check_interval_seconds: float = 300.0
     stale_max_retries: int = 3
+    stage3_list_concurrency: int = Field(default=4, ge=1)
 
     @model_validator(mode="after")
-    def _fill_defaults(self) -> "Settings":
+    def _fill_defaults(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'ingest.db'}"
         for prefix in ("postgres://", "postgresql://"):
@@ -79,7 +92,7 @@ class Settings(BaseSettings):
                     f"JWT_SECRET must be set to a random string of at least {_MIN_SECRET_LENGTH} "
                     "characters when APP_ENV=production"
                 )
-        elif not self.jwt_secret:
+        elif not self.jwt_secret and self.app_env != "worker":
             self.jwt_secret = _local_secret(self.data_dir / "jwt_secret")
         return self
 

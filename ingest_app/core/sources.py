@@ -29,9 +29,7 @@ def parse_source_spec(text: str) -> SourceSpec:
     kind, sep, value = text.partition(":")
     kind = kind.strip().lower()
     if not sep or kind not in SOURCE_KINDS:
-        raise InvalidSourceSpec(
-            "Source must look like greenhouse:TOKEN, lever:SITE, ashby:ORG or careers:URL"
-        )
+        raise InvalidSourceSpec("Source must look like greenhouse:TOKEN, lever:SITE, ashby:ORG or careers:URL")
     return make_source_spec(kind, value)
 
 
@@ -49,7 +47,5 @@ def make_source_spec(kind: str, value: str) -> SourceSpec:
         return SourceSpec(kind, value)
     if not _SLUG_RE.match(value):
         label = {"greenhouse": "board token", "lever": "site name", "ashby": "organization name"}[kind]
-        raise InvalidSourceSpec(
-            f"The {kind} {label} must be 1-100 letters, digits, '.', '_' or '-' (got {value!r})"
-        )
+        raise InvalidSourceSpec(f"The {kind} {label} must be 1-100 letters, digits, '.', '_' or '-' (got {value!r})")
     return SourceSpec(kind, value)

@@ -7,6 +7,17 @@ Public API (synchronous, thread-safe; never imports reflex):
 - `canonicalize_url(url: str) -> str`
 """
 
+from ingest_app.core.crawl.service import extract_job, hints_for_url, list_company_jobs
 from ingest_app.core.crawl.types import ERROR_KINDS, CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.urls import canonicalize_url
 
-__all__ = ["ERROR_KINDS", "CrawlError", "ListedJob", "Posting"]
+__all__ = [
+    "ERROR_KINDS",
+    "CrawlError",
+    "ListedJob",
+    "Posting",
+    "canonicalize_url",
+    "extract_job",
+    "hints_for_url",
+    "list_company_jobs",
+]

@@ -1,15 +1,155 @@
-"""The worker side: record one item's result exactly once; complete the run exactly once."""
+"""The worker side: record one item's result exactly once; complete the run exactly once.
+
+At-least-once delivery means the same message can arrive twice, concurrently, or after a reset.
+One transaction per item:
+
+1. guarded transition `pending -> succeeded|failed` of the item (only while the run is ingesting);
+2. only if that changed a row: upsert the job, increment the run counters with SQL (guarded by
+   `status='ingesting'` again: it takes the run row lock, so a reset that committed first makes it
+   match nothing and the whole transaction rolls back), refresh the heartbeat;
+3. the completion UPDATE, which only the transaction that brings `jobs_processed` up to
+   `total_jobs_found` can match.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from ingest_app.core.crawl.types import Posting
+import sqlalchemy as sa
+
+from ingest_app.core.crawl.types import CrawlError, Posting
+from ingest_app.core.db import get_engine
+from ingest_app.core.jobs import upsert_job
+from ingest_app.core.models import IngestionRun, IngestionRunItem, utcnow
+
+log = logging.getLogger(__name__)
+
+RUNS = IngestionRun.__table__
+ITEMS = IngestionRunItem.__table__
+
+
+def complete_if_done(conn: sa.Connection, run_id: int) -> bool:
+    """The one completion UPDATE; True only for the caller whose UPDATE matched."""
+    now = utcnow()
+    result = conn.execute(
+        sa.update(RUNS)
+        .where(
+            RUNS.c.run_id == run_id,
+            RUNS.c.status == "ingesting",
+            RUNS.c.jobs_processed >= RUNS.c.total_jobs_found,
+        )
+        .values(status="completed", current_stage=5, completed_at=now, last_heartbeat=now)
+    )
+    return result.rowcount == 1
 
 
 def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, error: str | None) -> bool:
-    raise NotImplementedError
+    """Record the outcome of one item; True when this call moved it out of `pending`.
+
+    `posting` for a success, `error` (e.g. "not_found: HTTP 404") for a failure. Returns False
+    for a duplicate delivery, an unknown item, or a run that is no longer ingesting; nothing
+    changes then.
+    """
+    if (posting is None) == (error is None):
+        raise ValueError("pass exactly one of posting or error")
+    succeeded = posting is not None
+    now = utcnow()
+    with get_engine().connect() as conn:
+        with conn.begin() as tx:
+            run_is_ingesting = (
+                sa.select(sa.literal(1))
+                .select_from(RUNS)
+                .where(RUNS.c.run_id == run_id, RUNS.c.status == "ingesting")
+                .exists()
+            )
+            item = conn.execute(
+                sa.update(ITEMS)
+                .where(
+                    ITEMS.c.id == item_id,
+                    ITEMS.c.run_id == run_id,
+                    ITEMS.c.state == "pending",
+                    run_is_ingesting,
+                )
+                .values(
+                    state="succeeded" if succeeded else "failed",
+                    error=None if succeeded else error[:4000],
+                    attempts=ITEMS.c.attempts + 1,
+                    finished_at=now,
+                    updated_at=now,
+                )
+                .returning(ITEMS.c.company_id, ITEMS.c.company, ITEMS.c.url)
+            ).first()
+            if item is None:
+                tx.rollback()
+                return False
+            added = False
+            if succeeded:
+                user_id = conn.execute(sa.select(RUNS.c.user_id).where(RUNS.c.run_id == run_id)).scalar_one()
+                added = upsert_job(
+                    conn,
+                    user_id=user_id,
+                    company_id=item.company_id,
+                    company=item.company,
+                    source_url=item.url,
+                    posting=posting,
+                    run_id=run_id,
+                    now=now,
+                )
+            counters = conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.run_id == run_id, RUNS.c.status == "ingesting")
+                .values(
+                    jobs_processed=RUNS.c.jobs_processed + 1,
+                    jobs_added=RUNS.c.jobs_added + (1 if added else 0),
+                    jobs_failed=RUNS.c.jobs_failed + (0 if succeeded else 1),
+                    last_heartbeat=now,
+                )
+                .returning(RUNS.c.jobs_processed, RUNS.c.total_jobs_found)
+            ).first()
+            if counters is None:
+                # The run left `ingesting` (reset, failed) after the item update began: change nothing.
+                tx.rollback()
+                return False
+            if counters.jobs_processed >= counters.total_jobs_found and complete_if_done(conn, run_id):
+                log.info("run %s completed", run_id)
+    return True
+
+
+def _item_is_open(run_id: int, item_id: int) -> bool:
+    """Cheap pre-check: the run is ingesting and the item still pending."""
+    with get_engine().connect() as conn:
+        row = conn.execute(
+            sa.select(RUNS.c.status, ITEMS.c.state)
+            .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
+            .where(ITEMS.c.id == item_id, ITEMS.c.run_id == run_id)
+        ).first()
+    return row is not None and row.status == "ingesting" and row.state == "pending"
 
 
 def process_item(body: dict[str, Any]) -> str:
-    raise NotImplementedError
+    """Handle one queue message body: "skipped", "succeeded" or "failed".
+
+    A crawl failure of any kind (after the crawler's own retries) is recorded as a failed item.
+    Only infrastructure errors (the database unreachable) raise, so the message is redelivered.
+    """
+    run_id = int(body["run_id"])
+    item_id = int(body["item_id"])
+    if not _item_is_open(run_id, item_id):
+        return "skipped"
+    from ingest_app.core.crawl import extract_job
+
+    posting: Posting | None = None
+    error: str | None = None
+    try:
+        posting = extract_job(body["url"], body.get("hints") or {})
+    except CrawlError as exc:
+        error = f"{exc.kind}: {exc.reason}"
+    except (sa.exc.SQLAlchemyError, MemoryError):
+        raise
+    except Exception as exc:  # a crawler bug must not redeliver forever; record it on the item
+        log.exception("extracting %s failed unexpectedly", body.get("url"))
+        error = f"internal_error: {type(exc).__name__}: {exc}"
+    if not record_item_result(run_id, item_id, posting=posting, error=error):
+        return "skipped"
+    return "succeeded" if posting is not None else "failed"

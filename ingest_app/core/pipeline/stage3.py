@@ -1,22 +1,257 @@
-"""Stage 3: list every company of the run, archive what disappeared, create items, enqueue."""
+"""Stage 3: list every company of the run, archive what disappeared, create items, enqueue.
+
+Listing happens outside any transaction (it is network I/O). Then one transaction, holding the
+run row lock, archives, inserts the items and moves the run to `ingesting` (or straight to
+`completed` when nothing is listed); it commits before the first message is sent. The whole
+transaction is skipped when the run is no longer `archiving` (reset, or another stage 3 won).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
+
+from ingest_app.core.companies import get_company
+from ingest_app.core.crawl.types import CrawlError, ListedJob
+from ingest_app.core.db import get_engine
+from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
+from ingest_app.core.models import IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.pipeline.runs import fail_run
+from ingest_app.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+RUNS = IngestionRun.__table__
+ITEMS = IngestionRunItem.__table__
+SEND_CHUNK = 500
 
 SendFn = Callable[[list[dict[str, Any]]], Any]
 
 
+@dataclass
+class Listing:
+    jobs: list[ListedJob] = field(default_factory=list)
+    error: CrawlError | None = None
+
+    @property
+    def error_text(self) -> str | None:
+        return None if self.error is None else f"{self.error.kind}: {self.error.reason}"
+
+
+def list_company(source: str) -> Listing:
+    """The crawler's dry run for one company; never raises."""
+    from ingest_app.core.crawl import list_company_jobs
+
+    try:
+        return Listing(jobs=list(list_company_jobs(source)))
+    except CrawlError as exc:
+        return Listing(error=exc)
+    except Exception as exc:  # any failure to list means "do not archive this company"
+        log.exception("listing %s failed unexpectedly", source)
+        return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
+
+
+def _list_all(companies: list[dict[str, Any]]) -> list[Listing]:
+    if not companies:
+        return []
+    workers = max(1, min(len(companies), get_settings().stage3_list_concurrency))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage3-list") as pool:
+        return list(pool.map(lambda c: list_company(c["source"]), companies))
+
+
+def default_send() -> SendFn:
+    from ingest_app.core.queue import send_messages
+
+    return send_messages
+
+
+def item_body(run_id: int, item_id: int, url: str, company: str, hints: dict[str, Any] | None) -> dict[str, Any]:
+    return {"run_id": run_id, "item_id": item_id, "url": url, "company": company, "hints": hints or {}}
+
+
+def _insert_items(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), 1000):
+        stmt = insert(ITEMS).values(rows[start : start + 1000]).on_conflict_do_nothing(
+            index_elements=[ITEMS.c.run_id, ITEMS.c.url]
+        )
+        conn.execute(stmt)
+
+
+def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
+    """The stage-3 transaction; the run's new status, or None when the run was not archiving."""
+    now = utcnow()
+    with get_engine().begin() as conn:
+        # An UPDATE first: it takes the run row lock (PostgreSQL) or the write lock (SQLite).
+        run = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
+            .values(last_heartbeat=now)
+            .returning(RUNS.c.user_id, RUNS.c.companies)
+        ).first()
+        if run is None:
+            return None
+        results: list[dict[str, Any]] = []
+        items: dict[str, dict[str, Any]] = {}
+        archived_total = 0
+        for config, listing in zip(run.companies, listings, strict=True):
+            entry = {k: v for k, v in config.items() if k not in ("listed", "archived", "error", "skipped_reason")}
+            entry.update(listed=len(listing.jobs), archived=0, error=listing.error_text, skipped_reason=None)
+            company_id = config.get("company_id")
+            urls = {job.url for job in listing.jobs}
+            if listing.error is not None:
+                entry["listed"] = None
+                entry["skipped_reason"] = "listing failed; archiving skipped"
+            elif company_id is not None:
+                if not urls:
+                    active = count_active_jobs(conn, user_id=run.user_id, company_id=company_id)
+                    if active:
+                        entry["skipped_reason"] = (
+                            f"listed no jobs while {active} are active; archiving skipped"
+                        )
+                if entry["skipped_reason"] is None:
+                    entry["archived"] = archive_unlisted_jobs(
+                        conn, user_id=run.user_id, company_id=company_id, listed_urls=urls, now=now
+                    )
+                    archived_total += entry["archived"]
+            for job in listing.jobs:
+                if job.url not in items:
+                    items[job.url] = {
+                        "run_id": run_id,
+                        "company_id": company_id,
+                        "company": str(config.get("name") or "")[:200],
+                        "url": job.url,
+                        "hints": job.hints or {},
+                        "state": "pending",
+                        "attempts": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+            results.append(entry)
+        _insert_items(conn, list(items.values()))
+        total = conn.execute(
+            sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)
+        ).scalar_one()
+        values: dict[str, Any] = {
+            "companies": results,
+            "total_jobs_found": total,
+            "jobs_archived": archived_total,
+            "last_heartbeat": now,
+        }
+        if total == 0:
+            values.update(status="completed", current_stage=5, completed_at=now)
+        else:
+            values.update(status="ingesting", current_stage=4)
+        conn.execute(sa.update(RUNS).where(RUNS.c.run_id == run_id).values(**values))
+        return values["status"]
+
+
+def pending_bodies(conn: sa.Connection, run_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(ITEMS.c.id, ITEMS.c.url, ITEMS.c.company, ITEMS.c.hints)
+        .where(ITEMS.c.run_id == run_id, ITEMS.c.state == "pending")
+        .order_by(ITEMS.c.id)
+    ).all()
+    return [item_body(run_id, r.id, r.url, r.company, r.hints) for r in rows]
+
+
+def _run_status(run_id: int) -> str | None:
+    with get_engine().connect() as conn:
+        return conn.execute(sa.select(RUNS.c.status).where(RUNS.c.run_id == run_id)).scalar()
+
+
+def enqueue(run_id: int, bodies: list[dict[str, Any]], send: SendFn | None = None) -> int:
+    """Send the bodies; a send that keeps failing fails the run with the reason. The number sent."""
+    send = send or default_send()
+    sent = 0
+    try:
+        for chunk in _chunks(bodies, SEND_CHUNK):
+            if sent and _run_status(run_id) != "ingesting":
+                break  # reset meanwhile: the rest would only be skipped by the workers
+            send(chunk)
+            sent += len(chunk)
+    except Exception as exc:
+        log.exception("enqueueing run %s failed", run_id)
+        with get_engine().begin() as conn:
+            fail_run(
+                conn,
+                run_id,
+                f"Could not enqueue {len(bodies) - sent} of {len(bodies)} jobs: {exc}",
+                statuses=("ingesting",),
+            )
+    return sent
+
+
+def _chunks(items: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
-    raise NotImplementedError
+    """Stage 3 of an `archiving` run, synchronously, then stage 4 starts (messages sent).
+
+    Any unexpected error marks the run failed with the reason, then propagates.
+    """
+    try:
+        with get_engine().begin() as conn:
+            run = conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
+                .values(last_heartbeat=utcnow())
+                .returning(RUNS.c.companies)
+            ).first()
+        if run is None:
+            log.info("run %s is not archiving; stage 3 skipped", run_id)
+            return
+        listings = _list_all(list(run.companies))
+        status = _apply_listings(run_id, listings)
+        if status != "ingesting":
+            return
+        with get_engine().connect() as conn:
+            bodies = pending_bodies(conn, run_id)
+        enqueue(run_id, bodies, send)
+    except Exception as exc:
+        log.exception("stage 3 of run %s failed", run_id)
+        try:
+            with get_engine().begin() as conn:
+                fail_run(conn, run_id, f"Stage 3 failed: {type(exc).__name__}: {exc}")
+        except Exception:
+            log.exception("could not mark run %s failed", run_id)
+        raise
 
 
 def launch_stage3(run_id: int) -> None:
-    raise NotImplementedError
+    """Run stage 3 off the request path, in a daemon thread; failures mark the run failed."""
+
+    def _target() -> None:
+        try:
+            run_stage3(run_id)
+        except Exception:
+            pass  # already logged and recorded on the run by run_stage3
+
+    threading.Thread(target=_target, name=f"stage3-run-{run_id}", daemon=True).start()
 
 
 def preview_company(session: Session, user_id: int, company_id: int) -> dict[str, Any]:
-    raise NotImplementedError
+    """Stage 2 dry run: the URLs one of the user's companies lists now (nothing is written)."""
+    company = get_company(session, user_id, company_id)
+    listing = list_company(company.source)
+    urls = list(dict.fromkeys(job.url for job in listing.jobs))
+    return {
+        "company_id": company.id,
+        "name": company.name,
+        "source": company.source,
+        "count": len(urls),
+        "urls": urls,
+        "error": None if listing.error is None else {"kind": listing.error.kind, "reason": listing.error.reason},
+    }

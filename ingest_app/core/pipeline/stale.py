@@ -1,13 +1,157 @@
-"""The stale-run detector: complete, retry or fail runs whose heartbeat stopped."""
+"""The stale-run detector: complete, retry or fail active runs whose heartbeat stopped.
+
+A run in `archiving` or `ingesting` whose `last_heartbeat` is older than
+`settings.stale_after_minutes`:
+
+- every item already terminal -> complete it;
+- else, while `retry_count < settings.stale_max_retries` -> one guarded UPDATE increments
+  `retry_count` and refreshes the heartbeat (two detectors at once: only one matches), then the
+  winner re-enqueues the still-pending items (a run stuck in `archiving` restarts stage 3);
+- else -> `failed`, with an `error_message` naming how many items never finished.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 
-def detect_stale_runs(
-    now: datetime | None = None, *, send: Callable[[list[dict[str, Any]]], Any] | None = None
-) -> list[dict[str, Any]]:
-    raise NotImplementedError
+from ingest_app.core.db import get_engine
+from ingest_app.core.models import ACTIVE_RUN_STATUSES, IngestionRun, IngestionRunItem, as_utc, utcnow
+from ingest_app.core.pipeline.stage3 import SendFn, enqueue, pending_bodies, run_stage3
+from ingest_app.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+RUNS = IngestionRun.__table__
+ITEMS = IngestionRunItem.__table__
+
+
+def _is_stale(cutoff: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        RUNS.c.last_heartbeat < cutoff,
+        sa.and_(RUNS.c.last_heartbeat.is_(None), RUNS.c.created_at < cutoff),
+    )
+
+
+def _pending_count(conn: sa.Connection, run_id: int) -> int:
+    return conn.execute(
+        sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id, ITEMS.c.state == "pending")
+    ).scalar_one()
+
+
+def _complete_finished(conn: sa.Connection, run_id: int, cutoff: datetime, now: datetime) -> bool:
+    """Complete an ingesting run none of whose items is pending (its last completion was lost)."""
+    result = conn.execute(
+        sa.update(RUNS)
+        .where(
+            RUNS.c.run_id == run_id,
+            RUNS.c.status == "ingesting",
+            _is_stale(cutoff),
+            ~sa.exists().where(ITEMS.c.run_id == run_id, ITEMS.c.state == "pending"),
+        )
+        .values(status="completed", current_stage=5, completed_at=now, last_heartbeat=now)
+    )
+    return result.rowcount == 1
+
+
+def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime, now: datetime) -> bool:
+    result = conn.execute(
+        sa.update(RUNS)
+        .where(
+            RUNS.c.run_id == run.run_id,
+            RUNS.c.status == run.status,
+            RUNS.c.retry_count == run.retry_count,
+            _is_stale(cutoff),
+        )
+        .values(retry_count=RUNS.c.retry_count + 1, last_heartbeat=now)
+    )
+    return result.rowcount == 1
+
+
+def _failure_message(run: Any, pending: int, minutes: float) -> str:
+    retries = f"{run.retry_count} retr{'y' if run.retry_count == 1 else 'ies'}"
+    if run.status == "archiving":
+        return (
+            f"Stale run: stage 3 (listing and archiving) made no progress for {minutes:g} minutes "
+            f"after {retries}"
+        )
+    return (
+        f"Stale run: {pending} of {run.total_jobs_found} items never finished "
+        f"(no progress for {minutes:g} minutes after {retries})"
+    )
+
+
+def _fail_stale(conn: sa.Connection, run: Any, message: str, cutoff: datetime, now: datetime) -> bool:
+    result = conn.execute(
+        sa.update(RUNS)
+        .where(
+            RUNS.c.run_id == run.run_id,
+            RUNS.c.status == run.status,
+            RUNS.c.retry_count == run.retry_count,
+            _is_stale(cutoff),
+        )
+        .values(status="failed", current_stage=5, completed_at=now, error_message=message)
+    )
+    return result.rowcount == 1
+
+
+def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> dict[str, Any] | None:
+    settings = get_settings()
+    report: dict[str, Any] = {"run_id": run.run_id, "user_id": run.user_id, "status_before": run.status}
+    if run.status == "ingesting":
+        with get_engine().begin() as conn:
+            pending = _pending_count(conn, run.run_id)
+            if pending == 0:
+                if not _complete_finished(conn, run.run_id, cutoff, now):
+                    return None
+                return {**report, "action": "completed", "resent": 0, "reason": "every item had finished"}
+    else:
+        pending = None
+    if run.retry_count < settings.stale_max_retries:
+        with get_engine().begin() as conn:
+            if not _claim_retry(conn, run, cutoff, now):
+                return None  # another detector (or a worker's heartbeat) got there first
+        attempt = run.retry_count + 1
+        if run.status == "archiving":
+            try:
+                run_stage3(run.run_id, send=send)
+            except Exception as exc:  # run_stage3 already marked the run failed
+                return {**report, "action": "failed", "retry_count": attempt, "reason": str(exc)}
+            return {**report, "action": "restarted_stage3", "retry_count": attempt, "resent": None}
+        with get_engine().connect() as conn:
+            bodies = pending_bodies(conn, run.run_id)
+        sent = enqueue(run.run_id, bodies, send)
+        return {**report, "action": "retried", "retry_count": attempt, "resent": sent}
+    message = _failure_message(run, pending or 0, settings.stale_after_minutes)
+    with get_engine().begin() as conn:
+        if not _fail_stale(conn, run, message, cutoff, now):
+            return None
+    return {**report, "action": "failed", "retry_count": run.retry_count, "reason": message}
+
+
+def detect_stale_runs(now: datetime | None = None, *, send: SendFn | None = None) -> list[dict[str, Any]]:
+    """Check every active run once; one report per run acted on (`action`: completed, retried,
+    restarted_stage3 or failed)."""
+    now = as_utc(now) or utcnow()
+    cutoff = now - timedelta(minutes=get_settings().stale_after_minutes)
+    with get_engine().connect() as conn:
+        runs = conn.execute(
+            sa.select(RUNS.c.run_id, RUNS.c.user_id, RUNS.c.status, RUNS.c.retry_count, RUNS.c.total_jobs_found)
+            .where(RUNS.c.status.in_(ACTIVE_RUN_STATUSES), _is_stale(cutoff))
+            .order_by(RUNS.c.run_id)
+        ).all()
+    reports = []
+    for run in runs:
+        try:
+            report = _handle(run, cutoff, now, send)
+        except Exception:
+            log.exception("stale check of run %s failed", run.run_id)
+            continue
+        if report is not None:
+            log.info("stale run %s: %s", run.run_id, report["action"])
+            reports.append(report)
+    return reports
+

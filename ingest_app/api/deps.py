@@ -1,0 +1,39 @@
+"""Dependencies shared by the routes: a database session and the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from ingest_app.core.db import get_session
+from ingest_app.core.models import User
+from ingest_app.core.security import AuthError, user_from_token
+
+TOKEN_URL = "/api/auth/token"
+
+# auto_error=False: the 401 (with WWW-Authenticate) comes from our own AuthError handler.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+# scope="function": the session commits before the response is sent, so a 2xx means it is stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+TokenDep = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def get_current_user(session: SessionDep, token: TokenDep) -> User:
+    if not token:
+        raise AuthError("Not authenticated")
+    return user_from_token(session, token)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def client_address(request: Request) -> str:
+    """The peer address (behind a proxy, run the server with its forwarded-headers option)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(client_address)]

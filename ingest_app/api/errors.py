@@ -1,0 +1,108 @@
+"""Domain errors -> HTTP answers, always JSON `{"detail": ...}` and never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from ingest_app.api.schemas import ErrorOut
+from ingest_app.core.companies import CompanyError, CompanyNotFound, DuplicateCompany
+from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
+from ingest_app.core.security import AuthError
+from ingest_app.core.users import EmailTaken, UserError
+
+log = logging.getLogger(__name__)
+
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+_STATUS_BY_ERROR: dict[type[Exception], int] = {
+    UserError: 422,
+    EmailTaken: 409,
+    CompanyError: 422,
+    DuplicateCompany: 409,
+    CompanyNotFound: 404,
+    NoCompanies: 422,
+    RunAlreadyActive: 409,
+    RunNotFound: 404,
+    RunNotActive: 409,
+}
+
+_DESCRIPTIONS = {
+    201: "Created",
+    202: "Accepted",
+    204: "Deleted",
+    401: "Missing, malformed, expired or revoked bearer token",
+    404: "Not found (or owned by another user)",
+    409: "Conflict with the current state",
+    415: "Unsupported content type",
+    422: "Invalid input; `detail` says which rule failed",
+    429: "Too many attempts; retry after `Retry-After` seconds",
+    503: "Database unavailable",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}},
+}
+
+
+def responses(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the error answers a route can give (503 is always possible).
+
+    `descriptions` overrides the default wording per code, e.g. `responses(401, d401="...")`.
+    """
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in sorted({*codes, 503}):
+        description = descriptions.get(f"d{code}", _DESCRIPTIONS[code])
+        entry: dict[str, Any] = {"model": ErrorOut, "description": description}
+        if code in _HEADERS:
+            entry["headers"] = _HEADERS[code]
+        out[code] = entry
+    return out
+
+
+def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    for cls in type(exc).__mro__:
+        if cls in _STATUS_BY_ERROR:
+            return _detail(_STATUS_BY_ERROR[cls], str(exc))
+    raise exc  # pragma: no cover - only registered classes reach this handler
+
+
+async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
+    return _detail(401, str(exc) or "Not authenticated", BEARER)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means the database is unreachable (not a bad statement)."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_unavailable(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.__class__.__name__)
+        return _detail(503, "Database unavailable", {"Retry-After": "5"})
+    return await _unexpected(request, exc)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _detail(500, "Internal server error")
+
+
+def install(app: FastAPI) -> None:
+    for cls in _STATUS_BY_ERROR:
+        app.add_exception_handler(cls, _domain_error)
+    app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
+    app.add_exception_handler(Exception, _unexpected)

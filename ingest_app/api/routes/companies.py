@@ -1,0 +1,73 @@
+"""The signed-in user's company configs, and the dry run of one company."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from ingest_app.api.deps import CurrentUser, SessionDep
+from ingest_app.api.errors import responses
+from ingest_app.api.schemas import MAX_ID, CompanyIn, CompanyOut, CompanyPatch, PreviewOut
+from ingest_app.core import companies, pipeline
+
+router = APIRouter(prefix="/api/companies", tags=["companies"])
+
+CompanyId = Annotated[int, Path(ge=1, le=MAX_ID, description="A company id of the signed-in user")]
+
+
+@router.get("", response_model=list[CompanyOut], summary="List my companies", responses=responses(401))
+def list_companies(session: SessionDep, user: CurrentUser) -> list[CompanyOut]:
+    return [CompanyOut.model_validate(c) for c in companies.list_companies(session, user.id)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CompanyOut,
+    summary="Add a company",
+    responses=responses(401, 409, 422),
+)
+def add_company(body: CompanyIn, session: SessionDep, user: CurrentUser) -> CompanyOut:
+    company = companies.add_company(session, user.id, name=body.name, source=body.source, enabled=body.enabled)
+    return CompanyOut.model_validate(company)
+
+
+@router.get("/{company_id}", response_model=CompanyOut, summary="One of my companies", responses=responses(401, 404, 422))
+def get_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> CompanyOut:
+    return CompanyOut.model_validate(companies.get_company(session, user.id, company_id))
+
+
+@router.patch(
+    "/{company_id}",
+    response_model=CompanyOut,
+    summary="Rename, re-point, enable or disable a company",
+    responses=responses(401, 404, 409, 422),
+)
+def update_company(company_id: CompanyId, body: CompanyPatch, session: SessionDep, user: CurrentUser) -> CompanyOut:
+    company = companies.update_company(
+        session, user.id, company_id, name=body.name, source=body.source, enabled=body.enabled
+    )
+    return CompanyOut.model_validate(company)
+
+
+@router.delete(
+    "/{company_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a company (its jobs stay)",
+    responses=responses(401, 404, 422),
+)
+def delete_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> Response:
+    companies.delete_company(session, user.id, company_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{company_id}/preview",
+    response_model=PreviewOut,
+    summary="Dry run: the job URLs this company lists now",
+    responses=responses(401, 404, 422),
+)
+def preview_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> PreviewOut:
+    return PreviewOut.model_validate(pipeline.preview_company(session, user.id, company_id))

@@ -1,0 +1,159 @@
+"""Request and response bodies of the REST API. No password hash ever leaves the server."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Ids are PostgreSQL INTEGER columns: anything outside this range cannot exist.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+RunStatus = Literal["archiving", "ingesting", "completed", "failed"]
+
+
+class ErrorOut(BaseModel):
+    """Every error: a message, or FastAPI's list of field errors for malformed requests."""
+
+    detail: str | list[dict[str, Any]]
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class Credentials(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class PasswordForm(BaseModel):
+    """The OAuth2 password grant form: `username` carries the email."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    username: str = Field(min_length=1, max_length=320, description="The account email")
+    password: str = Field(min_length=1, max_length=1024)
+    grant_type: Literal["password"] | None = None
+
+
+class RegisterIn(BaseModel):
+    email: str = Field(max_length=320, examples=["ada@example.com"])
+    password: str = Field(max_length=1024, examples=["analytical-engine-1843"])
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+# --- companies ------------------------------------------------------------------------------
+
+
+class CompanyIn(BaseModel):
+    name: str = Field(max_length=1000, examples=["Acme"])
+    source: str = Field(
+        max_length=4096,
+        description="greenhouse:TOKEN, lever:SITE, ashby:ORG or careers:URL",
+        examples=["greenhouse:acme"],
+    )
+    enabled: bool = True
+
+
+class CompanyPatch(BaseModel):
+    name: str | None = Field(default=None, max_length=1000)
+    source: str | None = Field(default=None, max_length=4096)
+    enabled: bool | None = None
+
+
+class CompanyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    source: str
+    source_kind: str
+    source_value: str
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ListingError(BaseModel):
+    kind: str = Field(description="e.g. not_found, timeout, blocked_host, robots_disallowed")
+    reason: str
+
+
+class PreviewOut(BaseModel):
+    company_id: int
+    name: str
+    source: str
+    count: int
+    urls: list[str]
+    error: ListingError | None = Field(default=None, description="Why the listing failed (urls is then empty)")
+
+
+# --- ingestion runs -------------------------------------------------------------------------
+
+
+class StartIn(BaseModel):
+    company_ids: list[Id] | None = Field(
+        default=None, max_length=1000, description="Companies to ingest; default: every enabled company"
+    )
+
+
+class StartOut(BaseModel):
+    run_id: int
+    status: RunStatus
+    current_stage: int
+
+
+class ProgressOut(BaseModel):
+    run_id: int
+    status: RunStatus
+    current_stage: int
+    total_jobs_found: int
+    jobs_processed: int
+    jobs_added: int
+    jobs_failed: int
+    jobs_archived: int
+    percent: float
+    elapsed_seconds: float | None
+    companies: list[dict[str, Any]] = Field(description="Per-company results of this run")
+    error_message: str | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    retry_count: int
+    failed_items: list[dict[str, Any]] = Field(description="Failed job URLs with their errors")
+
+
+class HistoryEntry(BaseModel):
+    run_id: int
+    status: RunStatus
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration_seconds: float | None
+    companies: list[str]
+    total_jobs_found: int
+    jobs_processed: int
+    jobs_added: int
+    jobs_archived: int
+    jobs_failed: int
+    error_message: str | None

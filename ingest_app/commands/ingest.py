@@ -1,0 +1,75 @@
+"""`ingest --user EMAIL [--company-id ID ...] [--wait]`: start a run, do stage 3 here, then (with
+--wait) follow the workers until the run finishes and print its summary as JSON."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from ingest_app.cli import print_json
+
+SUMMARY_KEYS = ("run_id", "status", "total_jobs_found", "jobs_processed", "jobs_added", "jobs_failed", "jobs_archived")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("ingest", help="run an ingestion for a user's companies")
+    parser.add_argument("--user", required=True, metavar="EMAIL")
+    parser.add_argument("--company-id", type=int, action="append", dest="company_ids", metavar="ID")
+    parser.add_argument("--wait", action="store_true", help="wait until the workers finish the run")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait at most (with --wait)")
+    parser.add_argument("--poll-interval", type=float, default=0.5)
+    parser.set_defaults(handler=_run)
+
+
+def summary(progress: dict[str, Any]) -> dict[str, Any]:
+    out = {key: progress[key] for key in SUMMARY_KEYS}
+    out["duration_seconds"] = progress["elapsed_seconds"]
+    if progress.get("error_message"):
+        out["error_message"] = progress["error_message"]
+    return out
+
+
+def wait_for_run(user_id: int, run_id: int, *, timeout: float, poll_interval: float = 0.5) -> dict[str, Any]:
+    """Poll the run until it is completed or failed (or `timeout` passes); its progress."""
+    from ingest_app.core.db import session_scope
+    from ingest_app.core.pipeline import get_progress
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with session_scope() as session:
+            progress = get_progress(session, user_id, run_id)
+        if progress["status"] in ("completed", "failed") or time.monotonic() >= deadline:
+            return progress
+        time.sleep(poll_interval)
+
+
+def _run(args) -> int:
+    from ingest_app.core.db import session_scope
+    from ingest_app.core.pipeline import PipelineError, get_progress, run_stage3, start_run
+    from ingest_app.core.users import get_user_by_email
+
+    try:
+        with session_scope() as session:
+            user = get_user_by_email(session, args.user)
+            if user is None:
+                sys.stderr.write(f"error: no user {args.user}\n")
+                return 1
+            user_id = user.id
+            run_id = start_run(session, user_id, args.company_ids).run_id
+    except PipelineError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    run_stage3(run_id)
+    if args.wait:
+        progress = wait_for_run(user_id, run_id, timeout=args.timeout, poll_interval=args.poll_interval)
+    else:
+        with session_scope() as session:
+            progress = get_progress(session, user_id, run_id)
+    print_json(summary(progress))
+    if progress["status"] == "failed":
+        return 1
+    if args.wait and progress["status"] != "completed":
+        sys.stderr.write(f"error: run {run_id} still {progress['status']} after {args.timeout:.0f} s\n")
+        return 1
+    return 0

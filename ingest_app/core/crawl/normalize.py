@@ -1,0 +1,215 @@
+"""Field normalization shared by every source: text, types, salaries, dates."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from lxml import etree
+
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+_DROP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head",
+              "title", "button", "select", "textarea", "form", "canvas", "video", "audio"}
+_BLOCK_TAGS = {"p", "div", "section", "article", "header", "footer", "ul", "ol", "table", "tr", "h1", "h2", "h3",
+               "h4", "h5", "h6", "blockquote", "pre", "dl", "dt", "dd", "main", "aside", "nav", "figure", "hr"}
+_TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!]")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
+MAX_DESCRIPTION = 100_000
+
+
+def _walk(node, out: list[str]) -> None:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    tag = tag.lower()
+    if tag in _DROP_TAGS:
+        if node.tail:
+            out.append(node.tail)
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
+        out.append("\n")
+    elif tag == "li":
+        out.append("\n- ")
+    elif tag == "br":
+        out.append("\n")
+    elif tag in ("td", "th"):
+        out.append(" ")
+    if node.text:
+        out.append(node.text)
+    for child in node:
+        _walk(child, out)
+    if block:
+        out.append("\n")
+    if node.tail:
+        out.append(node.tail)
+
+
+def _clean_whitespace(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def html_to_text(markup: str | None) -> str | None:
+    """Untrusted HTML -> plain text. Script/style content is dropped, never kept as text; markup
+    escaped several times over is unwrapped until no tag remains."""
+    if markup is None:
+        return None
+    text = str(markup)
+    for _ in range(4):
+        if "<" not in text and "&" not in text:
+            break
+        if "<" not in text:
+            text = html_lib.unescape(text)
+            continue
+        root = etree.fromstring(f"<html><body><div>{text}</div></body></html>", _PARSER)
+        if root is None:
+            text = _TAG_LIKE.sub(" ", text)
+            break
+        out: list[str] = []
+        for child in root.iter("body"):
+            _walk(child, out)
+            break
+        text = "".join(out)
+        if not _TAG_LIKE.search(text):
+            break
+    else:
+        text = _TAG_LIKE.sub(" ", text)
+    text = _clean_whitespace(text)
+    return text[:MAX_DESCRIPTION] or None
+
+
+def clean_text(value: Any, limit: int = 500) -> str | None:
+    """A short single-line field (title, location...): entities decoded, tags and spaces squeezed."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("text") or value.get("value")
+        if value is None:
+            return None
+    text = str(value)
+    if "<" in text or "&" in text:
+        text = html_to_text(text) or ""
+    text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
+    return text[:limit] or None
+
+
+_EMPLOYMENT = (
+    ("internship", ("intern", "apprentice", "trainee", "stage", "praktikum")),
+    ("temporary", ("temporary", "temp", "seasonal", "fixed term", "fixed-term", "fixedterm")),
+    ("contract", ("contract", "contractor", "freelance", "consultant", "per diem")),
+    ("part_time", ("part time", "part-time", "parttime", "part_time")),
+    ("full_time", ("full time", "full-time", "fulltime", "full_time", "permanent", "regular", "salaried")),
+)
+
+
+def _keywordize(value: str) -> str:
+    return " " + re.sub(r"[^a-z]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", value).lower()).strip() + " "
+
+
+def employment_type(value: Any) -> str | None:
+    """full_time|part_time|contract|internship|temporary|None from ATS/schema.org spellings."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            if found := employment_type(item):
+                return found
+        return None
+    words = _keywordize(str(value))
+    for kind, keys in _EMPLOYMENT:
+        for key in keys:
+            if " " + re.sub(r"[^a-z]+", " ", key) + " " in words:
+                return kind
+    return None
+
+
+def workplace_type(value: Any) -> str | None:
+    """remote|hybrid|onsite|None from ATS/schema.org spellings (TELECOMMUTE is remote)."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        found = [workplace_type(v) for v in value]
+        for kind in ("hybrid", "remote", "onsite"):
+            if kind in found:
+                return kind
+        return None
+    words = _keywordize(str(value))
+    if " hybrid " in words:
+        return "hybrid"
+    if any(k in words for k in (" remote ", " telecommute ", " work from home ", " wfh ", " anywhere ")):
+        return "remote"
+    if any(k in words for k in (" on site ", " onsite ", " in office ", " office ", " in person ")):
+        return "onsite"
+    return None
+
+
+def number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value == value and value >= 0 else None
+    text = str(value).strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+    match = re.search(r"\d+(?:\.\d+)?", text)
+    if not match:
+        return None
+    amount = float(match.group(0))
+    suffix = text[match.end() : match.end() + 1]
+    if suffix == "k":
+        amount *= 1000
+    return amount
+
+
+def currency(value: Any) -> str | None:
+    if not value:
+        return None
+    text = str(value).strip().upper()
+    symbols = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+    if text in symbols:
+        return symbols[text]
+    return text if re.fullmatch(r"[A-Z]{3}", text) else None
+
+
+def salary_range(low: Any, high: Any) -> tuple[float | None, float | None]:
+    lo, hi = number(low), number(high)
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    return lo, hi
+
+
+def parse_date(value: Any) -> date | None:
+    """ISO dates/datetimes, epoch seconds or milliseconds -> date (UTC)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 10_000_000_000 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC).date()
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    if text.isdigit():
+        return parse_date(int(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return (parsed.astimezone(UTC) if parsed.tzinfo else parsed).date()
+    except ValueError:
+        pass
+    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if match:
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            return None
+    return None
+
+
+def join_locations(values: list[Any]) -> str | None:
+    seen: list[str] = []
+    for value in values:
+        text = clean_text(value, 300)
+        if text and text not in seen:
+            seen.append(text)
+    return "; ".join(seen)[:1000] or None

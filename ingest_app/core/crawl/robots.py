@@ -1,0 +1,69 @@
+"""robots.txt for careers pages, parsed with protego and cached per host."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from protego import Protego
+
+from ingest_app.core.crawl.types import CrawlError
+from ingest_app.core.crawl.urls import host_key
+from ingest_app.core.settings import get_settings
+
+_ROBOTS_MAX_BYTES = 512 * 1024
+_cache: dict[str, tuple[float, Protego | None]] = {}
+_lock = threading.Lock()
+_host_locks: dict[str, threading.Lock] = {}
+
+
+def _load(key: str) -> Protego | None:
+    from ingest_app.core.crawl.http import fetch
+
+    scheme, _, rest = key.partition("://")
+    host, _, port = rest.rpartition(":")
+    default = {"http": "80", "https": "443"}[scheme]
+    url = f"{scheme}://{host}{'' if port == default else ':' + port}/robots.txt"
+    try:
+        result = fetch(url, accept=None, robots=False, max_bytes=_ROBOTS_MAX_BYTES, retries=1)
+    except CrawlError as err:
+        if err.kind in ("blocked_address", "invalid_url"):
+            raise
+        return None  # no robots.txt (404) or unreachable: nothing is disallowed
+    try:
+        return Protego.parse(result.text)
+    except Exception:  # noqa: BLE001 - a broken robots.txt disallows nothing
+        return None
+
+
+def get_robots(url: str) -> Protego | None:
+    key = host_key(url)
+    ttl = get_settings().crawler_robots_cache_seconds
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached and cached[0] > now:
+        return cached[1]
+    with _lock:
+        host_lock = _host_locks.setdefault(key, threading.Lock())
+    with host_lock:  # one robots.txt fetch per host at a time
+        cached = _cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        parser = _load(key)
+        _cache[key] = (time.monotonic() + ttl, parser)
+        return parser
+
+
+def check_robots(url: str) -> None:
+    """Raise CrawlError("blocked_by_robots") when the site's robots.txt disallows `url`."""
+    parser = get_robots(url)
+    if parser is None:
+        return
+    agent = get_settings().crawler_user_agent.split("/", 1)[0]
+    if not parser.can_fetch(url, agent):
+        raise CrawlError("blocked_by_robots", "the site's robots.txt does not allow crawling this page", url=url)
+
+
+def clear_robots_cache() -> None:
+    with _lock:
+        _cache.clear()

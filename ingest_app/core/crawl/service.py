@@ -1,0 +1,88 @@
+"""The crawler's public functions: list a company's jobs (dry run), extract one posting."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from ingest_app.core.crawl.extract import extract_from_html
+from ingest_app.core.crawl.http import PAGE_TYPES, fetch
+from ingest_app.core.crawl.sources import ashby, careers, greenhouse, lever
+from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.urls import canonicalize_url
+from ingest_app.core.sources import InvalidSourceSpec, SourceSpec, parse_source_spec
+
+_LISTERS = {"greenhouse": greenhouse.list_jobs, "lever": lever.list_jobs, "ashby": ashby.list_jobs,
+            "careers": careers.list_jobs}
+_EXTRACTORS = {"greenhouse": greenhouse.extract, "lever": lever.extract, "ashby": ashby.extract}
+_ATS_URLS = (
+    (re.compile(r"^(?:job-)?boards(?:\.eu)?\.greenhouse\.io$"), re.compile(r"^/([^/]+)/jobs/(\d+)/?$"),
+     "greenhouse", "token"),
+    (re.compile(r"^jobs(?:\.eu)?\.lever\.co$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/apply)?/?$"),
+     "lever", "site"),
+    (re.compile(r"^jobs\.ashbyhq\.com$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/application)?/?$"),
+     "ashby", "org"),
+)
+
+
+def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
+    """The jobs a company lists now: canonical, deduplicated URLs. Raises CrawlError."""
+    if isinstance(spec, str):
+        try:
+            spec = parse_source_spec(spec)
+        except InvalidSourceSpec as exc:
+            raise CrawlError("invalid_url", str(exc)) from None
+    lister = _LISTERS.get(spec.kind)
+    if lister is None:
+        raise CrawlError("invalid_url", f"unknown source kind {spec.kind!r}")
+    return _guarded(lambda: lister(spec.value))
+
+
+def hints_for_url(url: str) -> dict:
+    """ATS hints for a well-known ATS job URL (so `extract URL` reads the ATS API), else {}."""
+    parts = urlsplit(url)
+    for host_re, path_re, source, key in _ATS_URLS:
+        if host_re.match((parts.hostname or "").lower()) and (m := path_re.match(parts.path)):
+            job_id = int(m.group(2)) if source == "greenhouse" else m.group(2)
+            return {"source": source, key: m.group(1), "job_id": job_id}
+    return {}
+
+
+def extract_job(url: str, hints: dict | None = None) -> Posting:
+    """One normalized posting for a job URL. Raises CrawlError (err.kind, err.reason, err.transient)."""
+    return _guarded(lambda: _extract(url, hints))
+
+
+def _extract(url: str, hints: dict | None) -> Posting:
+    source_url = canonicalize_url(url)
+    hints = dict(hints or {}) or hints_for_url(source_url)
+    extractor = _EXTRACTORS.get(str(hints.get("source", "")))
+    if extractor is not None:
+        posting = extractor(hints, source_url)
+    else:
+        result = fetch(source_url, accept=PAGE_TYPES, robots=True)
+        posting = extract_from_html(result.text, source_url)
+    if hints.get("company") and not posting.company:
+        posting.company = str(hints["company"])[:200]
+    posting.apply_url = _safe_link(posting.apply_url, source_url)
+    return posting
+
+
+def _safe_link(link: str | None, base: str) -> str:
+    if not link:
+        return base
+    absolute = urljoin(base, str(link).strip())
+    return absolute[:2048] if urlsplit(absolute).scheme in ("http", "https") else base
+
+
+def _guarded(fn):
+    try:
+        return fn()
+    except CrawlError:
+        raise
+    except RecursionError:
+        raise CrawlError("parse_error", "the page is nested too deeply to read") from None
+    except MemoryError:
+        raise CrawlError("too_large", "the page is too large to read") from None
+    except Exception as exc:  # noqa: BLE001 - the contract: typed errors only
+        raise CrawlError("parse_error", f"unexpected content ({exc.__class__.__name__}: {exc})"[:300]) from None

@@ -1,0 +1,1 @@
+"""Company sources: each lists a company's current jobs and extracts one posting."""

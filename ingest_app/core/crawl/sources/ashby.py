@@ -1,0 +1,112 @@
+"""ashby:ORG via the Ashby public job board API. Ashby has no single-job endpoint, so extraction
+reads the board through a short per-process cache."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ingest_app.core.crawl import normalize as n
+from ingest_app.core.crawl.http import fetch_json
+from ingest_app.core.crawl.sources.common import api_url, board_not_found, dedupe, listed
+from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.settings import get_settings
+
+_MIN_REFRESH_SECONDS = 5.0
+_cache: dict[str, tuple[float, dict[str, dict]]] = {}
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _board_url(org: str) -> str:
+    return api_url(get_settings().ashby_api_base, "posting-api", "job-board", org) + "?includeCompensation=true"
+
+
+def _fetch_board(org: str) -> dict[str, dict]:
+    url = _board_url(org)
+    try:
+        data = fetch_json(url)
+    except CrawlError as err:
+        raise board_not_found(err, "ashby", org) from None
+    if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+        raise CrawlError("parse_error", "the ashby board answer has no job list", url=url)
+    board = {str(job["id"]): job for job in data["jobs"] if isinstance(job, dict) and job.get("id")}
+    _cache[url] = (time.monotonic(), board)
+    return board
+
+
+def _cached_board(org: str, job_id: str) -> dict[str, dict]:
+    url = _board_url(org)
+    with _locks_guard:
+        lock = _locks.setdefault(url, threading.Lock())
+    with lock:  # one board fetch at a time per board, however many worker threads ask
+        cached = _cache.get(url)
+        if cached:
+            age = time.monotonic() - cached[0]
+            fresh = age < get_settings().crawler_board_cache_seconds
+            if fresh and (job_id in cached[1] or age < _MIN_REFRESH_SECONDS):
+                return cached[1]
+        return _fetch_board(org)
+
+
+def list_jobs(org: str) -> list[ListedJob]:
+    board = _fetch_board(org)
+    return dedupe(
+        [
+            listed(job.get("jobUrl"), f"https://jobs.ashbyhq.com/{org}/{job_id}", job.get("title"), job_id,
+                   {"source": "ashby", "org": org, "job_id": job_id})
+            for job_id, job in board.items()
+            if job.get("isListed", True) is not False
+        ]
+    )
+
+
+def _salary(compensation: dict | None) -> tuple[float | None, float | None, str | None]:
+    if not isinstance(compensation, dict):
+        return None, None, None
+    components = list(compensation.get("summaryComponents") or [])
+    for tier in compensation.get("compensationTiers") or []:
+        if isinstance(tier, dict):
+            components.extend(tier.get("components") or [])
+    for comp in components:
+        if isinstance(comp, dict) and str(comp.get("compensationType", "")).lower() == "salary":
+            low, high = n.salary_range(comp.get("minValue"), comp.get("maxValue"))
+            return low, high, n.currency(comp.get("currencyCode"))
+    return None, None, None
+
+
+def posting_from_api(job: dict, source_url: str, company: str | None = None) -> Posting:
+    locations = [job.get("location")] + [
+        loc.get("location") for loc in job.get("secondaryLocations") or [] if isinstance(loc, dict)
+    ]
+    low, high, cur = _salary(job.get("compensation"))
+    return Posting(
+        source_url=source_url,
+        title=n.clean_text(job.get("title")),
+        company=n.clean_text(company, 200),
+        location=n.join_locations([loc for loc in locations if loc]),
+        department=n.clean_text(job.get("department") or job.get("team"), 300),
+        employment_type=n.employment_type(job.get("employmentType")),
+        workplace_type=n.workplace_type(job.get("workplaceType")),  # not isRemote: true for hybrid too
+        salary_min=low,
+        salary_max=high,
+        salary_currency=cur,
+        posted_at=n.parse_date(job.get("publishedAt")),
+        description=n.html_to_text(job.get("descriptionHtml") or job.get("descriptionPlain")),
+        apply_url=job.get("applyUrl") or job.get("jobUrl") or source_url,
+        external_id=str(job.get("id")) if job.get("id") else None,
+    )
+
+
+def extract(hints: dict, source_url: str) -> Posting:
+    org, job_id = hints.get("org"), hints.get("job_id")
+    if not org or not job_id:
+        raise CrawlError("parse_error", "ashby hints need org and job_id", url=source_url)
+    job = _cached_board(str(org), str(job_id)).get(str(job_id))
+    if job is None:
+        raise CrawlError("not_found", "the job is no longer on the ashby board", url=source_url)
+    return posting_from_api(job, source_url, hints.get("company"))
+
+
+def clear_cache() -> None:
+    _cache.clear()

@@ -1,0 +1,80 @@
+"""lever:SITE via the Lever Postings API (paged with skip/limit, no total)."""
+
+from __future__ import annotations
+
+from ingest_app.core.crawl import normalize as n
+from ingest_app.core.crawl.http import fetch_json
+from ingest_app.core.crawl.sources.common import api_url, board_not_found, dedupe, listed
+from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.settings import get_settings
+
+PAGE_SIZE = 100
+MAX_PAGES = 200
+
+
+def _base() -> str:
+    return get_settings().lever_api_base
+
+
+def list_jobs(site: str) -> list[ListedJob]:
+    jobs: list[ListedJob | None] = []
+    seen_ids: set[str] = set()
+    for page in range(MAX_PAGES):
+        url = api_url(_base(), "v0", "postings", site) + f"?mode=json&skip={page * PAGE_SIZE}&limit={PAGE_SIZE}"
+        try:
+            data = fetch_json(url)
+        except CrawlError as err:
+            raise board_not_found(err, "lever", site) from None
+        if not isinstance(data, list):
+            raise CrawlError("parse_error", "the lever board answer is not a list of postings", url=url)
+        new = [p for p in data if isinstance(p, dict) and p.get("id") and str(p["id"]) not in seen_ids]
+        for posting in new:
+            seen_ids.add(str(posting["id"]))
+            jobs.append(listed(posting.get("hostedUrl"), f"https://jobs.lever.co/{site}/{posting['id']}",
+                               posting.get("text"), posting["id"],
+                               {"source": "lever", "site": site, "job_id": posting["id"]}))
+        if len(data) < PAGE_SIZE or not new:  # a short page ends the list; so does a board ignoring skip
+            break
+    return dedupe(jobs)
+
+
+def _description_html(posting: dict) -> str:
+    parts = [posting.get("description") or posting.get("descriptionPlain") or ""]
+    for block in posting.get("lists") or []:
+        if isinstance(block, dict):
+            parts.append(f"<h3>{block.get('text') or ''}</h3><ul>{block.get('content') or ''}</ul>")
+    parts.append(posting.get("additional") or posting.get("additionalPlain") or "")
+    return "\n".join(p for p in parts if p)
+
+
+def posting_from_api(posting: dict, source_url: str, company: str | None = None) -> Posting:
+    categories = posting.get("categories") or {}
+    locations = categories.get("allLocations") or [categories.get("location")]
+    salary = posting.get("salaryRange") or {}
+    low, high = n.salary_range(salary.get("min"), salary.get("max"))
+    return Posting(
+        source_url=source_url,
+        title=n.clean_text(posting.get("text")),
+        company=n.clean_text(company, 200),
+        location=n.join_locations([loc for loc in locations if loc]),
+        department=n.clean_text(categories.get("department") or categories.get("team"), 300),
+        employment_type=n.employment_type(categories.get("commitment")),
+        workplace_type=n.workplace_type(posting.get("workplaceType")),
+        salary_min=low,
+        salary_max=high,
+        salary_currency=n.currency(salary.get("currency")),
+        posted_at=n.parse_date(posting.get("createdAt")),
+        description=n.html_to_text(_description_html(posting)),
+        apply_url=posting.get("applyUrl") or posting.get("hostedUrl") or source_url,
+        external_id=str(posting.get("id")) if posting.get("id") else None,
+    )
+
+
+def extract(hints: dict, source_url: str) -> Posting:
+    site, job_id = hints.get("site"), hints.get("job_id")
+    if not site or not job_id:
+        raise CrawlError("parse_error", "lever hints need site and job_id", url=source_url)
+    data = fetch_json(api_url(_base(), "v0", "postings", str(site), str(job_id)) + "?mode=json")
+    if not isinstance(data, dict) or not data.get("text"):
+        raise CrawlError("not_a_job_page", "lever returned no job posting", url=source_url)
+    return posting_from_api(data, source_url, hints.get("company"))

@@ -1,0 +1,66 @@
+"""URL canonicalization: one spelling per job URL, so listings dedupe and jobs stay unique."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from ingest_app.core.crawl.types import CrawlError
+
+_TRACKING_PARAMS = frozenset(
+    {
+        "gh_src",
+        "gclid",
+        "dclid",
+        "fbclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "igshid",
+        "yclid",
+        "lever-source",
+        "lever-source[]",
+        "lever-origin",
+        "lever-via",
+        "ref_src",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.startswith("utm_") or lowered in _TRACKING_PARAMS
+
+
+def canonicalize_url(url: str) -> str:
+    """Lower-case scheme and host, drop default port, fragment, credentials and tracking
+    parameters (`utm_*`, `gh_src`, click ids). Raises CrawlError("invalid_url") otherwise."""
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise CrawlError("invalid_url", f"not a valid URL: {exc}", url=text) from None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise CrawlError("invalid_url", "only http:// and https:// URLs can be crawled", url=text)
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise CrawlError("invalid_url", "the URL has no host", url=text)
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    query = ""
+    if parts.query:
+        pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+        query = urlencode(pairs, doseq=False, safe="/:@,[]")
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def host_key(url: str) -> str:
+    """`scheme://host:port` of a URL: the unit for robots.txt and concurrency limits."""
+    parts = urlsplit(url)
+    port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"

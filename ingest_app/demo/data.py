@@ -1,0 +1,127 @@
+"""Fictional companies and jobs for the demo site (deterministic, generated from a seed)."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+TITLES = ("Backend Engineer", "Frontend Engineer", "Data Engineer", "Product Designer", "Product Manager",
+          "Site Reliability Engineer", "Machine Learning Engineer", "Technical Writer", "Account Executive",
+          "Customer Success Manager", "QA Engineer", "Security Engineer", "Data Analyst", "Recruiter",
+          "Mobile Engineer", "Solutions Architect", "Marketing Manager", "Support Specialist")
+LEVELS = ("", "Senior ", "Staff ", "Junior ", "Lead ", "Principal ")
+DEPARTMENTS = ("Engineering", "Design", "Product", "Sales", "Operations", "Marketing", "People", "Data")
+LOCATIONS = (("Lisbon", "Lisbon", "PT"), ("Austin", "TX", "US"), ("Toronto", "ON", "CA"), ("Berlin", "BE", "DE"),
+             ("Denver", "CO", "US"), ("Melbourne", "VIC", "AU"), ("Dublin", "L", "IE"), ("Osaka", "27", "JP"))
+EMPLOYMENT = ("full_time", "full_time", "full_time", "part_time", "contract", "internship")
+WORKPLACE = ("onsite", "hybrid", "remote")
+CURRENCY = {"PT": "EUR", "US": "USD", "CA": "CAD", "DE": "EUR", "AU": "AUD", "IE": "EUR", "JP": "JPY"}
+COMPANY_WORDS = ("Northwind", "Bluefin", "Cobalt", "Juniper", "Saffron", "Granite", "Lumen", "Tidewater", "Maple",
+                 "Quartz", "Harbor", "Aurora", "Cedar", "Pinnacle", "Orchid", "Falcon")
+COMPANY_SUFFIX = ("Robotics", "Analytics", "Kitchens", "Health", "Logistics", "Labs", "Energy", "Studios")
+KINDS = ("greenhouse", "lever", "ashby", "careers")
+
+
+@dataclass
+class DemoJob:
+    id: str
+    title: str
+    department: str
+    city: str
+    region: str
+    country: str
+    employment_type: str
+    workplace_type: str
+    salary_min: int
+    salary_max: int
+    currency: str
+    posted_at: date
+    description_html: str
+    listed: bool = True
+
+    @property
+    def location(self) -> str:
+        return f"{self.city}, {self.region}, {self.country}"
+
+
+@dataclass
+class DemoCompany:
+    slug: str
+    name: str
+    kind: str
+    jobs: list[DemoJob] = field(default_factory=list)
+    rotate: bool = False
+    page_size: int = 10
+    listings: int = 0
+    last_rotation: float = 0.0
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "company"
+
+
+def description_html(rng: random.Random, title: str, company: str) -> str:
+    duties = rng.sample(
+        ["Design, build and run services our customers rely on", "Work closely with product and design",
+         "Review code and mentor teammates", "Own features from idea to production",
+         "Improve reliability, observability and performance", "Talk to customers and turn feedback into plans",
+         "Write clear documentation", "Shape our roadmap with data"], 4)
+    needs = rng.sample(
+        ["3+ years of relevant experience", "Comfort with ambiguity", "Clear written communication",
+         "Experience with Python or TypeScript", "A habit of testing your work", "Curiosity about our domain"], 3)
+    return (
+        f"<p><strong>{company}</strong> is a fictional company on the demo site. We are hiring a "
+        f"<em>{title}</em> &amp; would love to hear from you.</p>"
+        "<h3>What you'll do</h3><ul>" + "".join(f"<li>{d}</li>" for d in duties) + "</ul>"
+        "<h3>What we look for</h3><ul>" + "".join(f"<li>{d}</li>" for d in needs) + "</ul>"
+        "<p>Benefits: flexible hours, learning budget, and a quiet office with plants.</p>"
+    )
+
+
+class JobFactory:
+    """Creates jobs with ids shaped like each ATS uses (numeric for Greenhouse, UUIDs for Lever and
+    Ashby, short slugs for careers pages)."""
+
+    def __init__(self, seed: int = 7):
+        self.rng = random.Random(seed)
+        self.counter = 4_100_000
+
+    def make(self, company: DemoCompany, **overrides) -> DemoJob:
+        rng = self.rng
+        self.counter += 1
+        if company.kind == "greenhouse":
+            job_id = str(self.counter)
+        elif company.kind in ("lever", "ashby"):
+            job_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        else:
+            job_id = f"r{self.counter}"
+        title = overrides.pop("title", None) or (rng.choice(LEVELS) + rng.choice(TITLES)).strip()
+        city, region, country = rng.choice(LOCATIONS)
+        low = rng.randrange(50, 160) * 1000
+        job = DemoJob(
+            id=job_id, title=title, department=rng.choice(DEPARTMENTS), city=city, region=region, country=country,
+            employment_type=rng.choice(EMPLOYMENT), workplace_type=rng.choice(WORKPLACE), salary_min=low,
+            salary_max=low + rng.randrange(10, 60) * 1000, currency=CURRENCY[country],
+            posted_at=date(2026, 1, 1) + timedelta(days=rng.randrange(0, 300)),
+            description_html=description_html(rng, title, company.name),
+        )
+        for key, value in overrides.items():
+            setattr(job, key, value)
+        return job
+
+
+DEFAULT_COMPANIES = (
+    ("Northwind Robotics", "greenhouse", "northwind", 6),
+    ("Bluefin Analytics", "lever", "bluefin", 7),
+    ("Cobalt Kitchens", "ashby", "cobalt", 5),
+    ("Juniper Health", "careers", "juniper", 8),
+)
+
+
+def source_for(kind: str, slug: str, base_url: str) -> str:
+    if kind == "careers":
+        return f"careers:{base_url.rstrip('/')}/careers/{slug}/"
+    return f"{kind}:{slug}"

@@ -1,0 +1,384 @@
+"""A demo/fixture job site on 127.0.0.1: fictional companies served in the shapes of the Greenhouse,
+Lever and Ashby APIs and as a plain careers page, with JSON-LD job pages.
+
+    server = start_demo_server()            # DemoSite.default(): 4 small companies
+    os.environ.update(server.settings_env())  # point the crawler at it
+    server.company_sources()                # [{"name": ..., "source": "greenhouse:northwind"}, ...]
+    server.stop()
+
+`DemoSite` is mutable while served (add/remove jobs), can be generated big
+(`DemoSite.generate(companies=4, jobs_per_company=500, page_kb=50)`), and injects latency
+(`set_latency`) and failures (`inject_failure`).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from ingest_app.demo import render
+from ingest_app.demo.data import (
+    COMPANY_SUFFIX,
+    COMPANY_WORDS,
+    DEFAULT_COMPANIES,
+    KINDS,
+    DemoCompany,
+    DemoJob,
+    JobFactory,
+    slugify,
+    source_for,
+)
+
+ROBOTS_TXT = b"User-agent: *\nDisallow: /internal/\n"
+
+
+@dataclass
+class _Failure:
+    status: int
+    remaining: int | None
+    retry_after: float | None
+
+
+class DemoSite:
+    """Mutable in-memory companies and jobs. Thread-safe."""
+
+    def __init__(self, *, seed: int = 7, page_kb: int = 0, nav_links: int = 12, latency: float = 0.0,
+                 rotate_min_interval: float = 10.0):
+        self.companies: dict[str, DemoCompany] = {}
+        self.factory = JobFactory(seed)
+        self.base_url = ""
+        self.nav_links = nav_links
+        self.latency = latency
+        self.rotate_min_interval = rotate_min_interval
+        self.request_count = 0
+        self._path_latency: dict[str, float] = {}
+        self._failures: dict[str, _Failure] = {}
+        self._filler = render.filler_block(page_kb * 1024 - 9 * 1024) if page_kb else b""
+        self._lock = threading.RLock()
+
+    # ----- building -----------------------------------------------------------------------------
+    @classmethod
+    def default(cls, rotate: bool = True) -> DemoSite:
+        """The small demo for `make run`: one company per source kind, 5-8 jobs each. With `rotate`,
+        every listing after a company's first one swaps one posting out and one in."""
+        site = cls()
+        for name, kind, slug, count in DEFAULT_COMPANIES:
+            site.add_company(name, kind, slug=slug, jobs=count, rotate=rotate)
+        return site
+
+    @classmethod
+    def generate(cls, companies: int = 4, jobs_per_company: int = 500, *, page_kb: int = 50, nav_links: int = 200,
+                 latency: float = 0.0, kinds: tuple[str, ...] = KINDS, seed: int = 7,
+                 page_size: int = 50) -> DemoSite:
+        """A big site: e.g. 4 x 500 = 2,000 job pages of ~`page_kb` KB with JSON-LD."""
+        site = cls(seed=seed, page_kb=page_kb, nav_links=nav_links, latency=latency)
+        for i in range(companies):
+            word = COMPANY_WORDS[i % len(COMPANY_WORDS)]
+            name = f"{word} {COMPANY_SUFFIX[(i // len(COMPANY_WORDS) + i) % len(COMPANY_SUFFIX)]}"
+            if i >= len(COMPANY_WORDS):
+                name += f" {i}"
+            site.add_company(name, kinds[i % len(kinds)], jobs=jobs_per_company, page_size=page_size)
+        return site
+
+    def add_company(self, name: str, kind: str, *, slug: str | None = None, jobs: int = 0, rotate: bool = False,
+                    page_size: int = 10) -> DemoCompany:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
+        with self._lock:
+            slug = slug or slugify(name)
+            base, n = slug, 2
+            while slug in self.companies:
+                slug, n = f"{base}-{n}", n + 1
+            company = DemoCompany(slug=slug, name=name, kind=kind, rotate=rotate, page_size=page_size)
+            self.companies[slug] = company
+            for _ in range(jobs):
+                company.jobs.append(self.factory.make(company))
+            return company
+
+    def add_job(self, slug: str, title: str | None = None, **fields) -> DemoJob:
+        with self._lock:
+            company = self.companies[slug]
+            job = self.factory.make(company, title=title, **fields)
+            company.jobs.append(job)
+            return job
+
+    def remove_job(self, slug: str, job_id: str) -> None:
+        """The job disappears: from listings, the APIs and its page (404)."""
+        with self._lock:
+            company = self.companies[slug]
+            company.jobs = [j for j in company.jobs if j.id != str(job_id)]
+
+    def jobs(self, slug: str, listed_only: bool = True) -> list[DemoJob]:
+        with self._lock:
+            return [j for j in self.companies[slug].jobs if j.listed or not listed_only]
+
+    def job_url(self, slug: str, job_id: str) -> str:
+        with self._lock:
+            company = self.companies[slug]
+            job = next(j for j in company.jobs if j.id == str(job_id))
+            return self.base_url + render.job_path(company, job)
+
+    def listed_urls(self, slug: str) -> list[str]:
+        with self._lock:
+            company = self.companies[slug]
+            return [self.base_url + render.job_path(company, j) for j in company.jobs if j.listed]
+
+    def company_sources(self, base_url: str | None = None) -> list[dict[str, str]]:
+        base = base_url or self.base_url
+        with self._lock:
+            return [{"name": c.name, "source": source_for(c.kind, c.slug, base)} for c in self.companies.values()]
+
+    # ----- behaviour ------------------------------------------------------------------------------
+    def set_latency(self, seconds: float, path_prefix: str | None = None) -> None:
+        """Delay every response (or those under `path_prefix`) by `seconds`."""
+        with self._lock:
+            if path_prefix is None:
+                self.latency = seconds
+            else:
+                self._path_latency[path_prefix] = seconds
+
+    def inject_failure(self, path_prefix: str, status: int = 500, times: int | None = None,
+                       retry_after: float | None = None) -> None:
+        """Answer `status` for requests under `path_prefix` (`times` times, or until cleared)."""
+        with self._lock:
+            self._failures[path_prefix] = _Failure(status, times, retry_after)
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+    def _delay_for(self, path: str) -> float:
+        with self._lock:
+            extra = [s for p, s in self._path_latency.items() if path.startswith(p)]
+            return max(extra) if extra else self.latency
+
+    def _failure_for(self, path: str) -> _Failure | None:
+        with self._lock:
+            for prefix, failure in self._failures.items():
+                if path.startswith(prefix):
+                    if failure.remaining is not None:
+                        if failure.remaining <= 0:
+                            continue
+                        failure.remaining -= 1
+                    return failure
+        return None
+
+    def _listed(self, company: DemoCompany) -> list[DemoJob]:
+        """Jobs for one listing request; rotates the listing of companies that rotate."""
+        with self._lock:
+            now = time.monotonic()
+            if company.rotate and company.listings and now - company.last_rotation >= self.rotate_min_interval:
+                visible = [j for j in company.jobs if j.listed]
+                if visible:
+                    visible[0].listed = False  # still served by id, like a closed posting's page
+                company.jobs.append(self.factory.make(company))
+                company.last_rotation = now
+            if not company.listings:
+                company.last_rotation = now
+            company.listings += 1
+            return [j for j in company.jobs if j.listed]
+
+    def _find(self, kind: str | None, slug: str, job_id: str | None = None):
+        with self._lock:
+            company = self.companies.get(slug)
+            if company is None or (kind is not None and company.kind != kind):
+                return None, None
+            if job_id is None:
+                return company, None
+            job = next((j for j in company.jobs if j.id == job_id), None)
+            return company, job
+
+    # ----- routing --------------------------------------------------------------------------------
+    def respond(self, path: str, query: dict[str, list[str]], host: str) -> tuple[int, str, bytes, dict]:
+        """(status, content type, body, extra headers) for a GET."""
+        base = self.base_url or f"http://{host}"
+        parts = [p for p in path.split("/") if p]
+        q = {k: v[-1] for k, v in query.items()}
+        if path == "/robots.txt":
+            return 200, "text/plain", ROBOTS_TXT, {}
+        if not parts:
+            with self._lock:
+                rows = [(c.name, source_for(c.kind, c.slug, base), sum(j.listed for j in c.jobs))
+                        for c in self.companies.values()]
+            return _html(render.index_page(base, rows))
+        head = parts[0]
+        if head == "greenhouse" and parts[1:3] == ["v1", "boards"] and len(parts) >= 5 and parts[4] == "jobs":
+            return self._greenhouse(base, parts[3], parts[5] if len(parts) > 5 else None, q)
+        if head == "lever" and parts[1:3] == ["v0", "postings"] and len(parts) >= 4:
+            return self._lever(base, parts[3], parts[4] if len(parts) > 4 else None, q)
+        if head == "ashby" and parts[1:3] == ["posting-api", "job-board"] and len(parts) == 4:
+            company, _ = self._find("ashby", parts[3])
+            if company is None:
+                return _json(404, {"success": False, "error": "Not found"})
+            self._listed(company)
+            with self._lock:
+                jobs = list(company.jobs)
+            return _json(200, render.ashby_board(base, company, jobs))
+        if head == "careers" and len(parts) == 2:
+            return self._careers(parts[1], q)
+        if head == "jobs" and len(parts) >= 3:
+            company, job = self._find(None, parts[1], parts[2])
+            if job is None:
+                return _html(render._page("Not found", "<h1>This job is no longer available</h1>"), 404)
+            if len(parts) > 3:  # apply / application pages
+                return _html(render._page("Apply", f"<h1>Apply: {job.title}</h1><p>{render.BANNER}.</p>"))
+            return _html(render.job_page(base, company, job, self.nav_links, self._filler))
+        return _html(render._page("Not found", "<h1>Not found</h1>"), 404)
+
+    def _greenhouse(self, base, slug, job_id, q) -> tuple[int, str, bytes, dict]:
+        company, job = self._find("greenhouse", slug, job_id)
+        if company is None or (job_id is not None and job is None):
+            return _json(404, {"status": 404, "error": "Job not found"})
+        if job is not None:
+            return _json(200, render.greenhouse_job(base, company, job, True, q.get("pay_transparency") == "true"))
+        jobs = self._listed(company)
+        return _json(200, render.greenhouse_board(base, company, jobs, q.get("content") == "true"))
+
+    def _lever(self, base, slug, job_id, q) -> tuple[int, str, bytes, dict]:
+        company, job = self._find("lever", slug, job_id)
+        if company is None or (job_id is not None and job is None):
+            return _json(404, {"ok": False, "error": "Document not found"})
+        if job is not None:
+            return _json(200, render.lever_posting(base, company, job))
+        skip, limit = int(q.get("skip", 0) or 0), int(q.get("limit", 0) or 0)
+        jobs = self._listed(company) if skip == 0 else self.jobs(slug)
+        jobs = jobs[skip : skip + limit] if limit else jobs[skip:]
+        return _json(200, [render.lever_posting(base, company, j) for j in jobs])
+
+    def _careers(self, slug, q) -> tuple[int, str, bytes, dict]:
+        company, _ = self._find("careers", slug)
+        if company is None:
+            return _html(render._page("Not found", "<h1>Not found</h1>"), 404)
+        try:
+            page = max(1, int(q.get("page", 1)))
+        except ValueError:
+            page = 1
+        jobs = self._listed(company) if page == 1 else self.jobs(slug)
+        size = max(1, company.page_size)
+        pages = max(1, -(-len(jobs) // size))
+        return _html(render.careers_page(company, jobs[(page - 1) * size : page * size], page, pages))
+
+
+def _json(status: int, data) -> tuple[int, str, bytes, dict]:
+    return status, "application/json; charset=utf-8", json.dumps(data).encode(), {}
+
+
+def _html(body: bytes, status: int = 200) -> tuple[int, str, bytes, dict]:
+    return status, "text/html; charset=utf-8", body, {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "DemoJobSite/1.0"
+    timeout = 30
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        site: DemoSite = self.server.site
+        parts = urlsplit(self.path)
+        with site._lock:
+            site.request_count += 1
+        delay = site._delay_for(parts.path)
+        if delay:
+            time.sleep(delay)
+        failure = site._failure_for(parts.path)
+        if failure is not None:
+            headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
+            self._send(failure.status, "text/plain", b"injected failure\n", headers)
+            return
+        try:
+            status, ctype, body, headers = site.respond(parts.path, parse_qs(parts.query),
+                                                        self.headers.get("Host", "127.0.0.1"))
+        except Exception as exc:  # noqa: BLE001 - a demo bug answers 500, never kills the server
+            status, ctype, body, headers = 500, "text/plain", f"error: {exc}\n".encode(), {}
+        self._send(status, ctype, body, headers)
+
+    def _send(self, status: int, ctype: str, body: bytes, headers: dict) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address, site: DemoSite):
+        super().__init__(address, _Handler)
+        self.site = site
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+
+class DemoServer:
+    """A running demo site. `stop()` closes the listener and every open connection."""
+
+    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
+        self.site = site
+        self._server = _Server((host, port), site)
+        self.host, self.port = self._server.server_address[:2]
+        self.base_url = f"http://{self.host}:{self.port}"
+        site.base_url = self.base_url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="demo-site", daemon=True)
+        self._thread.start()
+
+    def settings_env(self) -> dict[str, str]:
+        return {
+            "GREENHOUSE_API_BASE": f"{self.base_url}/greenhouse",
+            "LEVER_API_BASE": f"{self.base_url}/lever",
+            "ASHBY_API_BASE": f"{self.base_url}/ashby",
+            "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
+        }
+
+    def company_sources(self) -> list[dict[str, str]]:
+        return self.site.company_sources(self.base_url)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        with self._server.sockets_lock:
+            sockets = list(self._server.open_sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> DemoServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_demo_server(site: DemoSite | None = None, host: str = "127.0.0.1", port: int = 0) -> DemoServer:
+    return DemoServer(site or DemoSite.default(), host, port)
+
+
+def demo_company_sources(base_url: str) -> list[dict[str, str]]:
+    """The default demo companies' sources for a demo site served at `base_url`."""
+    return [{"name": name, "source": source_for(kind, slug, base_url)} for name, kind, slug, _ in DEFAULT_COMPANIES]

@@ -1,0 +1,142 @@
+"""The jobs page: the user's jobs, searchable; descriptions are plain text only."""
+
+import reflex as rx
+
+from ingest_app.components.empty_state import empty_state
+from ingest_app.components.layout import page_shell
+from ingest_app.states.jobs import JobsState
+from ingest_app.states.rows import JobRow
+
+
+def _company_chip(name: rx.Var[str]) -> rx.Component:
+    selected = JobsState.selected_companies.contains(name)
+    return rx.badge(
+        name,
+        variant=rx.cond(selected, "solid", "outline"),
+        color_scheme=rx.cond(selected, "indigo", "gray"),
+        size="2",
+        cursor="pointer",
+        on_click=JobsState.toggle_company(name),
+        class_name="company-chip",
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.vstack(
+        rx.flex(
+            rx.input(
+                rx.input.slot(rx.icon("search", size=16)),
+                value=JobsState.query,
+                on_change=JobsState.set_query,
+                placeholder="Filter by title, location, department, description…",
+                id="job-filter",
+                flex="1",
+                min_width="220px",
+                size="3",
+            ),
+            rx.hstack(
+                rx.switch(checked=JobsState.show_archived, on_change=JobsState.set_show_archived, id="show-archived"),
+                rx.text("Show archived", size="2"),
+                align="center",
+            ),
+            gap="3",
+            wrap="wrap",
+            align="center",
+            width="100%",
+        ),
+        rx.cond(
+            JobsState.company_names.length() > 0,
+            rx.flex(
+                rx.text("Companies:", size="2", color_scheme="gray"),
+                rx.foreach(JobsState.company_names, _company_chip),
+                rx.cond(
+                    JobsState.selected_companies.length() > 0,
+                    rx.button("All companies", size="1", variant="ghost", on_click=JobsState.clear_companies),
+                ),
+                gap="2",
+                wrap="wrap",
+                align="center",
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _job_card(job: JobRow) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.link(job.title, href=job.url, is_external=True, weight="bold", size="3", class_name="job-title"),
+                rx.cond(job.status == "archived", rx.badge("archived", color_scheme="amber")),
+                gap="2",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.flex(
+                rx.text(job.company, size="2", weight="medium", class_name="job-company"),
+                rx.cond(job.location != "", rx.text("· ", job.location, size="2", color_scheme="gray")),
+                rx.cond(job.department != "", rx.text("· ", job.department, size="2", color_scheme="gray")),
+                rx.cond(job.salary != "", rx.text("· ", job.salary, size="2", color_scheme="gray")),
+                rx.cond(job.posted != "", rx.text("· posted ", job.posted, size="2", color_scheme="gray")),
+                gap="1",
+                wrap="wrap",
+            ),
+            # Plain text: React escapes it; crawled HTML is never rendered.
+            rx.cond(
+                job.description != "",
+                rx.text(job.description, size="2", color_scheme="gray", class_name="job-description"),
+            ),
+            spacing="2",
+        ),
+        width="100%",
+    )
+
+
+def _pagination() -> rx.Component:
+    return rx.hstack(
+        rx.button(
+            "Previous",
+            variant="soft",
+            size="1",
+            disabled=JobsState.page <= 1,
+            on_click=JobsState.go_to_page(JobsState.page - 1),
+        ),
+        rx.text("Page ", JobsState.page, " of ", JobsState.pages, size="2"),
+        rx.button(
+            "Next",
+            variant="soft",
+            size="1",
+            disabled=JobsState.page >= JobsState.pages,
+            on_click=JobsState.go_to_page(JobsState.page + 1),
+        ),
+        align="center",
+        justify="center",
+        width="100%",
+    )
+
+
+@rx.page(route="/jobs", title="Jobs · Job ingestion", on_load=JobsState.load)
+def jobs_page() -> rx.Component:
+    return page_shell(
+        "Jobs",
+        _filters(),
+        rx.text(
+            JobsState.total,
+            rx.cond(JobsState.total == 1, " job", " jobs"),
+            size="2",
+            color_scheme="gray",
+            id="jobs-total",
+        ),
+        rx.cond(
+            JobsState.loaded & (JobsState.total == 0),
+            empty_state(
+                "briefcase",
+                "No jobs match",
+                "Change the filters, or run an ingestion to bring in your companies' jobs.",
+                rx.link(rx.button("Go to companies"), href="/companies"),
+            ),
+            rx.vstack(rx.foreach(JobsState.jobs, _job_card), spacing="3", width="100%"),
+        ),
+        rx.cond(JobsState.pages > 1, _pagination()),
+    )

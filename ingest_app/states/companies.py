@@ -1,0 +1,225 @@
+"""Stage 1: the user's companies (list, add, edit, enable/disable, delete, demo companies)."""
+
+from __future__ import annotations
+
+import os
+
+import reflex as rx
+
+from ingest_app.core import pipeline
+from ingest_app.core.companies import (
+    CompanyError,
+    CompanyNotFound,
+    DuplicateCompany,
+    add_company,
+    delete_company,
+    get_company,
+    list_companies,
+    update_company,
+)
+from ingest_app.core.db import session_scope
+from ingest_app.core.models import Company
+from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
+from ingest_app.states.auth import AuthState
+from ingest_app.states.rows import SOURCE_LABELS, CompanyRow
+
+VALUE_LABELS = {
+    "greenhouse": "Board token",
+    "lever": "Site name",
+    "ashby": "Organization",
+    "careers": "Careers page URL",
+}
+VALUE_PLACEHOLDERS = {
+    "greenhouse": "e.g. acme",
+    "lever": "e.g. acme",
+    "ashby": "e.g. acme",
+    "careers": "https://acme.example/careers",
+}
+
+
+def demo_site_url() -> str:
+    """The local demo site the dev supervisor started, if any."""
+    return os.environ.get("DEMO_SITE_URL", "").strip()
+
+
+def company_row(company: Company) -> CompanyRow:
+    return CompanyRow(
+        id=company.id or 0,
+        name=company.name,
+        source_kind=company.source_kind,
+        source_label=SOURCE_LABELS.get(company.source_kind, company.source_kind),
+        source_value=company.source_value,
+        enabled=company.enabled,
+    )
+
+
+class CompaniesState(AuthState):
+    companies: list[CompanyRow] = []
+    loaded: bool = False
+    active_run_id: int = 0
+    demo_available: bool = False
+    message: str = ""
+    list_error: str = ""
+
+    form_open: bool = False
+    editing_id: int = 0
+    form_name: str = ""
+    form_kind: str = "greenhouse"
+    form_value: str = ""
+    name_error: str = ""
+    source_error: str = ""
+
+    @rx.var
+    def value_label(self) -> str:
+        return VALUE_LABELS.get(self.form_kind, "Source")
+
+    @rx.var
+    def value_placeholder(self) -> str:
+        return VALUE_PLACEHOLDERS.get(self.form_kind, "")
+
+    @rx.var
+    def enabled_count(self) -> int:
+        return sum(1 for company in self.companies if company.enabled)
+
+    def _refresh(self, user_id: int) -> None:
+        with session_scope() as session:
+            self.companies = [company_row(c) for c in list_companies(session, user_id)]
+            active = pipeline.get_active_run(session, user_id)
+            self.active_run_id = active.run_id if active is not None else 0
+        self.demo_available = bool(demo_site_url())
+        self.loaded = True
+
+    @rx.event
+    def load(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        self.message = self.list_error = ""
+        self._refresh(user_id)
+
+    @rx.event
+    def set_form_name(self, value: str) -> None:
+        self.form_name = value
+        self.name_error = ""
+
+    @rx.event
+    def set_form_kind(self, value: str) -> None:
+        self.form_kind = value if value in VALUE_LABELS else "greenhouse"
+        self.source_error = ""
+
+    @rx.event
+    def set_form_value(self, value: str) -> None:
+        self.form_value = value
+        self.source_error = ""
+
+    @rx.event
+    def set_form_open(self, value: bool) -> None:
+        self.form_open = value
+
+    @rx.event
+    def open_add(self) -> None:
+        self.editing_id = 0
+        self.form_name, self.form_kind, self.form_value = "", "greenhouse", ""
+        self.name_error = self.source_error = ""
+        self.form_open = True
+
+    @rx.event
+    def open_edit(self, company_id: int):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        try:
+            with session_scope() as session:
+                company = get_company(session, user_id, company_id)
+                self.form_name, self.form_kind, self.form_value = (
+                    company.name,
+                    company.source_kind,
+                    company.source_value,
+                )
+        except CompanyNotFound:
+            self.list_error = "That company no longer exists"
+            self._refresh(user_id)
+            return None
+        self.editing_id = company_id
+        self.name_error = self.source_error = ""
+        self.form_open = True
+
+    @rx.event
+    def save(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        self.name_error = self.source_error = ""
+        try:
+            source = str(make_source_spec(self.form_kind, self.form_value))
+        except InvalidSourceSpec as exc:
+            self.source_error = str(exc)
+            return None
+        try:
+            with session_scope() as session:
+                if self.editing_id:
+                    company = update_company(session, user_id, self.editing_id, name=self.form_name, source=source)
+                else:
+                    company = add_company(session, user_id, name=self.form_name, source=source)
+                saved_name = company.name
+        except DuplicateCompany as exc:
+            self.source_error = str(exc)
+            return None
+        except CompanyError as exc:
+            self.name_error = str(exc)
+            return None
+        except CompanyNotFound:
+            self.list_error = "That company no longer exists"
+            self.form_open = False
+            self._refresh(user_id)
+            return None
+        self.message = f"Saved {saved_name}"
+        self.form_open = False
+        self._refresh(user_id)
+
+    @rx.event
+    def set_enabled(self, company_id: int, enabled: bool):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        try:
+            with session_scope() as session:
+                update_company(session, user_id, company_id, enabled=enabled)
+        except CompanyNotFound:
+            self.list_error = "That company no longer exists"
+        self._refresh(user_id)
+
+    @rx.event
+    def delete(self, company_id: int):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        try:
+            with session_scope() as session:
+                delete_company(session, user_id, company_id)
+            self.message = "Company deleted"
+        except CompanyNotFound:
+            self.list_error = "That company no longer exists"
+        self._refresh(user_id)
+
+    @rx.event
+    def add_demo_companies(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        base_url = demo_site_url()
+        if not base_url:
+            self.list_error = "The demo site is not running (start the app with `make run`)"
+            return None
+        from ingest_app.demo.site import demo_company_sources
+
+        added = 0
+        for spec in demo_company_sources(base_url):
+            try:
+                with session_scope() as session:
+                    add_company(session, user_id, name=spec["name"], source=spec["source"])
+                added += 1
+            except DuplicateCompany:
+                continue
+        self.message = f"Added {added} demo companies" if added else "The demo companies are already in your list"
+        self._refresh(user_id)

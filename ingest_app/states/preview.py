@@ -1,0 +1,117 @@
+"""Stage 2: dry run of every enabled company, then "Start ingestion"."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from ingest_app.core import pipeline
+from ingest_app.core.companies import CompanyNotFound, list_companies
+from ingest_app.core.db import session_scope
+from ingest_app.states.auth import AuthState
+from ingest_app.states.rows import SOURCE_LABELS, PreviewRow
+
+
+def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
+    """The dry run of one company; a failure becomes the row's error, never an exception."""
+    try:
+        with session_scope() as session:
+            return pipeline.preview_company(session, user_id, company_id)
+    except CompanyNotFound:
+        return {"company_id": company_id, "count": 0, "urls": [], "error": "This company no longer exists"}
+    except Exception as exc:  # a broken source must not break the page
+        return {"company_id": company_id, "count": 0, "urls": [], "error": f"Preview failed: {exc}"}
+
+
+def apply_preview(row: PreviewRow, result: dict[str, Any]) -> PreviewRow:
+    urls = [str(url) for url in result.get("urls") or []]
+    return PreviewRow(
+        company_id=row.company_id,
+        name=row.name,
+        source=row.source,
+        count=int(result.get("count") or len(urls)),
+        urls=urls,
+        error=str(result.get("error") or ""),
+        done=True,
+    )
+
+
+class PreviewState(AuthState):
+    rows: list[PreviewRow] = []
+    loaded: bool = False
+    fetching: bool = False
+    starting: bool = False
+    error: str = ""
+
+    @rx.var
+    def total_urls(self) -> int:
+        return sum(row.count for row in self.rows)
+
+    @rx.var
+    def pending_count(self) -> int:
+        return sum(1 for row in self.rows if not row.done)
+
+    @rx.event
+    def load(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        self.error = ""
+        with session_scope() as session:
+            if pipeline.get_active_run(session, user_id) is not None:
+                return rx.redirect("/run")
+            companies = list_companies(session, user_id, enabled_only=True)
+            self.rows = [
+                PreviewRow(
+                    company_id=c.id or 0,
+                    name=c.name,
+                    source=f"{SOURCE_LABELS.get(c.source_kind, c.source_kind)} · {c.source_value}",
+                )
+                for c in companies
+            ]
+        self.loaded = True
+        if self.rows:
+            return PreviewState.fetch_previews
+
+    @rx.event(background=True)
+    async def fetch_previews(self):
+        async with self:
+            if self.fetching:
+                return None
+            user_id = self._user_id()
+            if user_id is None:
+                return self._signed_out()
+            self.fetching = True
+            company_ids = [row.company_id for row in self.rows if not row.done]
+        try:
+            for company_id in company_ids:
+                result = await asyncio.to_thread(preview_one, user_id, company_id)
+                async with self:
+                    self.rows = [
+                        apply_preview(row, result) if row.company_id == company_id else row for row in self.rows
+                    ]
+        finally:
+            async with self:
+                self.fetching = False
+        return None
+
+    @rx.event
+    def start(self):
+        user_id = self._user_id()
+        if user_id is None:
+            return self._signed_out()
+        self.error = ""
+        company_ids = [row.company_id for row in self.rows]
+        try:
+            with session_scope() as session:
+                run = pipeline.start_run(session, user_id, company_ids or None)
+                run_id = run.run_id
+        except pipeline.RunAlreadyActive:
+            return rx.redirect("/run")
+        except pipeline.NoCompanies as exc:
+            self.error = str(exc)
+            return None
+        pipeline.launch_stage3(run_id)
+        return rx.redirect("/run")

@@ -1,0 +1,77 @@
+"""Plain row types the states hand to the pages (serializable, no ORM objects)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+SOURCE_LABELS = {
+    "greenhouse": "Greenhouse",
+    "lever": "Lever",
+    "ashby": "Ashby",
+    "careers": "Careers page",
+}
+
+
+@dataclasses.dataclass
+class CompanyRow:
+    id: int = 0
+    name: str = ""
+    source_kind: str = ""
+    source_label: str = ""
+    source_value: str = ""
+    enabled: bool = True
+
+
+@dataclasses.dataclass
+class PreviewRow:
+    company_id: int = 0
+    name: str = ""
+    source: str = ""
+    count: int = 0
+    urls: list[str] = dataclasses.field(default_factory=list)
+    error: str = ""
+    done: bool = False
+
+
+@dataclasses.dataclass
+class RunCompanyRow:
+    name: str = ""
+    source: str = ""
+    listed: int = 0
+    archived: int = 0
+    note: str = ""
+
+
+@dataclasses.dataclass
+class FailedItemRow:
+    url: str = ""
+    company: str = ""
+    error: str = ""
+
+
+@dataclasses.dataclass
+class HistoryRow:
+    run_id: int = 0
+    status: str = ""
+    date: str = ""
+    companies: str = ""
+    found: int = 0
+    added: int = 0
+    archived: int = 0
+    failed: int = 0
+    duration: str = ""
+    error: str = ""
+
+
+@dataclasses.dataclass
+class JobRow:
+    id: int = 0
+    title: str = ""
+    company: str = ""
+    location: str = ""
+    department: str = ""
+    status: str = ""
+    description: str = ""
+    url: str = ""
+    posted: str = ""
+    salary: str = ""

@@ -1,0 +1,173 @@
+"""Stages 3-5 of one run: archiving, live progress (polled every 3 s), results; reset."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from ingest_app.core import pipeline
+from ingest_app.core.db import session_scope
+from ingest_app.core.models import ACTIVE_RUN_STATUSES
+from ingest_app.states.auth import AuthState
+from ingest_app.states.formatting import format_duration, format_when
+from ingest_app.states.rows import FailedItemRow, RunCompanyRow
+
+POLL_INTERVAL_MS = 3000
+
+
+def find_run_id(user_id: int, requested: str) -> int:
+    """The run to show: the one asked for, else the active run, else the latest one (0: none)."""
+    with session_scope() as session:
+        if requested.isdigit():
+            return int(requested)
+        active = pipeline.get_active_run(session, user_id)
+        if active is not None:
+            return int(active.run_id)
+        latest = pipeline.list_history(session, user_id, limit=1)
+        return int(latest[0]["run_id"]) if latest else 0
+
+
+def company_note(result: dict[str, Any]) -> str:
+    return str(result.get("error") or result.get("skipped_reason") or "")
+
+
+def jobs_search_url(companies: list[str]) -> str:
+    """The jobs page filtered to these companies."""
+    query = urlencode([("company", name) for name in companies])
+    return f"/jobs?{query}" if query else "/jobs"
+
+
+class RunState(AuthState):
+    run_id: int = 0
+    loaded: bool = False
+    not_found: bool = False
+    polling: bool = False
+    status: str = ""
+    total: int = 0
+    processed: int = 0
+    added: int = 0
+    failed: int = 0
+    archived: int = 0
+    percent: int = 0
+    elapsed: str = ""
+    created: str = ""
+    error_message: str = ""
+    retry_count: int = 0
+    companies: list[RunCompanyRow] = []
+    failed_items: list[FailedItemRow] = []
+    reset_error: str = ""
+
+    @rx.var
+    def stage(self) -> int:
+        """3 archiving, 4 ingesting, 5 finished, 0 no run."""
+        return {"archiving": 3, "ingesting": 4, "completed": 5, "failed": 5}.get(self.status, 0)
+
+    @rx.var
+    def search_url(self) -> str:
+        return jobs_search_url([company.name for company in self.companies])
+
+    def _apply(self, progress: dict[str, Any]) -> None:
+        self.status = str(progress.get("status") or "")
+        self.total = int(progress.get("total_jobs_found") or 0)
+        self.processed = int(progress.get("jobs_processed") or 0)
+        self.added = int(progress.get("jobs_added") or 0)
+        self.failed = int(progress.get("jobs_failed") or 0)
+        self.archived = int(progress.get("jobs_archived") or 0)
+        percent = progress.get("percent")
+        if percent is None:
+            percent = 100 * self.processed / self.total if self.total else 0
+        self.percent = max(0, min(100, int(percent)))
+        self.elapsed = format_duration(progress.get("elapsed_seconds"))
+        self.created = format_when(progress.get("created_at"))
+        self.error_message = str(progress.get("error_message") or "")
+        self.retry_count = int(progress.get("retry_count") or 0)
+        self.companies = [
+            RunCompanyRow(
+                name=str(c.get("name") or ""),
+                source=str(c.get("source") or ""),
+                listed=int(c.get("listed") or 0),
+                archived=int(c.get("archived") or 0),
+                note=company_note(c),
+            )
+            for c in progress.get("companies") or []
+        ]
+        self.failed_items = [
+            FailedItemRow(
+                url=str(i.get("url") or ""), company=str(i.get("company") or ""), error=str(i.get("error") or "")
+            )
+            for i in progress.get("failed_items") or []
+        ]
+        self.polling = self.status in ACTIVE_RUN_STATUSES
+
+    def _fetch(self, user_id: int) -> bool:
+        """Reload the run from the database; False if it is not this user's run."""
+        try:
+            with session_scope() as session:
+                progress = pipeline.get_progress(session, user_id, self.run_id)
+        except pipeline.RunNotFound:
+            self.not_found = True
+            self.polling = False
+            return False
+        self.not_found = False
+        self._apply(progress)
+        return True
+
+    @rx.event
+    def load(self):
+        """on_load: show the requested run, or the active one, or the latest."""
+        user_id = self._user_id()
+        if user_id is None:
+            self.polling = False
+            return self._signed_out()
+        self.reset_error = ""
+        requested = str(self.router.url.query_parameters.get("run", ""))
+        self.run_id = find_run_id(user_id, requested)
+        self.status = ""
+        self.polling = False
+        self.not_found = False
+        if self.run_id:
+            self._fetch(user_id)
+        self.loaded = True
+
+    @rx.event
+    def tick(self, _now: str = ""):
+        """Fired every POLL_INTERVAL_MS by the hidden timer while the run is active."""
+        if not self.polling:
+            return None
+        user_id = self._user_id()
+        if user_id is None:
+            self.polling = False
+            return self._signed_out()
+        was_active = self.status in ACTIVE_RUN_STATUSES
+        self._fetch(user_id)
+        if was_active and not self.polling and not self.not_found:
+            # Stage 5 gets its own address so a reload keeps showing these results.
+            return rx.redirect(f"/run?run={self.run_id}")
+        return None
+
+    @rx.event
+    def stop_polling(self) -> None:
+        self.polling = False
+
+    @rx.event
+    def confirm_reset(self):
+        user_id = self._user_id()
+        if user_id is None:
+            self.polling = False
+            return self._signed_out()
+        self.reset_error = ""
+        try:
+            with session_scope() as session:
+                pipeline.reset_run(session, user_id, self.run_id)
+        except pipeline.RunNotActive as exc:
+            self.reset_error = str(exc)
+            self._fetch(user_id)
+            return None
+        except pipeline.RunNotFound as exc:
+            self.reset_error = str(exc)
+            self.polling = False
+            return None
+        self.polling = False
+        return rx.redirect("/companies")

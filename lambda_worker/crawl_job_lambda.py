@@ -1,0 +1,115 @@
+"""Crawl worker: an SQS batch handler with partial batch responses.
+
+Each record carries one item of a run (`run_id`, `item_id`, `url`, `company`, `hints`). The records
+of a batch are crawled concurrently in threads; `ingest_app.core.pipeline.process_item` records
+each result exactly once. Only infrastructure errors (database unreachable, ...) come back as
+`batchItemFailures` so SQS redelivers them; a failed crawl is a failed item, and a malformed body
+is logged and dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from ingest_app.core.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+DROPPED = "dropped"
+
+# Optional observer of every record's outcome: fn(outcome_name, seconds). The local poller uses it
+# for its metrics; Lambda leaves it unset.
+_observer: Callable[[str, float], None] | None = None
+
+
+class MalformedMessage(ValueError):
+    pass
+
+
+@dataclass
+class Outcome:
+    result: str | None = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+
+def set_observer(observer: Callable[[str, float], None] | None) -> None:
+    global _observer
+    _observer = observer
+
+
+def parse_body(text: str) -> dict[str, Any]:
+    """The message body as a dict with the fields the pipeline needs; MalformedMessage otherwise."""
+    try:
+        body = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise MalformedMessage(f"body is not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise MalformedMessage("body is not a JSON object")
+    for key in ("run_id", "item_id"):
+        if not isinstance(body.get(key), int) or isinstance(body.get(key), bool):
+            raise MalformedMessage(f"{key} must be an integer")
+    if not isinstance(body.get("url"), str) or not body["url"]:
+        raise MalformedMessage("url must be a non-empty string")
+    if not isinstance(body.get("hints", {}), dict):
+        raise MalformedMessage("hints must be an object")
+    return body
+
+
+def _process_one(record: dict[str, Any]) -> Outcome:
+    from ingest_app.core.pipeline import process_item
+
+    started = time.perf_counter()
+    outcome = Outcome()
+    try:
+        body = parse_body(record.get("body", ""))
+    except MalformedMessage as exc:
+        logger.error("dropping malformed message %s: %s", record.get("messageId"), exc)
+        outcome.result = DROPPED
+    else:
+        try:
+            outcome.result = process_item(body)
+        except Exception as exc:  # infrastructure: let SQS deliver it again
+            logger.warning(
+                "run %s item %s: %s; leaving it on the queue", body["run_id"], body["item_id"], exc, exc_info=False
+            )
+            outcome.error = exc
+    outcome.seconds = time.perf_counter() - started
+    if _observer is not None:
+        _observer(outcome.result or "error", outcome.seconds)
+    return outcome
+
+
+def process_records(records: list[dict[str, Any]], concurrency: int | None = None) -> dict[str, Outcome]:
+    """Process records concurrently; the outcome of each, keyed by messageId."""
+    if not records:
+        return {}
+    workers = max(1, min(len(records), concurrency or get_settings().worker_batch_concurrency))
+    if workers == 1:
+        return {r["messageId"]: _process_one(r) for r in records}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
+        outcomes = list(pool.map(_process_one, records))
+    return {r["messageId"]: o for r, o in zip(records, outcomes, strict=True)}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    outcomes = process_records(event.get("Records") or [])
+
+    def record_handler(record: SQSRecord) -> str | None:
+        outcome = outcomes[record.message_id]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
+
+    # One processor per invocation: the local poller calls this handler from several threads.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

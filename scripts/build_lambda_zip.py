@@ -1,0 +1,142 @@
+"""Build the AWS Lambda deployment zip: `lambda_worker` + `ingest_app.core` + their wheels.
+
+    python scripts/build_lambda_zip.py                       # manylinux wheels for python3.12
+    python scripts/build_lambda_zip.py --python-version 3.11 # for the python3.11 runtime
+    python scripts/build_lambda_zip.py --native              # for this interpreter (local emulator)
+
+Dependencies come from `lambda_worker/requirements.txt`, installed with pip as binary wheels for
+the Lambda platform (`--platform manylinux2014_x86_64 --only-binary=:all:`), never built here.
+The zip holds no reflex, no UI, no API and no tests, and is deterministic: the same sources and
+wheels give the same bytes (sorted entries, fixed timestamps and permissions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = ROOT / "dist" / "lambda-worker.zip"
+DEFAULT_BUILD_DIR = ROOT / "build" / "lambda"
+REQUIREMENTS = ROOT / "lambda_worker" / "requirements.txt"
+
+# Our own code in the zip: the handlers and everything they import (ingest_app.core never imports
+# reflex, the UI or the API).
+SOURCE_FILES = ["ingest_app/__init__.py"]
+SOURCE_DIRS = ["ingest_app/core", "lambda_worker"]
+SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache"}
+SKIP_SUFFIXES = {".pyc", ".pyo"}
+# Installed by pip but never needed at run time.
+SKIP_TOP_LEVEL = {"bin", "__pycache__"}
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def pip_install(target: Path, *, python_version: str, platform: str, native: bool) -> None:
+    cmd = [
+        sys.executable, "-m", "pip", "install",
+        "--quiet", "--disable-pip-version-check", "--no-compile",
+        "--target", str(target),
+        "-r", str(REQUIREMENTS),
+    ]  # fmt: skip
+    if not native:
+        cmd += [
+            "--platform", platform,
+            "--implementation", "cp",
+            "--python-version", python_version,
+            "--only-binary=:all:",
+        ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+def copy_sources(target: Path) -> None:
+    for rel in SOURCE_FILES:
+        dest = target / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest)
+    for rel in SOURCE_DIRS:
+        for path in _walk(ROOT / rel):
+            dest = target / path.relative_to(ROOT)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest)
+
+
+def _walk(base: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in sorted(filenames):
+            if Path(name).suffix not in SKIP_SUFFIXES:
+                yield Path(dirpath) / name
+
+
+def write_zip(source: Path, output: Path) -> int:
+    """Zip `source` deterministically into `output`; return the number of files."""
+    files = sorted(
+        path
+        for path in _walk(source)
+        if path.relative_to(source).parts[0] not in SKIP_TOP_LEVEL and not path.is_symlink()
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_suffix(".zip.tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for path in files:
+            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_EPOCH)
+            mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    tmp.replace(output)
+    return len(files)
+
+
+def build(
+    output: Path = DEFAULT_OUTPUT,
+    *,
+    build_dir: Path = DEFAULT_BUILD_DIR,
+    python_version: str = "3.12",
+    platform: str = "manylinux2014_x86_64",
+    native: bool = False,
+) -> Path:
+    if build_dir.exists():
+        shutil.rmtree(build_dir)
+    build_dir.mkdir(parents=True)
+    pip_install(build_dir, python_version=python_version, platform=platform, native=native)
+    copy_sources(build_dir)
+    count = write_zip(build_dir, output)
+    size = output.stat().st_size
+    target = f"this interpreter (python{sys.version_info.major}.{sys.version_info.minor})" if native else (
+        f"python{python_version} on {platform}"
+    )
+    print(f"{output}: {size / 1_048_576:.1f} MiB, {count} files, for {target}")
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="zip to write (%(default)s)")
+    parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, help="staging directory, emptied first")
+    parser.add_argument("--python-version", default="3.12", help="Lambda runtime Python version (%(default)s)")
+    parser.add_argument("--platform", default="manylinux2014_x86_64", help="wheel platform tag (%(default)s)")
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="install wheels for this interpreter instead (to run the zip in a local emulator)",
+    )
+    args = parser.parse_args(argv)
+    build(
+        args.output.resolve(),
+        build_dir=args.build_dir.resolve(),
+        python_version=args.python_version,
+        platform=args.platform,
+        native=args.native,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Fixtures of the REST API tests: the FastAPI app in-process against the test PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    from ingest_app.api import ratelimit
+
+    ratelimit.reset_all()
+    yield
+    ratelimit.reset_all()
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    from ingest_app.api.main import api
+
+    with TestClient(api) as c:
+        yield c
+    api.dependency_overrides.clear()
+
+
+@pytest.fixture
+def auth_headers() -> Callable[[Any], dict[str, str]]:
+    """auth_headers(user) -> an Authorization header with a fresh token of that user."""
+    from ingest_app.core.security import create_access_token
+
+    def _headers(user: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}
+
+    return _headers
+
+
+class _FakeBoards(ThreadingHTTPServer):
+    boards: dict[str, list[dict[str, Any]]]
+
+
+class _BoardHandler(BaseHTTPRequestHandler):
+    """`GET /v1/boards/{token}/jobs` like the Greenhouse Job Board API; unknown boards are 404."""
+
+    server: _FakeBoards
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        parts = self.path.split("?")[0].strip("/").split("/")
+        jobs = self.server.boards.get(parts[2]) if len(parts) == 4 and parts[:2] == ["v1", "boards"] else None
+        body = json.dumps({"jobs": jobs} if jobs is not None else {"error": "not found"}).encode()
+        self.send_response(200 if jobs is not None else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_greenhouse(monkeypatch) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """A local Greenhouse-compatible board API; the test fills `boards[token] = [jobs]`."""
+    from ingest_app.core.settings import get_settings
+
+    server = _FakeBoards(("127.0.0.1", 0), _BoardHandler)
+    server.boards = {}
+    thread = threading.Thread(target=server.serve_forever, name="fake-greenhouse", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(get_settings(), "greenhouse_api_base", base)
+    yield server.boards
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def greenhouse_jobs(token: str, count: int) -> list[dict[str, Any]]:
+    return [
+        {"id": 1000 + i, "title": f"Engineer {i}", "absolute_url": f"https://boards.greenhouse.io/{token}/jobs/{1000 + i}"}
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def join_stage3() -> Callable[[int], None]:
+    """Wait for the background stage 3 of a run, so no thread outlives the test's tables."""
+
+    def _join(run_id: int, timeout: float = 60.0) -> None:
+        for thread in threading.enumerate():
+            if thread.name == f"stage3-run-{run_id}":
+                thread.join(timeout)
+                assert not thread.is_alive(), f"stage 3 of run {run_id} still running after {timeout}s"
+
+    return _join

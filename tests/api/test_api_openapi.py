@@ -1,0 +1,44 @@
+"""The published contract: OpenAPI with the bearer scheme, interactive docs, JSON errors."""
+
+from __future__ import annotations
+
+PUBLIC = {("post", "/api/auth/register"), ("post", "/api/auth/token")}
+
+
+def test_openapi_declares_the_bearer_scheme_on_every_private_route(client):
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200
+    schema = r.json()
+    scheme = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/auth/token"
+    operations = {(m, p): op for p, item in schema["paths"].items() for m, op in item.items()}
+    assert {("post", "/api/ingest/start"), ("get", "/api/ingest/runs/{run_id}/progress"),
+            ("get", "/api/ingest/history"), ("post", "/api/ingest/runs/{run_id}/reset"),
+            ("get", "/api/companies"), ("post", "/api/companies/{company_id}/preview")} <= set(operations)
+    for key, op in operations.items():
+        assert ("security" in op) is (key not in PUBLIC), key
+        assert "503" in op["responses"], key
+        if key not in PUBLIC:
+            assert "401" in op["responses"], key
+
+
+def test_token_endpoint_documents_both_body_types(client):
+    op = client.get("/api/openapi.json").json()["paths"]["/api/auth/token"]["post"]
+    assert set(op["requestBody"]["content"]) == {"application/x-www-form-urlencoded", "application/json"}
+
+
+def test_no_schema_exposes_a_password_hash(client):
+    text = client.get("/api/openapi.json").text
+    assert "password_hash" not in text
+
+
+def test_docs_page_is_served(client):
+    r = client.get("/api/docs")
+    assert r.status_code == 200 and "swagger" in r.text.lower()
+
+
+def test_unknown_route_and_wrong_method_answer_json(client):
+    r = client.get("/api/nope")
+    assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
+    r = client.get("/api/auth/token")
+    assert r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"}

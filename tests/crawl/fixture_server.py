@@ -1,0 +1,128 @@
+"""A local HTTP server on 127.0.0.1 whose routes a test declares: fixture files and hostile
+behaviours (huge bodies, redirect chains, 429 with Retry-After, slow answers...)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+Route = Callable[["Handler"], None]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 10
+
+    def do_GET(self) -> None:  # noqa: N802
+        server: FixtureServer = self.server.owner
+        path = urlsplit(self.path).path
+        server.hits[path] += 1
+        server.requests.append((path, dict(self.headers)))
+        route = server.routes.get(path)
+        try:
+            if route is None:
+                self.send_body(404, b"not found", "text/plain")
+            else:
+                route(self)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
+                  headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:  # noqa: A002
+        pass
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def process_request(self, request, client_address) -> None:
+        with self.owner.lock:
+            self.owner.sockets.add(request)
+        super().process_request(request, client_address)
+
+
+class FixtureServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: Counter[str] = Counter()
+        self.requests: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        self._httpd = _HTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.owner = self
+        self.port = self._httpd.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    # ----- route builders ------------------------------------------------------------------
+    def add(self, path: str, route: Route) -> str:
+        self.routes[path] = route
+        return self.url(path)
+
+    def page(self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8",
+             status: int = 200, headers: dict | None = None) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        return self.add(path, lambda h: h.send_body(status, data, content_type, headers))
+
+    def fixture(self, path: str, name: str, content_type: str = "text/html; charset=utf-8") -> str:
+        body = (FIXTURES / name).read_bytes().replace(b"{{BASE}}", self.base_url.encode())
+        return self.page(path, body, content_type)
+
+    def json_fixture(self, path: str, name: str) -> str:
+        return self.fixture(path, name, "application/json")
+
+    def redirect(self, path: str, location: str, status: int = 302) -> str:
+        return self.add(path, lambda h: h.send_body(status, b"", "text/plain", {"Location": location}))
+
+    def sequence(self, path: str, *routes: Route) -> str:
+        """Answer the n-th request with routes[n] (the last one repeats)."""
+        def route(h: Handler) -> None:
+            n = self.hits[path] - 1
+            routes[min(n, len(routes) - 1)](h)
+        return self.add(path, route)
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        with self.lock:
+            for sock in list(self.sockets):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        self._thread.join(timeout=5)
+
+
+def respond(status: int, body: bytes | str = b"", content_type: str = "text/html; charset=utf-8",
+            headers: dict | None = None) -> Route:
+    data = body.encode() if isinstance(body, str) else body
+    return lambda h: h.send_body(status, data, content_type, headers)
+
+
+def slow(seconds: float, route: Route) -> Route:
+    def handler(h: Handler) -> None:
+        time.sleep(seconds)
+        route(h)
+    return handler

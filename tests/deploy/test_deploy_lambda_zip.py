@@ -1,0 +1,92 @@
+"""`scripts/build_lambda_zip.py`: what goes into the Lambda zip, and that it is enough to run."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_lambda_zip  # noqa: E402
+
+# What the Lambda Python runtime provides besides the standard library.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six", "urllib3")
+# Every module the handlers reach, including those the pipeline imports lazily.
+WORKER_MODULES = (
+    "lambda_worker.crawl_job_lambda",
+    "lambda_worker.stale_run_lambda",
+    "ingest_app.core.aws_secrets",
+    "ingest_app.core.pipeline",
+    "ingest_app.core.crawl",
+    "ingest_app.core.queue",
+    "ingest_app.core.db",
+    "psycopg2.extensions",
+)
+
+
+def test_zip_holds_the_handlers_and_core_but_no_ui(lambda_build):
+    names = zipfile.ZipFile(lambda_build.zip_path).namelist()
+
+    for required in (
+        "lambda_worker/__init__.py",
+        "lambda_worker/crawl_job_lambda.py",
+        "lambda_worker/stale_run_lambda.py",
+        "ingest_app/__init__.py",
+        "ingest_app/core/settings.py",
+        "ingest_app/core/aws_secrets.py",
+        "ingest_app/core/pipeline/__init__.py",
+        "psycopg2/__init__.py",
+        "aws_lambda_powertools/__init__.py",
+    ):
+        assert required in names
+    tops = {name.split("/")[0] for name in names}
+    assert not tops & {"reflex", "fastapi", "starlette", "alembic", "boto3", "botocore", "bin", "tests"}
+    ingest_dirs = {name.split("/")[1] for name in names if name.startswith("ingest_app/") and name.count("/") > 1}
+    assert ingest_dirs == {"core"}
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_packaged_handlers_import_with_nothing_but_the_zip_and_the_runtime(lambda_build):
+    """A fresh interpreter without site-packages: only the unpacked zip, the standard library and
+    what the Lambda runtime ships (boto3) can be imported."""
+    boto3_dir = Path(importlib.util.find_spec("boto3").origin).parents[1]
+    script = f"""
+import importlib, importlib.machinery, sys
+sys.path.insert(0, {str(lambda_build.build_dir)!r})
+class RuntimeProvided:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if path is None and name in {RUNTIME_PROVIDED!r}:
+            return importlib.machinery.PathFinder.find_spec(name, [{str(boto3_dir)!r}])
+sys.meta_path.append(RuntimeProvided)
+for module in {WORKER_MODULES!r}:
+    importlib.import_module(module)
+assert sys.modules["ingest_app"].__file__.startswith({str(lambda_build.build_dir)!r})
+print("ok", sorted(m for m in sys.modules if m.split(".")[0] in ("reflex", "fastapi", "alembic")))
+"""
+    env = {"PATH": "/usr/bin:/bin", "APP_ENV": "worker", "DATABASE_URL": "postgresql://u@127.0.0.1/db"}
+    result = subprocess.run(
+        [sys.executable, "-S", "-I", "-c", script], capture_output=True, text=True, env=env, cwd="/", timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok []"
+
+
+def test_zip_bytes_depend_only_on_the_files(tmp_path):
+    source = tmp_path / "src"
+    (source / "pkg").mkdir(parents=True)
+    (source / "pkg" / "b.py").write_text("B = 2\n")
+    (source / "pkg" / "a.py").write_text("A = 1\n")
+    (source / "pkg" / "__pycache__").mkdir()
+    (source / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+
+    first, second = tmp_path / "1.zip", tmp_path / "2.zip"
+    build_lambda_zip.write_zip(source, first)
+    (source / "pkg" / "a.py").touch()  # a new mtime changes nothing
+    build_lambda_zip.write_zip(source, second)
+
+    assert first.read_bytes() == second.read_bytes()
+    assert zipfile.ZipFile(first).namelist() == ["pkg/a.py", "pkg/b.py"]

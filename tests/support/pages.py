@@ -1,0 +1,76 @@
+"""A tiny local job site for worker tests: `/jobs/<n>` serves a JSON-LD JobPosting page,
+anything else 404. Binds 127.0.0.1 on a free port; `stop()` shuts it down."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+def job_page(n: int) -> bytes:
+    posting = {
+        "@context": "https://schema.org",
+        "@type": "JobPosting",
+        "title": f"Engineer {n}",
+        "description": f"<p>Build things, number {n}.</p>",
+        "datePosted": "2026-11-01",
+        "employmentType": "FULL_TIME",
+        "hiringOrganization": {"@type": "Organization", "name": "Acme"},
+        "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Berlin"}},
+    }
+    html = (
+        f"<!doctype html><html><head><title>Engineer {n}</title>"
+        f'<script type="application/ld+json">{json.dumps(posting)}</script></head>'
+        f"<body><h1>Engineer {n}</h1></body></html>"
+    )
+    return html.encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        parts = self.path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "jobs" and parts[1].isdigit():
+            body, status = job_page(int(parts[1])), 200
+        else:
+            body, status = b"not found", 404
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8" if status == 200 else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class PageServer:
+    def __init__(self) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, n: int) -> str:
+        return f"{self.base_url}/jobs/{n}"
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def page_server() -> Iterator[PageServer]:
+    server = PageServer()
+    try:
+        yield server
+    finally:
+        server.stop()

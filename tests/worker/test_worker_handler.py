@@ -1,0 +1,130 @@
+"""The crawl Lambda handler fed saved SQS events: partial batch responses on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest_app.core.emulator import free_port
+from ingest_app.core.settings import reset_settings_cache
+from lambda_worker import crawl_job_lambda, stale_run_lambda
+from lambda_worker.poller import LocalContext
+from tests.support.pages import PageServer
+from tests.support.runs import counters, item_bodies, item_states, job_counts, seed_ingesting_run
+
+EVENTS = Path(__file__).parent / "events"
+
+
+@pytest.fixture
+def context() -> LocalContext:
+    return LocalContext(function_name="crawl-job-worker", aws_request_id="test-request")
+
+
+def load_event(name: str, bodies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    event = json.loads((EVENTS / name).read_text())
+    for record, body in zip(event["Records"], bodies or [], strict=False):
+        record["body"] = json.dumps(body)
+    return event
+
+
+def failures(response: dict[str, Any]) -> list[str]:
+    return sorted(f["itemIdentifier"] for f in response["batchItemFailures"])
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """Point the settings at a PostgreSQL port where nothing listens."""
+    saved = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    reset_settings_cache()
+    try:
+        yield
+    finally:
+        os.environ["DATABASE_URL"] = saved
+        reset_settings_cache()
+
+
+def test_a_batch_is_recorded_and_a_missing_page_is_a_failed_item_not_a_retry(
+    session, engine, make_user, page_server: PageServer, context
+) -> None:
+    user = make_user()
+    urls = [page_server.url(1), page_server.base_url + "/gone/2", page_server.url(3)]
+    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    event = load_event("sqs_batch.json", item_bodies(session, run_id))
+
+    response = crawl_job_lambda.handler(event, context)
+
+    assert response == {"batchItemFailures": []}
+    assert counters(engine, run_id) == {
+        "status": "completed",
+        "total_jobs_found": 3,
+        "jobs_processed": 3,
+        "jobs_added": 2,
+        "jobs_failed": 1,
+        "jobs_archived": 0,
+    }
+    assert job_counts(engine, user.id) == {"active": 2}
+
+
+def test_malformed_bodies_are_dropped_not_retried(session, engine, make_user, context) -> None:
+    user = make_user()
+    run_id, _ = seed_ingesting_run(session, user.id, ["http://127.0.0.1:9/jobs/1"])
+
+    response = crawl_job_lambda.handler(load_event("sqs_malformed.json"), context)
+
+    assert response == {"batchItemFailures": []}
+    assert counters(engine, run_id)["jobs_processed"] == 0
+    assert item_states(engine, run_id) == {"pending": 1}
+
+
+def test_database_unreachable_reports_the_records_for_redelivery_then_they_count_once(
+    session, engine, make_user, page_server: PageServer, context
+) -> None:
+    user = make_user()
+    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1), page_server.url(2)])
+    bodies = item_bodies(session, run_id) + [{"run_id": run_id, "url": "no item id"}]
+    event = load_event("sqs_batch.json", bodies)
+    valid_ids = sorted(r["messageId"] for r in event["Records"][:2])
+
+    with database_unreachable():
+        response = crawl_job_lambda.handler(event, context)
+    assert failures(response) == valid_ids  # the malformed third record is dropped, not retried
+    assert counters(engine, run_id)["jobs_processed"] == 0
+
+    # SQS delivers the reported records again once the database is back.
+    redelivery = {"Records": [r for r in event["Records"] if r["messageId"] in valid_ids]}
+    assert crawl_job_lambda.handler(redelivery, context) == {"batchItemFailures": []}
+    assert crawl_job_lambda.handler(redelivery, context) == {"batchItemFailures": []}  # a duplicate
+    assert counters(engine, run_id) == {
+        "status": "completed",
+        "total_jobs_found": 2,
+        "jobs_processed": 2,
+        "jobs_added": 2,
+        "jobs_failed": 0,
+        "jobs_archived": 0,
+    }
+
+
+def test_messages_of_a_reset_run_change_nothing(session, engine, make_user, page_server: PageServer, context) -> None:
+    from ingest_app.core.pipeline import reset_run
+
+    user = make_user()
+    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1), page_server.url(2)])
+    reset_run(session, user.id, run_id)
+    event = load_event("sqs_batch.json", item_bodies(session, run_id))
+
+    assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}
+    assert counters(engine, run_id)["status"] == "failed"
+    assert counters(engine, run_id)["jobs_processed"] == 0
+    assert job_counts(engine, user.id) == {}
+
+
+def test_stale_run_handler_returns_the_detector_summary(context) -> None:
+    result = stale_run_lambda.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, context)
+    assert result == {"checked": True, "actions": [], "count": 0}
