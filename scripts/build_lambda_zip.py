@@ -35,9 +35,10 @@ SKIP_SUFFIXES = {".pyc", ".pyo"}
 # Installed by pip but never needed at run time.
 SKIP_TOP_LEVEL = {"bin", "__pycache__"}
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+DEFAULT_PLATFORM = "manylinux2014_x86_64"  # glibc 2.17: loads on every Lambda Python runtime
 
 
-def pip_install(target: Path, *, python_version: str, platform: str, native: bool) -> None:
+def pip_install(target: Path, *, python_version: str, platforms: list[str], native: bool) -> None:
     cmd = [
         sys.executable, "-m", "pip", "install",
         "--quiet", "--disable-pip-version-check", "--no-compile",
@@ -45,8 +46,9 @@ def pip_install(target: Path, *, python_version: str, platform: str, native: boo
         "-r", str(REQUIREMENTS),
     ]  # fmt: skip
     if not native:
+        for platform in platforms:
+            cmd += ["--platform", platform]
         cmd += [
-            "--platform", platform,
             "--implementation", "cp",
             "--python-version", python_version,
             "--only-binary=:all:",
@@ -99,19 +101,21 @@ def build(
     *,
     build_dir: Path = DEFAULT_BUILD_DIR,
     python_version: str = "3.12",
-    platform: str = "manylinux2014_x86_64",
+    platforms: list[str] | None = None,
     native: bool = False,
 ) -> Path:
+    platforms = platforms or [DEFAULT_PLATFORM]
     if build_dir.exists():
         shutil.rmtree(build_dir)
     build_dir.mkdir(parents=True)
-    pip_install(build_dir, python_version=python_version, platform=platform, native=native)
+    pip_install(build_dir, python_version=python_version, platforms=platforms, native=native)
     copy_sources(build_dir)
     count = write_zip(build_dir, output)
     size = output.stat().st_size
-    target = f"this interpreter (python{sys.version_info.major}.{sys.version_info.minor})" if native else (
-        f"python{python_version} on {platform}"
-    )
+    if native:
+        target = f"this interpreter (python{sys.version_info.major}.{sys.version_info.minor})"
+    else:
+        target = f"python{python_version} on {', '.join(platforms)}"
     print(f"{output}: {size / 1_048_576:.1f} MiB, {count} files, for {target}")
     return output
 
@@ -121,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="zip to write (%(default)s)")
     parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, help="staging directory, emptied first")
     parser.add_argument("--python-version", default="3.12", help="Lambda runtime Python version (%(default)s)")
-    parser.add_argument("--platform", default="manylinux2014_x86_64", help="wheel platform tag (%(default)s)")
+    parser.add_argument(
+        "--platform",
+        action="append",
+        dest="platforms",
+        help=f"wheel platform tag, repeatable ({DEFAULT_PLATFORM}; python3.12 also accepts manylinux_2_28_x86_64)",
+    )
     parser.add_argument(
         "--native",
         action="store_true",
@@ -132,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         args.output.resolve(),
         build_dir=args.build_dir.resolve(),
         python_version=args.python_version,
-        platform=args.platform,
+        platforms=args.platforms,
         native=args.native,
     )
     return 0

@@ -6,7 +6,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -33,6 +36,7 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
 }
 
 _DESCRIPTIONS = {
+    400: "The request body could not be read",
     201: "Created",
     202: "Accepted",
     204: "Deleted",
@@ -99,7 +103,27 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _detail(500, "Internal server error")
 
 
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(scope)[0] != Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405 and isinstance(request.app, FastAPI):
+        allowed = allowed_methods(request.app, request.scope)
+        if allowed:
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
+    return await http_exception_handler(request, exc)
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     for cls in _STATUS_BY_ERROR:
         app.add_exception_handler(cls, _domain_error)
     app.add_exception_handler(AuthError, _auth_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 # Ids are PostgreSQL INTEGER columns: anything outside this range cannot exist.
 MAX_ID = 2**31 - 1
@@ -27,7 +27,7 @@ class MessageOut(BaseModel):
 
 
 class Credentials(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
@@ -44,6 +44,8 @@ class PasswordForm(BaseModel):
 
 
 class RegisterIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     email: str = Field(max_length=320, examples=["ada@example.com"])
     password: str = Field(max_length=1024, examples=["analytical-engine-1843"])
 
@@ -66,19 +68,23 @@ class TokenOut(BaseModel):
 
 
 class CompanyIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     name: str = Field(max_length=1000, examples=["Acme"])
     source: str = Field(
         max_length=4096,
         description="greenhouse:TOKEN, lever:SITE, ashby:ORG or careers:URL",
         examples=["greenhouse:acme"],
     )
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class CompanyPatch(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     name: str | None = Field(default=None, max_length=1000)
     source: str | None = Field(default=None, max_length=4096)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class CompanyOut(BaseModel):
@@ -112,6 +118,8 @@ class PreviewOut(BaseModel):
 
 
 class StartIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     company_ids: list[Id] | None = Field(
         default=None, max_length=1000, description="Companies to ingest; default: every enabled company"
     )

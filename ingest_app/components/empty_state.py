@@ -12,7 +12,7 @@ def empty_state(icon: str, title: str, text: str, *actions: rx.Component) -> rx.
             rx.hstack(*actions, spacing="3", wrap="wrap", justify="center"),
             align="center",
             spacing="3",
-            padding_y="6",
+            padding_y="2rem",
         ),
         width="100%",
     )

@@ -26,9 +26,9 @@ def reset_dialog(on_confirm: EventType, error: rx.Var[str]) -> rx.Component:
                     rx.alert_dialog.action(
                         rx.button("Reset run", color_scheme="red", on_click=on_confirm, id="confirm-reset"),
                     ),
-                    gap="3",
+                    spacing="3",
                     justify="end",
-                    margin_top="4",
+                    margin_top="1rem",
                 ),
                 max_width="480px",
             ),

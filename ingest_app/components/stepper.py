@@ -29,7 +29,7 @@ def _step(number: int, label: str, current: rx.Var[int] | int) -> rx.Component:
 def stepper(current: rx.Var[int] | int) -> rx.Component:
     return rx.flex(
         *[_step(number, label, current) for number, label in STAGES],
-        gap="3",
+        spacing="3",
         wrap="wrap",
         align="center",
         class_name="stepper",

@@ -45,14 +45,40 @@ _POSTING_FIELDS = (
 
 
 def _clip(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     limit = _LIMITS.get(name)
-    if limit is not None and isinstance(value, str) and len(value) > limit:
-        return value[:limit]
-    return value
+    return value[:limit] if limit is not None else value
 
 
 def posting_values(posting: Posting) -> dict[str, Any]:
     return {name: _clip(name, getattr(posting, name, None)) for name in _POSTING_FIELDS}
+
+
+# Refreshed on every sighting; first_seen_at and user_id/source_url never change.
+_REFRESHED = (*_POSTING_FIELDS, "company_id", "company", "last_seen_at", "last_run_id")
+_upserts: dict[str, sa.Insert] = {}
+
+
+def _upsert_statement(dialect: str) -> sa.Insert:
+    """Built once per dialect; executed with a parameter dict (cheap: no per-call construction)."""
+    stmt = _upserts.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert(JOBS) if dialect == "postgresql" else sqlite.insert(JOBS)
+        refreshed: dict[str, Any] = {name: insert.excluded[name] for name in _REFRESHED}
+        refreshed.update(status="active", archived_at=None)
+        stmt = insert.on_conflict_do_update(index_elements=[JOBS.c.user_id, JOBS.c.source_url], set_=refreshed)
+        if dialect == "postgresql":
+            # xmax is 0 only for a freshly inserted row version: inserted vs updated in one statement.
+            stmt = stmt.returning(sa.literal_column("(xmax = 0)").label("inserted"))
+        _upserts[dialect] = stmt
+    return stmt
+
+
+_JOB_EXISTS = sa.select(JOBS.c.id).where(
+    JOBS.c.user_id == sa.bindparam("p_user_id"), JOBS.c.source_url == sa.bindparam("p_source_url")
+)
 
 
 def upsert_job(
@@ -71,9 +97,8 @@ def upsert_job(
     An existing job (active or archived) is updated in place and reactivated
     (`status='active'`, `archived_at` cleared); it does not count as added.
     """
-    values = posting_values(posting)
     row = {
-        **values,
+        **posting_values(posting),
         "user_id": user_id,
         "company_id": company_id,
         "company": company[:200],
@@ -84,29 +109,13 @@ def upsert_job(
         "archived_at": None,
         "last_run_id": run_id,
     }
-    refreshed = {
-        **values,
-        "company_id": company_id,
-        "company": company[:200],
-        "status": "active",
-        "last_seen_at": now,
-        "archived_at": None,
-        "last_run_id": run_id,
-    }
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(JOBS).values(row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[JOBS.c.user_id, JOBS.c.source_url], set_=refreshed
-        ).returning(sa.literal_column("(xmax = 0)").label("inserted"))
-        return bool(conn.execute(stmt).scalar_one())
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return bool(conn.execute(_upsert_statement(dialect), row).scalar_one())
     # SQLite: the caller's transaction already holds the write lock (it updated the item first),
     # so nothing can slip in between this look-up and the upsert.
-    existed = conn.execute(
-        sa.select(JOBS.c.id).where(JOBS.c.user_id == user_id, JOBS.c.source_url == source_url)
-    ).first()
-    stmt = sqlite.insert(JOBS).values(row)
-    stmt = stmt.on_conflict_do_update(index_elements=[JOBS.c.user_id, JOBS.c.source_url], set_=refreshed)
-    conn.execute(stmt)
+    existed = conn.execute(_JOB_EXISTS, {"p_user_id": user_id, "p_source_url": source_url}).first()
+    conn.execute(_upsert_statement(dialect), row)
     return existed is None
 
 
@@ -121,12 +130,22 @@ def count_active_jobs(conn: sa.Connection, *, user_id: int, company_id: int) -> 
 def archive_unlisted_jobs(
     conn: sa.Connection, *, user_id: int, company_id: int, listed_urls: Collection[str], now: datetime
 ) -> int:
-    """Archive this user's active jobs of one company whose source URL is not listed; the count."""
-    stmt = (
-        sa.update(JOBS)
-        .where(JOBS.c.user_id == user_id, JOBS.c.company_id == company_id, JOBS.c.status == "active")
-        .values(status="archived", archived_at=now)
-    )
-    if listed_urls:
-        stmt = stmt.where(JOBS.c.source_url.not_in(list(listed_urls)))
-    return conn.execute(stmt).rowcount
+    """Archive this user's active jobs of one company whose source URL is not listed; the count.
+
+    The difference is taken in Python so a board of any size stays within bind-parameter limits.
+    """
+    listed = set(listed_urls)
+    active = conn.execute(
+        sa.select(JOBS.c.id, JOBS.c.source_url).where(
+            JOBS.c.user_id == user_id, JOBS.c.company_id == company_id, JOBS.c.status == "active"
+        )
+    ).all()
+    gone = [row.id for row in active if row.source_url not in listed]
+    archived = 0
+    for start in range(0, len(gone), 500):
+        archived += conn.execute(
+            sa.update(JOBS)
+            .where(JOBS.c.id.in_(gone[start : start + 500]), JOBS.c.status == "active")
+            .values(status="archived", archived_at=now)
+        ).rowcount
+    return archived

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     stale_check_interval_seconds: float = 300.0
     stale_max_retries: int = 3
     stage3_list_concurrency: int = Field(default=4, ge=1)
+    # Item results commit without waiting for the WAL flush (PostgreSQL). A database crash can then
+    # lose the last fraction of a second of results as a whole (item, job, counters together); those
+    # items are pending again and the stale detector re-enqueues them, so counts stay exact.
+    worker_synchronous_commit: bool = False
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -274,6 +274,9 @@ def _html(body: bytes, status: int = 200) -> tuple[int, str, bytes, dict]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle + delayed ACK stall
+    # every keep-alive response ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "DemoJobSite/1.0"
     timeout = 30
 

@@ -52,7 +52,7 @@ def _company_dialog() -> rx.Component:
                 rx.flex(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
                     rx.button("Save", on_click=CompaniesState.save, id="company-save"),
-                    gap="3",
+                    spacing="3",
                     justify="end",
                     width="100%",
                 ),
@@ -80,9 +80,9 @@ def _delete_button(company: CompanyRow) -> rx.Component:
                 rx.alert_dialog.action(
                     rx.button("Delete", color_scheme="red", on_click=CompaniesState.delete(company.id)),
                 ),
-                gap="3",
+                spacing="3",
                 justify="end",
-                margin_top="4",
+                margin_top="1rem",
             ),
             max_width="440px",
         ),
@@ -160,7 +160,7 @@ def _toolbar() -> rx.Component:
             ),
             href="/preview",
         ),
-        gap="3",
+        spacing="3",
         wrap="wrap",
         align="center",
     )

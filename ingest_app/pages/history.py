@@ -46,7 +46,7 @@ def history_page() -> rx.Component:
             rx.text("Past runs, newest first. Open one for its full results.", color_scheme="gray"),
             rx.spacer(),
             _limit_selector(),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             align="center",
         ),

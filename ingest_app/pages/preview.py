@@ -19,7 +19,7 @@ def _url_list(row: PreviewRow) -> rx.Component:
             ),
             max_height="240px",
             overflow_y="auto",
-            padding_top="2",
+            padding_top="0.5rem",
         ),
     )
 
@@ -43,7 +43,7 @@ def _row(row: PreviewRow) -> rx.Component:
                     ),
                     rx.hstack(rx.spinner(size="2"), rx.text("Fetching…", size="2", color_scheme="gray")),
                 ),
-                gap="3",
+                spacing="3",
                 align="center",
                 width="100%",
             ),
@@ -74,7 +74,7 @@ def _actions() -> rx.Component:
             size="3",
             id="start-ingestion",
         ),
-        gap="3",
+        spacing="3",
         wrap="wrap",
         align="center",
     )

@@ -70,7 +70,7 @@ def _progress() -> rx.Component:
             stat_card("Failed", RunState.failed, "red", "stat-failed"),
             stat_card("Archived", RunState.archived, "amber", "stat-archived"),
             stat_card("Elapsed", RunState.elapsed, "gray", "stat-elapsed"),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             width="100%",
         ),
@@ -144,7 +144,7 @@ def _results() -> rx.Component:
             stat_card("Archived", RunState.archived, "amber", "stat-archived"),
             stat_card("Failed", RunState.failed, "red", "stat-failed"),
             stat_card("Duration", RunState.elapsed, "gray", "stat-duration"),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             width="100%",
         ),
@@ -160,7 +160,7 @@ def _results() -> rx.Component:
                 id="go-to-search",
             ),
             rx.link(rx.button("History", size="3", variant="ghost"), href="/history"),
-            gap="3",
+            spacing="3",
             wrap="wrap",
         ),
         rx.heading("Per company", size="4"),
@@ -216,7 +216,7 @@ def _no_run() -> rx.Component:
                 rx.link(rx.button("Go to companies"), href="/companies"),
             ),
         ),
-        rx.center(rx.spinner(size="3"), padding="6"),
+        rx.center(rx.spinner(size="3"), padding="2rem"),
     )
 
 
@@ -225,7 +225,13 @@ def run_page() -> rx.Component:
     return page_shell(
         "Ingestion",
         _poller(),
-        rx.hstack(stepper(RunState.stage), rx.spacer(), status_badge(RunState.status), wrap="wrap", width="100%"),
+        rx.hstack(
+            stepper(RunState.stage),
+            rx.spacer(),
+            rx.cond(RunState.status != "", status_badge(RunState.status)),
+            wrap="wrap",
+            width="100%",
+        ),
         rx.match(
             RunState.stage,
             (3, _archiving()),

@@ -77,6 +77,6 @@ def index() -> rx.Component:
             max_width="420px",
         ),
         min_height="100vh",
-        padding="4",
+        padding="1rem",
         background=rx.color("gray", 2),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -28,6 +30,44 @@ def client() -> Iterator[TestClient]:
     with TestClient(api) as c:
         yield c
     api.dependency_overrides.clear()
+
+
+PASSWORD = "correct-horse-1"
+
+
+@functools.cache
+def _password_hash() -> str:
+    from ingest_app.core.security import hash_password
+
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture
+def make_user(session) -> Callable[..., Any]:
+    """Like the shared fixture, but hashes PASSWORD once per test session (argon2 is slow on purpose)."""
+    from ingest_app.core.models import User
+
+    counter = itertools.count()
+
+    def _make(email: str | None = None) -> User:
+        user = User(email=email or f"user{next(counter)}@example.com", password_hash=_password_hash())
+        session.add(user)
+        session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def alice(make_user, auth_headers) -> tuple[Any, dict[str, str]]:
+    user = make_user(email="alice@example.com")
+    return user, auth_headers(user)
+
+
+@pytest.fixture
+def bob(make_user, auth_headers) -> tuple[Any, dict[str, str]]:
+    user = make_user(email="bob@example.com")
+    return user, auth_headers(user)
 
 
 @pytest.fixture
@@ -83,7 +123,11 @@ def fake_greenhouse(monkeypatch) -> Iterator[dict[str, list[dict[str, Any]]]]:
 
 def greenhouse_jobs(token: str, count: int) -> list[dict[str, Any]]:
     return [
-        {"id": 1000 + i, "title": f"Engineer {i}", "absolute_url": f"https://boards.greenhouse.io/{token}/jobs/{1000 + i}"}
+        {
+            "id": 1000 + i,
+            "title": f"Engineer {i}",
+            "absolute_url": f"https://boards.greenhouse.io/{token}/jobs/{1000 + i}",
+        }
         for i in range(count)
     ]
 

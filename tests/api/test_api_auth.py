@@ -12,8 +12,7 @@ import jwt
 import pytest
 
 from ingest_app.core.settings import get_settings
-
-PASSWORD = "correct-horse-1"
+from tests.api.conftest import PASSWORD
 
 
 def test_register_returns_the_user_without_any_hash(client):
@@ -67,7 +66,9 @@ def test_malformed_register_body_is_422(client, body):
 
 def test_token_accepts_the_oauth2_password_form(client, make_user):
     make_user(email="ada@example.com")
-    r = client.post("/api/auth/token", data={"username": "ada@example.com", "password": PASSWORD, "grant_type": "password"})
+    r = client.post(
+        "/api/auth/token", data={"username": "ada@example.com", "password": PASSWORD, "grant_type": "password"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["token_type"] == "bearer"
     from ingest_app.core.security import decode_access_token
@@ -142,7 +143,9 @@ def _bad_tokens(user_id: int) -> dict[str, str]:
         "tampered payload": f"{header}.{forged_payload}.{signature}",
         "tampered signature": f"{header}.{payload}.{signature[:-4]}AAAA",
         "alg none": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{payload}.",
-        "other secret": jwt.encode({"sub": str(user_id), "exp": now + timedelta(minutes=5)}, "z" * 40, algorithm="HS256"),
+        "other secret": jwt.encode(
+            {"sub": str(user_id), "exp": now + timedelta(minutes=5)}, "z" * 40, algorithm="HS256"
+        ),
         "no exp": jwt.encode({"sub": str(user_id)}, secret, algorithm="HS256"),
         "non-numeric sub": jwt.encode({"sub": "admin", "exp": now + timedelta(minutes=5)}, secret, algorithm="HS256"),
         "huge sub": jwt.encode({"sub": "9" * 30, "exp": now + timedelta(minutes=5)}, secret, algorithm="HS256"),
@@ -152,8 +155,17 @@ def _bad_tokens(user_id: int) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "case",
-    ["expired", "tampered payload", "tampered signature", "alg none", "other secret", "no exp", "non-numeric sub",
-     "huge sub", "garbage"],
+    [
+        "expired",
+        "tampered payload",
+        "tampered signature",
+        "alg none",
+        "other secret",
+        "no exp",
+        "non-numeric sub",
+        "huge sub",
+        "garbage",
+    ],
 )
 def test_bad_tokens_are_401_with_bearer_challenge(client, make_user, case):
     user = make_user()
@@ -210,13 +222,26 @@ def test_sign_in_is_rate_limited_per_client_address(client, monkeypatch):
 
 
 def test_rate_limit_window_slides(client, make_user, monkeypatch):
-    monkeypatch.setattr(get_settings(), "login_rate_limit_per_email", 1)
-    monkeypatch.setattr(get_settings(), "login_rate_window_seconds", 0.5)
+    from ingest_app.api import ratelimit
+
+    now = [1000.0]
+    monkeypatch.setattr(ratelimit.login_by_email, "_clock", lambda: now[0])
+    monkeypatch.setattr(get_settings(), "login_rate_limit_per_email", 2)
+    monkeypatch.setattr(get_settings(), "login_rate_window_seconds", 60)
     make_user(email="ada@example.com")
-    assert client.post("/api/auth/token", json={"email": "ada@example.com", "password": PASSWORD}).status_code == 200
-    assert client.post("/api/auth/token", json={"email": "ada@example.com", "password": PASSWORD}).status_code == 429
-    time.sleep(0.6)
-    assert client.post("/api/auth/token", json={"email": "ada@example.com", "password": PASSWORD}).status_code == 200
+
+    def sign_in() -> int:
+        return client.post("/api/auth/token", json={"email": "ada@example.com", "password": PASSWORD}).status_code
+
+    assert sign_in() == 200
+    now[0] += 40
+    assert sign_in() == 200
+    now[0] += 10
+    r = client.post("/api/auth/token", json={"email": "ada@example.com", "password": PASSWORD})
+    assert r.status_code == 429 and r.headers["retry-after"] == "10"  # the first hit leaves the window at t=60
+    now[0] += 10
+    assert sign_in() == 200
+    assert sign_in() == 429  # the second hit (t=40) is still inside
 
 
 def test_registration_is_rate_limited_per_client_address(client, monkeypatch):

@@ -5,18 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture
-def alice(make_user, auth_headers):
-    user = make_user(email="alice@example.com")
-    return user, auth_headers(user)
-
-
-@pytest.fixture
-def bob(make_user, auth_headers):
-    user = make_user(email="bob@example.com")
-    return user, auth_headers(user)
-
-
 def _add(client, headers, **body):
     r = client.post("/api/companies", json={"name": "Acme", "source": "greenhouse:acme", **body}, headers=headers)
     assert r.status_code == 201, r.text
@@ -133,8 +121,14 @@ def test_largest_possible_id_is_a_plain_404(client, alice):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/api/companies"), ("post", "/api/companies"), ("get", "/api/companies/1"),
-     ("patch", "/api/companies/1"), ("delete", "/api/companies/1"), ("post", "/api/companies/1/preview")],
+    [
+        ("get", "/api/companies"),
+        ("post", "/api/companies"),
+        ("get", "/api/companies/1"),
+        ("patch", "/api/companies/1"),
+        ("delete", "/api/companies/1"),
+        ("post", "/api/companies/1/preview"),
+    ],
 )
 def test_company_routes_require_a_token(client, method, path):
     r = client.request(method, path, json={"name": "X", "source": "greenhouse:x"})
@@ -149,7 +143,12 @@ def test_preview_lists_the_urls_a_run_would_ingest(client, alice, fake_greenhous
     r = client.post(f"/api/companies/{acme['id']}/preview", headers=alice[1])
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["company_id"], body["name"], body["source"], body["count"]) == (acme["id"], "Acme", "greenhouse:acme", 3)
+    assert (body["company_id"], body["name"], body["source"], body["count"]) == (
+        acme["id"],
+        "Acme",
+        "greenhouse:acme",
+        3,
+    )
     assert body["urls"] == [f"https://boards.greenhouse.io/acme/jobs/{1000 + i}" for i in range(3)]
     assert body["error"] is None
 

@@ -7,21 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ingest_app.core.models import IngestionRun, IngestionRunItem
-from tests.api.conftest import greenhouse_jobs
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def alice(make_user, auth_headers):
-    user = make_user(email="alice@example.com")
-    return user, auth_headers(user)
-
-
-@pytest.fixture
-def bob(make_user, auth_headers):
-    user = make_user(email="bob@example.com")
-    return user, auth_headers(user)
 
 
 @pytest.fixture
@@ -55,9 +42,7 @@ def _company(client, headers, name: str, source: str, enabled: bool = True) -> i
 # --- start ----------------------------------------------------------------------------------
 
 
-def test_start_answers_202_at_once_and_stage_3_runs_in_the_background(
-    client, alice, fake_greenhouse, join_stage3
-):
+def test_start_answers_202_at_once_and_stage_3_runs_in_the_background(client, alice, fake_greenhouse, join_stage3):
     _, h = alice
     fake_greenhouse["quiet"] = []  # lists nothing: the run completes without sending a message
     _company(client, h, "Quiet", "greenhouse:quiet")
@@ -120,8 +105,16 @@ def test_start_with_another_users_company_is_refused_without_confirming_it(clien
 
 
 @pytest.mark.parametrize(
-    "body", [{"company_ids": [0]}, {"company_ids": [-3]}, {"company_ids": [2**31]}, {"company_ids": ["a"]},
-             {"company_ids": 5}, {"company_ids": list(range(1, 1002))}, [1, 2]]
+    "body",
+    [
+        {"company_ids": [0]},
+        {"company_ids": [-3]},
+        {"company_ids": [2**31]},
+        {"company_ids": ["a"]},
+        {"company_ids": 5},
+        {"company_ids": list(range(1, 1002))},
+        [1, 2],
+    ],
 )
 def test_start_with_malformed_ids_is_422(client, alice, body):
     r = client.post("/api/ingest/start", json=body, headers=alice[1])
@@ -141,17 +134,26 @@ def test_start_while_a_run_is_active_is_409(client, alice, make_run):
 
 def test_progress_of_my_run(client, alice, make_run, session):
     user, h = alice
-    run_id = make_run(user, status="ingesting", total_jobs_found=8, jobs_processed=4, jobs_added=3,
-                      jobs_failed=1, jobs_archived=2)
-    session.add(IngestionRunItem(run_id=run_id, company="Acme", url="https://a.example/j/1", state="failed",
-                                 error="http_404: gone"))
+    run_id = make_run(
+        user, status="ingesting", total_jobs_found=8, jobs_processed=4, jobs_added=3, jobs_failed=1, jobs_archived=2
+    )
+    session.add(
+        IngestionRunItem(
+            run_id=run_id, company="Acme", url="https://a.example/j/1", state="failed", error="http_404: gone"
+        )
+    )
     session.commit()
     r = client.get(f"/api/ingest/runs/{run_id}/progress", headers=h)
     assert r.status_code == 200, r.text
     p = r.json()
     assert (p["status"], p["current_stage"], p["percent"]) == ("ingesting", 4, 50.0)
     assert (p["total_jobs_found"], p["jobs_processed"], p["jobs_added"], p["jobs_failed"], p["jobs_archived"]) == (
-        8, 4, 3, 1, 2)
+        8,
+        4,
+        3,
+        1,
+        2,
+    )
     assert p["elapsed_seconds"] > 0 and p["error_message"] is None
     assert p["companies"][0]["name"] == "Acme"
     assert p["failed_items"] == [{"url": "https://a.example/j/1", "company": "Acme", "error": "http_404: gone"}]
@@ -241,8 +243,13 @@ def test_active_is_null_without_a_run_and_ignores_other_users(client, alice, bob
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("post", "/api/ingest/start"), ("get", "/api/ingest/runs/1/progress"), ("get", "/api/ingest/history"),
-     ("post", "/api/ingest/runs/1/reset"), ("get", "/api/ingest/active")],
+    [
+        ("post", "/api/ingest/start"),
+        ("get", "/api/ingest/runs/1/progress"),
+        ("get", "/api/ingest/history"),
+        ("post", "/api/ingest/runs/1/reset"),
+        ("get", "/api/ingest/active"),
+    ],
 )
 def test_ingest_routes_require_a_token(client, method, path):
     r = client.request(method, path)

@@ -12,9 +12,14 @@ def test_openapi_declares_the_bearer_scheme_on_every_private_route(client):
     scheme = schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]
     assert scheme["flows"]["password"]["tokenUrl"] == "/api/auth/token"
     operations = {(m, p): op for p, item in schema["paths"].items() for m, op in item.items()}
-    assert {("post", "/api/ingest/start"), ("get", "/api/ingest/runs/{run_id}/progress"),
-            ("get", "/api/ingest/history"), ("post", "/api/ingest/runs/{run_id}/reset"),
-            ("get", "/api/companies"), ("post", "/api/companies/{company_id}/preview")} <= set(operations)
+    assert {
+        ("post", "/api/ingest/start"),
+        ("get", "/api/ingest/runs/{run_id}/progress"),
+        ("get", "/api/ingest/history"),
+        ("post", "/api/ingest/runs/{run_id}/reset"),
+        ("get", "/api/companies"),
+        ("post", "/api/companies/{company_id}/preview"),
+    } <= set(operations)
     for key, op in operations.items():
         assert ("security" in op) is (key not in PUBLIC), key
         assert "503" in op["responses"], key

@@ -3,7 +3,7 @@
 `aws` is one ministack per session on a free 127.0.0.1 port, started with an environment that
 carries no database URL and no JWT secret, so a deployed function only gets what its stack and
 its secret give it. Its Lambda service runs Python handlers from the zip with this machine's
-interpreter, hence the `--native` build.
+interpreter, hence a build for this Python version.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ingest_app.core.emulator import free_port, stop_process, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
+LOCAL_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 # Never handed to the emulator (nor, through it, to the functions it runs).
 WITHHELD_ENV = ("DATABASE_URL", "JWT_SECRET", "APP_ENV", "SQS_ENDPOINT_URL", "CRAWL_QUEUE_URL", "CRAWL_QUEUE_NAME")
 
@@ -31,6 +32,7 @@ WITHHELD_ENV = ("DATABASE_URL", "JWT_SECRET", "APP_ENV", "SQS_ENDPOINT_URL", "CR
 class LambdaBuild:
     zip_path: Path
     build_dir: Path
+    report: str
 
 
 @dataclass
@@ -55,15 +57,17 @@ class LocalAws:
 
 @pytest.fixture(scope="session")
 def lambda_build(tmp_path_factory: pytest.TempPathFactory) -> LambdaBuild:
-    """`scripts/build_lambda_zip.py --native`: wheels for this interpreter, run by the emulator."""
+    """`make lambda-zip`'s manylinux build, for the Python of this machine (python3.11): the
+    emulator runs handlers with this interpreter, and these wheels load here as on AWS."""
     base = tmp_path_factory.mktemp("lambda-build")
     zip_path, build_dir = base / "lambda-worker.zip", base / "staging"
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_lambda_zip.py"), "--native",
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_lambda_zip.py"), "--python-version", LOCAL_PYTHON,
          "--output", str(zip_path), "--build-dir", str(build_dir)],
-        check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    return LambdaBuild(zip_path=zip_path, build_dir=build_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return LambdaBuild(zip_path=zip_path, build_dir=build_dir, report=result.stdout)
 
 
 def start_local_aws(log_path: Path, extra_env: dict[str, str] | None = None) -> LocalAws:

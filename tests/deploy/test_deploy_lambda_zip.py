@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_lambda_zip  # noqa: E402
 
+from tests.deploy.conftest import LOCAL_PYTHON  # noqa: E402
+
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six", "urllib3")
 # Every module the handlers reach, including those the pipeline imports lazily.
@@ -90,3 +92,20 @@ def test_zip_bytes_depend_only_on_the_files(tmp_path):
 
     assert first.read_bytes() == second.read_bytes()
     assert zipfile.ZipFile(first).namelist() == ["pkg/a.py", "pkg/b.py"]
+
+
+def test_build_installs_manylinux_wheels_for_the_requested_python(lambda_build):
+    names = zipfile.ZipFile(lambda_build.zip_path).namelist()
+    tag = f"cpython-{LOCAL_PYTHON.replace('.', '')}-x86_64-linux-gnu.so"
+
+    assert "lambda-worker.zip: " in lambda_build.report
+    assert f"for python{LOCAL_PYTHON} on manylinux2014_x86_64" in lambda_build.report
+    extensions = [n for n in names if n.endswith(".so") and n.startswith(("pydantic_core/", "psycopg2/", "lxml/etree"))]
+    assert len(extensions) >= 3 and all(n.endswith(tag) for n in extensions), extensions
+    wheel_tags = [
+        zipfile.ZipFile(lambda_build.zip_path).read(n).decode() for n in names if n.endswith(".dist-info/WHEEL")
+    ]
+    platform_tags = [
+        line for text in wheel_tags for line in text.splitlines() if line.startswith("Tag:") and "linux" in line
+    ]
+    assert platform_tags and all("manylinux" in line for line in platform_tags), platform_tags

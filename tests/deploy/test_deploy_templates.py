@@ -38,9 +38,7 @@ def statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_cfn_lint_passes_on_both_templates():
-    result = subprocess.run(
-        [str(CFN_LINT), str(QUEUES), str(FUNCTIONS)], capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run([str(CFN_LINT), str(QUEUES), str(FUNCTIONS)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""
 

@@ -174,3 +174,20 @@ def test_reset_is_for_the_owner_and_only_for_active_runs(session, make_user):
     assert run.completed_at is not None
     with pytest.raises(RunNotActive):
         reset_run(session, owner.id, run_id)
+
+
+def test_a_company_deleted_during_the_run_still_gets_its_jobs(engine, session, make_user):
+    from ingest_app.core.companies import add_company, delete_company
+
+    user = make_user()
+    company = add_company(session, user.id, name="Acme", source="greenhouse:acme")
+    session.commit()
+    run_id, (item_id,) = seed_run(session, user.id, [URL.format(1)], company_id=company.id)
+    delete_company(session, user.id, company.id)
+    session.commit()
+
+    assert _record(run_id, item_id, URL.format(1), fail=False)
+
+    (job,) = jobs_of(engine, user.id)
+    assert job.company_id is None and job.company == "Acme" and job.status == "active"
+    assert run_row(engine, run_id).status == "completed"

@@ -327,3 +327,72 @@ def test_progress_and_history_belong_to_the_owner(engine, session, make_user, fi
     assert history[0]["status"] == "completed" and history[0]["jobs_archived"] == 0
     assert list_history(session, other.id) == []
     assert len(list_history(session, user.id, limit=1)) == 1
+
+
+def test_a_second_run_after_the_site_drops_two_jobs_and_adds_one(engine, session, make_user, fixture_site, sent):
+    user = make_user()
+    fixture_site.boards["acme"] = [1, 2, 3, 4]
+    _company(session, user.id, "acme")
+    first = start_run(session, user.id)
+    run_stage3(first.run_id, send=sent)
+    assert [process_item(b) for b in sent.bodies] == ["succeeded"] * 4
+
+    fixture_site.boards["acme"] = [1, 2, 5]
+    second = start_run(session, user.id)
+    again = CollectingSend()
+    run_stage3(second.run_id, send=again)
+    assert [process_item(b) for b in again.bodies] == ["succeeded"] * 3
+
+    row = run_row(engine, second.run_id)
+    assert (row.status, row.jobs_archived, row.jobs_added, row.jobs_processed) == ("completed", 2, 1, 3)
+    statuses = {j.source_url: j.status for j in jobs_of(engine, user.id)}
+    assert statuses == {
+        fixture_site.job_url(1): "active", fixture_site.job_url(2): "active", fixture_site.job_url(3): "archived",
+        fixture_site.job_url(4): "archived", fixture_site.job_url(5): "active",
+    }
+
+
+def test_a_run_reset_during_listing_archives_and_sends_nothing(engine, session, make_user, fixture_site, sent):
+    from ingest_app.core.pipeline import reset_run
+
+    user = make_user()
+    fixture_site.boards["acme"] = [2]
+    acme = _company(session, user.id, "acme")
+    _existing_jobs(session, user.id, acme, [fixture_site.job_url(1)])
+    run = start_run(session, user.id)
+    reset_run(session, user.id, run.run_id)
+
+    run_stage3(run.run_id, send=sent)
+
+    row = run_row(engine, run.run_id)
+    assert (row.status, row.error_message, row.jobs_archived, row.total_jobs_found) == ("failed", "Reset by user", 0, 0)
+    assert sent.calls == 0 and item_states(engine, run.run_id) == {}
+    assert [j.status for j in jobs_of(engine, user.id)] == ["active"]
+
+
+def test_progress_is_one_query_or_two_when_items_failed(engine, session, make_user, fixture_site, sent):
+    fixture_site.boards["acme"] = [1, 2]
+    fixture_site.page_status[2] = 404
+    user = make_user()
+    _company(session, user.id, "acme")
+    run = start_run(session, user.id)
+    run_stage3(run.run_id, send=sent)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as s:
+            get_progress(s, user.id, run.run_id)
+        ingesting = len(statements)
+        for body in sent.bodies:
+            process_item(body)
+        statements.clear()
+        with Session(engine) as s:
+            progress = get_progress(s, user.id, run.run_id)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    assert ingesting == 1
+    assert len(statements) == 2 and progress["jobs_failed"] == 1 and len(progress["failed_items"]) == 1

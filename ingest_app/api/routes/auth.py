@@ -77,7 +77,7 @@ def _too_many(wait: float) -> HTTPException:
     "/api/auth/token",
     response_model=TokenOut,
     summary="Sign in: exchange email and password for a bearer token",
-    responses=responses(401, 415, 422, 429, d401="Incorrect email or password"),
+    responses=responses(400, 401, 415, 422, 429, d401="Incorrect email or password"),
     openapi_extra=_TOKEN_BODY,
 )
 def issue_token(
@@ -107,7 +107,7 @@ def issue_token(
     status_code=status.HTTP_201_CREATED,
     response_model=UserOut,
     summary="Create an account",
-    responses=responses(409, 422, 429),
+    responses=responses(400, 409, 422, 429),
 )
 def register(body: RegisterIn, session: SessionDep, address: ClientAddress) -> UserOut:
     settings = get_settings()
@@ -115,8 +115,9 @@ def register(body: RegisterIn, session: SessionDep, address: ClientAddress) -> U
         address, limit=settings.register_rate_limit_per_address, window=settings.register_rate_window_seconds
     )
     if wait:
-        raise HTTPException(429, "Too many registrations from this address; try again later",
-                            ratelimit.retry_after_header(wait))
+        raise HTTPException(
+            429, "Too many registrations from this address; try again later", ratelimit.retry_after_header(wait)
+        )
     user = create_user(session, email=body.email, password=body.password)
     return UserOut.model_validate(user)
 

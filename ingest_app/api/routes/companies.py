@@ -26,14 +26,16 @@ def list_companies(session: SessionDep, user: CurrentUser) -> list[CompanyOut]:
     status_code=status.HTTP_201_CREATED,
     response_model=CompanyOut,
     summary="Add a company",
-    responses=responses(401, 409, 422),
+    responses=responses(400, 401, 409, 422),
 )
 def add_company(body: CompanyIn, session: SessionDep, user: CurrentUser) -> CompanyOut:
     company = companies.add_company(session, user.id, name=body.name, source=body.source, enabled=body.enabled)
     return CompanyOut.model_validate(company)
 
 
-@router.get("/{company_id}", response_model=CompanyOut, summary="One of my companies", responses=responses(401, 404, 422))
+@router.get(
+    "/{company_id}", response_model=CompanyOut, summary="One of my companies", responses=responses(401, 404, 422)
+)
 def get_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> CompanyOut:
     return CompanyOut.model_validate(companies.get_company(session, user.id, company_id))
 
@@ -42,7 +44,7 @@ def get_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -
     "/{company_id}",
     response_model=CompanyOut,
     summary="Rename, re-point, enable or disable a company",
-    responses=responses(401, 404, 409, 422),
+    responses=responses(400, 401, 404, 409, 422),
 )
 def update_company(company_id: CompanyId, body: CompanyPatch, session: SessionDep, user: CurrentUser) -> CompanyOut:
     company = companies.update_company(

@@ -21,7 +21,7 @@ RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="A run id of the signed
     status_code=status.HTTP_202_ACCEPTED,
     response_model=StartOut,
     summary="Start a run; archiving and enqueueing continue in the background",
-    responses=responses(401, 404, 409, 422),
+    responses=responses(400, 401, 409, 422),
 )
 def start(session: SessionDep, user: CurrentUser, body: Annotated[StartIn | None, Body()] = None) -> StartOut:
     company_ids = body.company_ids if body is not None else None
@@ -46,9 +46,7 @@ def progress(run_id: RunId, session: SessionDep, user: CurrentUser) -> dict:
     summary="My finished runs (completed and failed), newest first",
     responses=responses(401, 422),
 )
-def history(
-    session: SessionDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 10
-) -> list[dict]:
+def history(session: SessionDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict]:
     return pipeline.list_history(session, user.id, limit=limit)
 
 

@@ -7,7 +7,8 @@ Public API (synchronous, thread-safe; never imports reflex):
 - `canonicalize_url(url: str) -> str`
 """
 
-from ingest_app.core.crawl.service import extract_job, hints_for_url, list_company_jobs
+from ingest_app.core.crawl.ats_urls import hints_for_url
+from ingest_app.core.crawl.service import extract_job, list_company_jobs
 from ingest_app.core.crawl.types import ERROR_KINDS, CrawlError, ListedJob, Posting
 from ingest_app.core.crawl.urls import canonicalize_url
 

@@ -10,7 +10,8 @@ from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.jsonld import jobposting_from_markup, posting_from_jsonld
 from ingest_app.core.crawl.types import CrawlError, Posting
 
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+# Pages are decoded before parsing; lxml must not re-decode them by their <meta charset>.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, encoding="utf-8")
 _SITE_NAME = re.compile(r"""<meta[^>]+property=["']og:site_name["'][^>]*content=["']([^"']+)""", re.I)
 _NOISE = {"nav", "header", "footer", "aside", "script", "style", "noscript", "template", "form", "svg", "button"}
 _NOISE_ATTR = re.compile(r"cookie|consent|gdpr|banner|newsletter|modal|popup|breadcrumb|share|social|menu", re.I)
@@ -123,6 +124,8 @@ def extract_from_html(markup: str, source_url: str) -> Posting:
     if posting is not None:
         if not posting.company and (match := _SITE_NAME.search(markup)):
             posting.company = n.clean_text(match.group(1), 200)
+        if not posting.description:
+            posting.description = _visible_text(parse_html(markup)) or None
         return posting
     root = parse_html(markup)
     item = _microdata_job(root)

@@ -160,7 +160,15 @@ def detect_charset(content_type: str, body: bytes) -> str:
 
 
 def decode_body(body: bytes, content_type: str = "") -> str:
-    charset = detect_charset(content_type, body)
+    header = re.search(r"charset\s*=\s*([^\s;]+)", content_type or "", re.I)
+    meta = None if header else _META_CHARSET.search(body[:4096])
+    if header or meta:
+        charset = detect_charset(content_type, body)
+    else:
+        try:
+            return body.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            charset = "cp1252"
     if charset == "utf-8" and body.startswith(b"\xef\xbb\xbf"):
         body = body[3:]
     return body.decode(charset, errors="replace")

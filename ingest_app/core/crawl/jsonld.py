@@ -11,27 +11,47 @@ from typing import Any
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.types import Posting
 
-_LD_SCRIPT = re.compile(
-    r"""<script\b[^>]*\btype\s*=\s*["']?application/ld\+json["']?[^>]*>(.*?)</script\s*>""", re.I | re.S
-)
 _WRAPPERS = re.compile(
     r"^\s*(?:<!--|//\s*<!\[CDATA\[|/\*\s*<!\[CDATA\[\s*\*/)|(?:-->|//\s*\]\]>|/\*\s*\]\]>\s*\*/)\s*$"
 )
 _MAX_DEPTH = 12
 
 
+_SCRIPT_END = re.compile(r"</script", re.I)
+
+
+def _ld_script_bodies(markup: str) -> Iterator[str]:
+    """Bodies of `<script type="application/ld+json">` elements, found with plain string scans
+    (several times faster than a regex or an HTML parse on a 50 KB page)."""
+    needles = ("ld+json", "LD+JSON", "Ld+Json") if "+J" in markup else ("ld+json",)
+    for needle in needles:
+        pos = 0
+        while (i := markup.find(needle, pos)) != -1:
+            pos = i + len(needle)
+            start = markup.rfind("<", 0, i)
+            if start == -1 or markup[start : start + 7].lower() != "<script":
+                continue
+            tag_end = markup.find(">", i)
+            if tag_end == -1:
+                break
+            end = _SCRIPT_END.search(markup, tag_end)
+            stop = end.start() if end else len(markup)
+            yield markup[tag_end + 1 : stop]
+            pos = stop
+
+
 def ld_blocks(markup: str) -> Iterator[Any]:
     """Every JSON-LD script that parses; invalid ones are skipped."""
-    for match in _LD_SCRIPT.finditer(markup):
-        raw = _WRAPPERS.sub("", match.group(1)).strip()
+    for body in _ld_script_bodies(markup):
+        raw = _WRAPPERS.sub("", body).strip()
         if not raw:
             continue
         try:
             yield json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             try:  # some sites entity-escape the whole script body
                 yield json.loads(html_lib.unescape(raw), strict=False)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
 
 

@@ -97,7 +97,7 @@ def clean_text(value: Any, limit: int = 500) -> str | None:
 
 
 _EMPLOYMENT = (
-    ("internship", ("intern", "apprentice", "trainee", "stage", "praktikum")),
+    ("internship", ("intern", "interns", "internship", "internships", "apprentice", "trainee", "stage", "praktikum")),
     ("temporary", ("temporary", "temp", "seasonal", "fixed term", "fixed-term", "fixedterm")),
     ("contract", ("contract", "contractor", "freelance", "consultant", "per diem")),
     ("part_time", ("part time", "part-time", "parttime", "part_time")),
@@ -105,8 +105,13 @@ _EMPLOYMENT = (
 )
 
 
+_KEYS = tuple((kind, tuple(" " + re.sub(r"[^a-z]+", " ", key) + " " for key in keys)) for kind, keys in _EMPLOYMENT)
+_CAMEL = re.compile(r"([a-z])([A-Z])")
+_NON_LETTERS = re.compile(r"[^a-z]+")
+
+
 def _keywordize(value: str) -> str:
-    return " " + re.sub(r"[^a-z]+", " ", re.sub(r"([a-z])([A-Z])", r"\1 \2", value).lower()).strip() + " "
+    return " " + _NON_LETTERS.sub(" ", _CAMEL.sub(r"\1 \2", value).lower()).strip() + " "
 
 
 def employment_type(value: Any) -> str | None:
@@ -119,10 +124,9 @@ def employment_type(value: Any) -> str | None:
                 return found
         return None
     words = _keywordize(str(value))
-    for kind, keys in _EMPLOYMENT:
-        for key in keys:
-            if " " + re.sub(r"[^a-z]+", " ", key) + " " in words:
-                return kind
+    for kind, keys in _KEYS:
+        if any(key in words for key in keys):
+            return kind
     return None
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urljoin, urlsplit
 
+from ingest_app.core.crawl.ats_urls import hints_for_url
 from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.http import PAGE_TYPES, fetch
 from ingest_app.core.crawl.sources import ashby, careers, greenhouse, lever
@@ -15,14 +15,7 @@ from ingest_app.core.sources import InvalidSourceSpec, SourceSpec, parse_source_
 _LISTERS = {"greenhouse": greenhouse.list_jobs, "lever": lever.list_jobs, "ashby": ashby.list_jobs,
             "careers": careers.list_jobs}
 _EXTRACTORS = {"greenhouse": greenhouse.extract, "lever": lever.extract, "ashby": ashby.extract}
-_ATS_URLS = (
-    (re.compile(r"^(?:job-)?boards(?:\.eu)?\.greenhouse\.io$"), re.compile(r"^/([^/]+)/jobs/(\d+)/?$"),
-     "greenhouse", "token"),
-    (re.compile(r"^jobs(?:\.eu)?\.lever\.co$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/apply)?/?$"),
-     "lever", "site"),
-    (re.compile(r"^jobs\.ashbyhq\.com$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/application)?/?$"),
-     "ashby", "org"),
-)
+
 
 
 def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
@@ -36,16 +29,6 @@ def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
     if lister is None:
         raise CrawlError("invalid_url", f"unknown source kind {spec.kind!r}")
     return _guarded(lambda: lister(spec.value))
-
-
-def hints_for_url(url: str) -> dict:
-    """ATS hints for a well-known ATS job URL (so `extract URL` reads the ATS API), else {}."""
-    parts = urlsplit(url)
-    for host_re, path_re, source, key in _ATS_URLS:
-        if host_re.match((parts.hostname or "").lower()) and (m := path_re.match(parts.path)):
-            job_id = int(m.group(2)) if source == "greenhouse" else m.group(2)
-            return {"source": source, key: m.group(1), "job_id": job_id}
-    return {}
 
 
 def extract_job(url: str, hints: dict | None = None) -> Posting:

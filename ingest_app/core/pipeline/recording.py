@@ -21,27 +21,69 @@ import sqlalchemy as sa
 from ingest_app.core.crawl.types import CrawlError, Posting
 from ingest_app.core.db import get_engine
 from ingest_app.core.jobs import upsert_job
-from ingest_app.core.models import IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
+COMPANIES = Company.__table__
+
+
+# The hot path's statements, built once; each call only binds parameters.
+_RUN_ID = sa.bindparam("p_run_id")
+_COMPLETE = (
+    sa.update(RUNS)
+    .where(RUNS.c.run_id == _RUN_ID, RUNS.c.status == "ingesting", RUNS.c.jobs_processed >= RUNS.c.total_jobs_found)
+    .values(
+        status="completed", current_stage=5, completed_at=sa.bindparam("p_now"), last_heartbeat=sa.bindparam("p_now")
+    )
+)
+_FINISH_ITEM = (
+    sa.update(ITEMS)
+    .where(
+        ITEMS.c.id == sa.bindparam("p_item_id"),
+        ITEMS.c.run_id == _RUN_ID,
+        ITEMS.c.state == "pending",
+        sa.exists().where(RUNS.c.run_id == _RUN_ID, RUNS.c.status == "ingesting"),
+    )
+    .values(
+        state=sa.bindparam("p_state"),
+        error=sa.bindparam("p_error"),
+        attempts=ITEMS.c.attempts + 1,
+        finished_at=sa.bindparam("p_now"),
+        updated_at=sa.bindparam("p_now"),
+    )
+    .returning(ITEMS.c.company_id, ITEMS.c.company, ITEMS.c.url)
+)
+# The company may have been deleted since stage 3: then the job keeps no company_id.
+_OWNER = (
+    sa.select(RUNS.c.user_id, COMPANIES.c.id.label("company_id"))
+    .select_from(
+        RUNS.outerjoin(
+            COMPANIES,
+            sa.and_(COMPANIES.c.id == sa.bindparam("p_company_id"), COMPANIES.c.user_id == RUNS.c.user_id),
+        )
+    )
+    .where(RUNS.c.run_id == _RUN_ID)
+)
+_COUNT = (
+    sa.update(RUNS)
+    .where(RUNS.c.run_id == _RUN_ID, RUNS.c.status == "ingesting")
+    .values(
+        jobs_processed=RUNS.c.jobs_processed + 1,
+        jobs_added=RUNS.c.jobs_added + sa.bindparam("p_added", type_=sa.Integer),
+        jobs_failed=RUNS.c.jobs_failed + sa.bindparam("p_failed", type_=sa.Integer),
+        last_heartbeat=sa.bindparam("p_now"),
+    )
+    .returning(RUNS.c.jobs_processed, RUNS.c.total_jobs_found)
+)
 
 
 def complete_if_done(conn: sa.Connection, run_id: int) -> bool:
     """The one completion UPDATE; True only for the caller whose UPDATE matched."""
-    now = utcnow()
-    result = conn.execute(
-        sa.update(RUNS)
-        .where(
-            RUNS.c.run_id == run_id,
-            RUNS.c.status == "ingesting",
-            RUNS.c.jobs_processed >= RUNS.c.total_jobs_found,
-        )
-        .values(status="completed", current_stage=5, completed_at=now, last_heartbeat=now)
-    )
-    return result.rowcount == 1
+    return conn.execute(_COMPLETE, {"p_run_id": run_id, "p_now": utcnow()}).rowcount == 1
 
 
 def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, error: str | None) -> bool:
@@ -57,39 +99,28 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
     now = utcnow()
     with get_engine().connect() as conn:
         with conn.begin() as tx:
-            run_is_ingesting = (
-                sa.select(sa.literal(1))
-                .select_from(RUNS)
-                .where(RUNS.c.run_id == run_id, RUNS.c.status == "ingesting")
-                .exists()
-            )
+            if conn.dialect.name == "postgresql" and not get_settings().worker_synchronous_commit:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             item = conn.execute(
-                sa.update(ITEMS)
-                .where(
-                    ITEMS.c.id == item_id,
-                    ITEMS.c.run_id == run_id,
-                    ITEMS.c.state == "pending",
-                    run_is_ingesting,
-                )
-                .values(
-                    state="succeeded" if succeeded else "failed",
-                    error=None if succeeded else error[:4000],
-                    attempts=ITEMS.c.attempts + 1,
-                    finished_at=now,
-                    updated_at=now,
-                )
-                .returning(ITEMS.c.company_id, ITEMS.c.company, ITEMS.c.url)
+                _FINISH_ITEM,
+                {
+                    "p_run_id": run_id,
+                    "p_item_id": item_id,
+                    "p_state": "succeeded" if succeeded else "failed",
+                    "p_error": None if succeeded else error[:4000],
+                    "p_now": now,
+                },
             ).first()
             if item is None:
                 tx.rollback()
                 return False
             added = False
             if succeeded:
-                user_id = conn.execute(sa.select(RUNS.c.user_id).where(RUNS.c.run_id == run_id)).scalar_one()
+                owner = conn.execute(_OWNER, {"p_run_id": run_id, "p_company_id": item.company_id}).one()
                 added = upsert_job(
                     conn,
-                    user_id=user_id,
-                    company_id=item.company_id,
+                    user_id=owner.user_id,
+                    company_id=owner.company_id,
                     company=item.company,
                     source_url=item.url,
                     posting=posting,
@@ -97,15 +128,7 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
                     now=now,
                 )
             counters = conn.execute(
-                sa.update(RUNS)
-                .where(RUNS.c.run_id == run_id, RUNS.c.status == "ingesting")
-                .values(
-                    jobs_processed=RUNS.c.jobs_processed + 1,
-                    jobs_added=RUNS.c.jobs_added + (1 if added else 0),
-                    jobs_failed=RUNS.c.jobs_failed + (0 if succeeded else 1),
-                    last_heartbeat=now,
-                )
-                .returning(RUNS.c.jobs_processed, RUNS.c.total_jobs_found)
+                _COUNT, {"p_run_id": run_id, "p_added": int(added), "p_failed": int(not succeeded), "p_now": now}
             ).first()
             if counters is None:
                 # The run left `ingesting` (reset, failed) after the item update began: change nothing.
@@ -116,14 +139,17 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
     return True
 
 
+_OPEN_ITEM = (
+    sa.select(RUNS.c.status, ITEMS.c.state)
+    .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
+    .where(ITEMS.c.id == sa.bindparam("p_item_id"), ITEMS.c.run_id == _RUN_ID)
+)
+
+
 def _item_is_open(run_id: int, item_id: int) -> bool:
     """Cheap pre-check: the run is ingesting and the item still pending."""
     with get_engine().connect() as conn:
-        row = conn.execute(
-            sa.select(RUNS.c.status, ITEMS.c.state)
-            .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
-            .where(ITEMS.c.id == item_id, ITEMS.c.run_id == run_id)
-        ).first()
+        row = conn.execute(_OPEN_ITEM, {"p_item_id": item_id, "p_run_id": run_id}).first()
     return row is not None and row.status == "ingesting" and row.state == "pending"
 
 
@@ -150,6 +176,15 @@ def process_item(body: dict[str, Any]) -> str:
     except Exception as exc:  # a crawler bug must not redeliver forever; record it on the item
         log.exception("extracting %s failed unexpectedly", body.get("url"))
         error = f"internal_error: {type(exc).__name__}: {exc}"
-    if not record_item_result(run_id, item_id, posting=posting, error=error):
+    try:
+        recorded = record_item_result(run_id, item_id, posting=posting, error=error)
+    except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+        if posting is None:
+            raise
+        # The database refuses this posting's data; another delivery would fail the same way.
+        log.warning("storing %s failed: %s", body.get("url"), exc.orig)
+        posting, error = None, f"invalid_data: the posting could not be stored ({type(exc.orig).__name__})"
+        recorded = record_item_result(run_id, item_id, posting=None, error=error)
+    if not recorded:
         return "skipped"
     return "succeeded" if posting is not None else "failed"

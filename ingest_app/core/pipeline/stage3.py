@@ -54,6 +54,8 @@ def list_company(source: str) -> Listing:
         return Listing(jobs=list(list_company_jobs(source)))
     except CrawlError as exc:
         return Listing(error=exc)
+    except ValueError as exc:  # e.g. a source spec the crawler cannot use
+        return Listing(error=CrawlError("invalid_url", str(exc)))
     except Exception as exc:  # any failure to list means "do not archive this company"
         log.exception("listing %s failed unexpectedly", source)
         return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))

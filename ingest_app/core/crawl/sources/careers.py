@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
+from ingest_app.core.crawl.ats_urls import hints_for_url
 from ingest_app.core.crawl.extract import parse_html, text_of
 from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.jsonld import find_typed, ld_blocks
@@ -101,9 +102,6 @@ def _next_pages(root, page_url: str) -> list[str]:
 def _jsonld_links(markup: str, page_url: str) -> list[tuple[str, str | None]]:
     blocks = list(ld_blocks(markup))
     links: list[tuple[str, str | None]] = []
-    for node in find_typed(blocks, "JobPosting"):
-        if isinstance(node.get("url"), str):
-            links.append((urljoin(page_url, node["url"]), node.get("title")))
     for node in find_typed(blocks, "ItemList"):
         for element in node.get("itemListElement") or []:
             if not isinstance(element, dict):
@@ -112,7 +110,18 @@ def _jsonld_links(markup: str, page_url: str) -> list[tuple[str, str | None]]:
             url = item.get("url") or (element.get("item") if isinstance(element.get("item"), str) else None)
             if isinstance(url, str):
                 links.append((urljoin(page_url, url), item.get("name") or item.get("title")))
+    for node in find_typed(blocks, "JobPosting"):
+        if isinstance(node.get("url"), str):
+            links.append((urljoin(page_url, node["url"]), node.get("title")))
     return links
+
+
+def _first_page_key(url: str) -> str:
+    """The URL without a `page=1`-style parameter: `/careers/?page=1` is `/careers/`."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not (k.lower() in _PAGE_PARAMS and v in ("", "0", "1"))]
+    return parts._replace(query=urlencode(query)).geturl()
 
 
 def _page_jobs(markup: str, page_url: str, root) -> list[tuple[str, str | None]]:
@@ -138,9 +147,9 @@ def list_jobs(url: str) -> list[ListedJob]:
     queue, visited, jobs = [start], set(), []
     while queue and len(visited) < max_pages:
         page_url = queue.pop(0)
-        if page_url in visited:
+        if _first_page_key(page_url) in visited:
             continue
-        visited.add(page_url)
+        visited.add(_first_page_key(page_url))
         try:
             result = fetch(page_url, robots=True)
         except CrawlError:
@@ -157,8 +166,10 @@ def list_jobs(url: str) -> list[ListedJob]:
                 continue
             if canonical in visited or canonical in pages or canonical == start:
                 continue
-            jobs.append(ListedJob(url=canonical, title=title, hints={"source": "careers"}))
+            hints = hints_for_url(canonical) or {"source": "careers"}
+            jobs.append(ListedJob(url=canonical, title=title, hints=hints))
         for next_url in pages:
-            if next_url not in visited and urlsplit(next_url).hostname == urlsplit(start).hostname:
+            same_host = urlsplit(next_url).hostname == urlsplit(start).hostname
+            if same_host and _first_page_key(next_url) not in visited:
                 queue.append(next_url)
     return dedupe(jobs)

@@ -1,0 +1,307 @@
+"""The safe fetcher against a local server: address guard, redirects, caps, charsets, retries."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+
+import pytest
+
+from ingest_app.core.crawl import CrawlError, extract_job
+from ingest_app.core.crawl import http as crawl_http
+from ingest_app.core.crawl.http import address_allowed, fetch
+from ingest_app.core.settings import get_settings, reset_settings_cache
+from tests.crawl.fixture_server import respond, slow
+
+
+@pytest.fixture
+def private_hosts_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_HOSTS", "0")
+    reset_settings_cache()
+    assert get_settings().crawler_allow_private_hosts is False
+    yield
+    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_HOSTS", "1")
+    reset_settings_cache()
+
+
+@pytest.fixture
+def loopback_counts_as_public(monkeypatch: pytest.MonkeyPatch, private_hosts_refused):
+    """Treat 127.0.0.1 as if it were a public address, so a local server can play a public site
+    whose redirects point at private addresses."""
+    real = crawl_http.address_allowed
+    monkeypatch.setattr(crawl_http, "address_allowed", lambda a: a == "127.0.0.1" or real(a))
+
+
+@pytest.mark.parametrize(
+    "address,allowed",
+    [("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
+     ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("::1", False), ("fd00::1", False),
+     ("fe80::1", False), ("::ffff:127.0.0.1", False), ("224.0.0.1", False), ("93.184.216.34", True),
+     ("2606:4700::1111", True)],
+)
+def test_only_global_addresses_are_allowed(address: str, allowed: bool) -> None:
+    assert address_allowed(address) is allowed
+
+
+def test_private_address_refused_by_default(server, private_hosts_refused) -> None:
+    url = server.page("/job", "<h1>hi</h1>")
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "blocked_address"
+    assert "127.0.0.1" in exc.value.reason
+    assert server.hits["/job"] == 0  # refused before connecting
+
+
+def test_private_hosts_setting_lifts_the_guard(server) -> None:
+    url = server.page("/job", "<h1>hi</h1>")
+    assert fetch(url).content == b"<h1>hi</h1>"
+
+
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/admin",
+                                    "http://[::1]:9/", "http://127.0.0.2:{port}/secret"])
+def test_every_redirect_hop_is_checked(server, loopback_counts_as_public, target: str) -> None:
+    server.page("/secret", "secret")
+    url = server.redirect("/start", target.format(port=server.port))
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "blocked_address"
+    assert server.hits["/start"] == 1
+    assert server.hits["/secret"] == 0
+
+
+def test_connects_to_the_checked_address_keeping_the_host_header(server, loopback_counts_as_public,
+                                                                 monkeypatch) -> None:
+    real = crawl_http.socket.getaddrinfo
+    calls = []
+
+    def resolve(host, port, *args, **kwargs):
+        calls.append(host)
+        return real("127.0.0.1" if host == "jobs.pelican.example" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(crawl_http.socket, "getaddrinfo", resolve)
+    server.add("/echo", lambda h: h.send_body(200, h.headers["Host"].encode(), "text/html"))
+    result = fetch(f"http://jobs.pelican.example:{server.port}/echo")
+    assert result.content == f"jobs.pelican.example:{server.port}".encode()
+    # the name is resolved once; the connection goes to the checked IP literal (no second lookup)
+    assert [c for c in calls if not c[0].isdigit()] == ["jobs.pelican.example"]
+    assert "127.0.0.1" in calls
+
+
+def test_non_http_schemes_are_refused(server) -> None:
+    url = server.redirect("/to-file", "file:///etc/passwd")
+    for bad in ("file:///etc/passwd", "ftp://example.com/x", "gopher://x"):
+        with pytest.raises(CrawlError) as exc:
+            fetch(bad)
+        assert exc.value.kind == "invalid_url"
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "invalid_url"
+
+
+def test_redirect_chain_is_followed_up_to_five_hops(server) -> None:
+    server.page("/final", "<h1>done</h1>")
+    for i in range(1, 6):
+        server.redirect(f"/r{i}", "/final" if i == 1 else f"/r{i - 1}", status=301 if i % 2 else 307)
+    result = fetch(server.url("/r5"))
+    assert result.url == server.url("/final")
+    assert result.content == b"<h1>done</h1>"
+    server.redirect("/r6", "/r5")
+    with pytest.raises(CrawlError) as exc:
+        fetch(server.url("/r6"))
+    assert exc.value.kind == "http_error"
+    assert "redirects" in exc.value.reason
+
+
+def test_redirect_loop_ends_with_an_error(server) -> None:
+    server.redirect("/a", "/b")
+    server.redirect("/b", "/a")
+    with pytest.raises(CrawlError) as exc:
+        fetch(server.url("/a"))
+    assert exc.value.kind == "http_error"
+
+
+def test_huge_page_is_cut_off_not_loaded(server) -> None:
+    sent = {"bytes": 0}
+
+    def huge(h) -> None:  # 50 MB, no Content-Length: only counting can stop it
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        chunk = b"<p>" + b"x" * 65530 + b"</p>"
+        for _ in range(50 * 16):
+            h.wfile.write(chunk)
+            sent["bytes"] += len(chunk)
+        h.close_connection = True
+
+    url = server.add("/huge", huge)
+    started = time.monotonic()
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "too_large"
+    assert time.monotonic() - started < 10
+
+
+def test_declared_huge_length_is_refused_before_reading(server) -> None:
+    def declared(h) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", str(50 * 1024 * 1024))
+        h.end_headers()
+        h.wfile.write(b"<p>" * 1000)
+        h.close_connection = True
+
+    with pytest.raises(CrawlError) as exc:
+        fetch(server.add("/declared", declared))
+    assert exc.value.kind == "too_large"
+
+
+def test_compression_bomb_counts_decompressed_bytes(server) -> None:
+    bomb = gzip.compress(b" " * (50 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 100 * 1024
+    url = server.page("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "too_large"
+
+
+def test_gzip_page_is_decompressed(server) -> None:
+    url = server.page("/gz", gzip.compress(b"<h1>zipped</h1>"), headers={"Content-Encoding": "gzip"})
+    assert fetch(url).content == b"<h1>zipped</h1>"
+
+
+def test_content_type_check(server) -> None:
+    url = server.page("/doc.pdf", b"%PDF-1.4 ...", "application/pdf")
+    with pytest.raises(CrawlError) as exc:
+        extract_job(url)
+    assert exc.value.kind == "not_a_job_page"
+    assert "application/pdf" in exc.value.reason
+
+
+def test_windows_1252_from_header_and_from_meta(server) -> None:
+    text = "<h1>Caf\u00e9 \u201cna\u00efve\u201d \u2013 \u20ac5</h1>"
+    body = text.encode("cp1252")
+    header_url = server.page("/h", body, "text/html; charset=windows-1252")
+    meta_url = server.page("/m", b'<meta charset="windows-1252">' + body, "text/html")
+    latin_url = server.page("/l", body, "text/html; charset=ISO-8859-1")  # browsers read it as cp1252
+    for url in (header_url, meta_url, latin_url):
+        assert text in fetch(url).text
+    utf8_url = server.page("/u", text.encode("utf-8"), "text/html")
+    assert text in fetch(utf8_url).text
+
+
+def test_429_honors_retry_after_then_succeeds(server) -> None:
+    url = server.sequence("/busy", respond(429, "slow down", headers={"Retry-After": "1"}),
+                          respond(200, "<h1>ok</h1>"))
+    started = time.monotonic()
+    assert fetch(url).content == b"<h1>ok</h1>"
+    assert time.monotonic() - started >= 0.95
+    assert server.hits["/busy"] == 2
+
+
+def test_429_retries_are_bounded_and_typed(server) -> None:
+    url = server.page("/always-busy", "no", status=429, headers={"Retry-After": "0"})
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "http_429" and exc.value.transient
+    assert server.hits["/always-busy"] == 3  # 1 + CRAWLER_MAX_RETRIES (2)
+
+
+def test_retry_after_is_capped_by_settings(server, monkeypatch) -> None:
+    monkeypatch.setenv("CRAWLER_MAX_RETRY_AFTER", "0.2")
+    reset_settings_cache()
+    url = server.sequence("/capped", respond(503, "", headers={"Retry-After": "3600"}), respond(200, "<p>ok</p>"))
+    started = time.monotonic()
+    assert fetch(url).content == b"<p>ok</p>"
+    assert time.monotonic() - started < 2
+
+
+def test_500_is_retried_then_reported(server) -> None:
+    url = server.page("/broken", "oops", status=500)
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "http_5xx" and exc.value.status == 500
+    assert server.hits["/broken"] == 3
+    flaky = server.sequence("/flaky", respond(502), respond(200, "<p>back</p>"))
+    assert fetch(flaky).content == b"<p>back</p>"
+
+
+@pytest.mark.parametrize("status,kind", [(404, "not_found"), (410, "gone"), (403, "http_error")])
+def test_client_errors_are_final(server, status: int, kind: str) -> None:
+    url = server.page(f"/s{status}", "x", status=status)
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == kind and not exc.value.transient
+    assert server.hits[f"/s{status}"] == 1
+
+
+def test_slow_response_times_out(server, monkeypatch) -> None:
+    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "0")
+    monkeypatch.setenv("CRAWLER_READ_TIMEOUT", "0.3")
+    reset_settings_cache()
+    url = server.add("/slow", slow(2.0, respond(200, "<p>late</p>")))
+    started = time.monotonic()
+    with pytest.raises(CrawlError) as exc:
+        fetch(url)
+    assert exc.value.kind == "timeout" and exc.value.transient
+    assert time.monotonic() - started < 1.5
+
+
+def test_connection_refused_is_typed(server) -> None:
+    port = server.port
+    server.stop()
+    with pytest.raises(CrawlError) as exc:
+        fetch(f"http://127.0.0.1:{port}/gone", retries=0)
+    assert exc.value.kind == "connection_error"
+
+
+def test_user_agent_names_the_product(server) -> None:
+    fetch(server.page("/ua", "<p>x</p>"))
+    agent = dict((k.lower(), v) for k, v in server.requests[-1][1].items())["user-agent"]
+    assert agent.startswith("JobIngestBot/") and get_settings().crawler_contact_url in agent
+
+
+def test_per_host_concurrency_limit(server, monkeypatch) -> None:
+    monkeypatch.setenv("CRAWLER_PER_HOST_CONCURRENCY", "2")
+    reset_settings_cache()
+    crawl_http._host_slots.clear()
+    state = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def counted(h) -> None:
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.15)
+        with lock:
+            state["now"] -= 1
+        h.send_body(200, b"<p>x</p>")
+
+    url = server.add("/limited", counted)
+    threads = [threading.Thread(target=fetch, args=(url,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    crawl_http._host_slots.clear()
+    assert server.hits["/limited"] == 6
+    assert state["max"] == 2
+
+
+def test_robots_txt_is_respected_for_pages_and_cached(server) -> None:
+    server.page("/robots.txt", "User-agent: *\nDisallow: /private/\n\nUser-agent: JobIngestBot\nDisallow: /nobots/\n",
+                "text/plain")
+    server.page("/private/job", "<h1>x</h1>")
+    server.page("/nobots/job", "<h1>x</h1>")
+    open_url = server.fixture("/jobs/open", "job_graph.html")
+    assert extract_job(open_url).title
+    for path in ("/nobots/job",):
+        with pytest.raises(CrawlError) as exc:
+            extract_job(server.url(path))
+        assert exc.value.kind == "blocked_by_robots"
+    assert server.hits["/nobots/job"] == 0
+    assert server.hits["/robots.txt"] == 1  # cached per host
+    # an agent with its own group follows that group only, so /private/ is open to it
+    assert fetch(server.url("/private/job"), robots=True).content == b"<h1>x</h1>"
+    assert server.hits["/robots.txt"] == 1

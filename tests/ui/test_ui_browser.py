@@ -1,0 +1,311 @@
+"""The whole flow in headless Chromium against the real app, PostgreSQL, the local queue and
+worker, and the local demo site; a screenshot of every screen lands in docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlmodel import select
+
+from ingest_app.core.models import Company, IngestionRun, Job
+from ingest_app.core.settings import PROJECT_ROOT
+from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
+from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
+from tests.support.worker import start_worker, stop_worker
+from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+
+SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+PASSWORD = "browser-pass-1"
+JOB_PAGE_PREFIXES = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
+
+
+@dataclass
+class Stack:
+    app: AppServer
+    demo: DemoServer
+    site: DemoSite
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("ui-browser")
+    site = DemoSite.default(rotate=False)
+    demo = start_demo_server(site)
+    emulator = start_test_emulator()
+    queue, previous_env = make_test_queue(emulator)
+    env = {**demo.settings_env(), **queue.env, "DEMO_SITE_URL": demo.base_url}
+    worker = start_worker(env=env, concurrency=2, log_path=logs / "worker.log")
+    app = AppServer(env, logs / "app.log")
+    try:
+        app.wait_ready()
+        yield Stack(app=app, demo=demo, site=site)
+    finally:
+        app.stop()
+        stop_worker(worker)
+        apply_env(previous_env)
+        emulator.stop()
+        demo.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def new_page(browser, width: int = 1280, height: int = 860):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(20_000)
+    return context.new_page()
+
+
+def register(page, base_url: str, email: str) -> None:
+    page.goto(base_url + "/")
+    page.get_by_role("radio", name="Register").click()
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/companies/?$"))
+    page.wait_for_selector(f"#nav-user:has-text('{email}')")
+
+
+def sign_in(page, base_url: str, email: str) -> None:
+    page.goto(base_url + "/")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+
+
+def add_company(page, name: str, kind_label: str, value: str) -> None:
+    page.click("#add-company")
+    page.fill("#company-name", name)
+    page.click("#company-kind")
+    page.get_by_role("option", name=kind_label).click()
+    page.fill("#company-value", value)
+    page.click("#company-save")
+    page.wait_for_selector(f".company-name:text-is('{name}')")
+
+
+def text(page, selector: str) -> str:
+    return page.locator(selector).inner_text().strip()
+
+
+def no_horizontal_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_register_ingest_results_history_and_search(stack: Stack, browser, session):
+    base, site = stack.app.base_url, stack.site
+    page = new_page(browser)
+
+    # Sign in / register: inline errors, then an account; the session survives a reload.
+    page.goto(base + "/")
+    page.wait_for_selector("#email")
+    shot(page, "01-sign-in")
+    page.get_by_role("radio", name="Register").click()
+    page.fill("#email", "ada@example.com")
+    page.fill("#password", "short")
+    page.click("#submit")
+    page.wait_for_selector(".field-error:has-text('at least 8 characters')")
+    shot(page, "02-register-error")
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(re.compile(r".*/companies/?$"))
+    page.reload()
+    page.wait_for_selector("#nav-user:has-text('ada@example.com')")
+    assert "/companies" in page.url
+
+    # Stage 1: an invalid token is explained next to the field; two companies are added.
+    page.click("#add-company")
+    page.fill("#company-name", "Northwind Robotics")
+    page.fill("#company-value", "north wind!")
+    page.click("#company-save")
+    page.wait_for_selector(".field-error:has-text('board token must be')")
+    shot(page, "03-company-dialog-error")
+    page.fill("#company-value", "northwind")
+    page.click("#company-save")
+    page.wait_for_selector(".company-name:text-is('Northwind Robotics')")
+    add_company(page, "Bluefin Analytics", "Lever", "bluefin")
+    assert page.locator("#add-demo").is_visible()
+    shot(page, "04-companies")
+
+    # What the run should find: an old Northwind job that is no longer listed (archived), and one
+    # Bluefin posting whose page answers 404 (a failed URL with its reason).
+    northwind = session.exec(select(Company).where(Company.name == "Northwind Robotics")).one()
+    session.add(
+        Job(
+            user_id=northwind.user_id,
+            company_id=northwind.id,
+            company=northwind.name,
+            title="Retired role",
+            source_url=f"{stack.demo.base_url}/jobs/northwind/retired-1",
+        )
+    )
+    session.commit()
+    broken_url = site.listed_urls("bluefin")[0]
+    broken_id = broken_url.rstrip("/").rsplit("/", 1)[-1]
+    for path in (broken_url.removeprefix(stack.demo.base_url), f"/lever/v0/postings/bluefin/{broken_id}"):
+        site.inject_failure(path, status=404)
+    # Slow job pages (not listings) keep stage 4 on screen long enough to watch it advance.
+    for prefix in JOB_PAGE_PREFIXES:
+        site.set_latency(2.0, prefix)
+
+    # Stage 2: the dry run lists 6 + 7 URLs.
+    page.click("#to-preview")
+    page.wait_for_url(re.compile(r".*/preview/?$"))
+    page.wait_for_selector("#preview-total:has-text('13 job URLs across 2 companies')", timeout=60_000)
+    page.locator("summary").first.click()
+    shot(page, "05-preview")
+
+    # Stages 3-4: progress advances by itself (polled every 3 s).
+    page.click("#start-ingestion")
+    page.wait_for_url(re.compile(r".*/run/?$"))
+    page.wait_for_selector("#stage-4", timeout=60_000)
+    seen = set()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and page.locator("#stage-5").count() == 0:
+        if page.locator("#processed-of-total").count():
+            seen.add(text(page, "#processed-of-total"))
+            if len(seen) == 2:
+                shot(page, "07-progress")
+        time.sleep(0.5)
+    assert len(seen) >= 2, f"progress never advanced: {seen}"
+
+    # Stage 5, reached without any click, with the numbers of the run.
+    page.wait_for_selector("#stage-5", timeout=90_000)
+    assert re.search(r"/run/?\?run=\d+$", page.url)
+    run = session.exec(select(IngestionRun)).one()
+    assert (run.status, run.total_jobs_found, run.jobs_added, run.jobs_failed, run.jobs_archived) == (
+        "completed",
+        13,
+        12,
+        1,
+        1,
+    )
+    assert text(page, "#result-heading") == "Ingestion complete"
+    assert [text(page, f"#stat-{k}") for k in ("found", "added", "archived", "failed")] == ["13", "12", "1", "1"]
+    assert page.get_by_text(broken_url).is_visible()
+    shot(page, "08-results")
+
+    # History: newest first, with the run's companies and numbers.
+    page.get_by_role("link", name="History", exact=True).first.click()
+    page.wait_for_url(re.compile(r".*/history/?$"))
+    row = page.locator(".history-row").first
+    row.wait_for()
+    assert "Northwind Robotics" in row.inner_text() and "Bluefin Analytics" in row.inner_text()
+    assert "completed" in row.inner_text()
+    shot(page, "09-history")
+
+    # Go to search: the jobs page filtered to the run's companies; descriptions are text only.
+    page.go_back()
+    page.wait_for_selector("#go-to-search")
+    session.add(
+        Job(
+            user_id=run.user_id,
+            company="Bluefin Analytics",
+            title="Markup test",
+            status="active",
+            source_url=f"{stack.demo.base_url}/jobs/bluefin/markup",
+            description="<b>bold</b> <img src=x onerror=alert(1)>",
+        )
+    )
+    session.commit()
+    page.click("#go-to-search")
+    page.wait_for_url(re.compile(r".*/jobs\?company=.*"))
+    page.wait_for_selector("#jobs-total:has-text('13 jobs')")
+    assert page.locator(".company-chip").count() == 2
+    markup = page.locator(".job-description", has_text="<b>bold</b>")
+    assert markup.count() == 1 and markup.locator("b, img").count() == 0
+    page.get_by_role("switch").click()
+    page.wait_for_selector("#jobs-total:has-text('14 jobs')")
+    page.fill("#job-filter", "Retired")
+    page.wait_for_selector("#jobs-total:has-text('1 job')")
+    page.fill("#job-filter", "")
+    page.wait_for_selector("#jobs-total:has-text('14 jobs')")
+    shot(page, "10-jobs")
+
+    # The narrow layout: nothing wider than a 390 px phone.
+    phone = new_page(browser, width=390, height=844)
+    sign_in(phone, base, "ada@example.com")
+    phone.wait_for_url(re.compile(r".*/companies/?$"))
+    phone.wait_for_selector(".company-name")
+    assert no_horizontal_scroll(phone)
+    shot(phone, "11-companies-390px")
+    phone.goto(f"{base}/run?run={run.run_id}")
+    phone.wait_for_selector("#stage-5")
+    assert no_horizontal_scroll(phone)
+    shot(phone, "12-results-390px")
+    phone.goto(base + "/jobs")
+    phone.wait_for_selector("#jobs-total:has-text('13 jobs')")
+    assert no_horizontal_scroll(phone)
+    shot(phone, "13-jobs-390px")
+    for prefix in JOB_PAGE_PREFIXES:
+        site.set_latency(0.0, prefix)
+    site.clear_failures()
+
+
+def test_active_run_survives_reload_and_sign_in_elsewhere_then_reset(stack: Stack, browser, session):
+    base, site = stack.app.base_url, stack.site
+    page = new_page(browser)
+    register(page, base, "grace@example.com")
+    page.click("#add-demo")
+    page.wait_for_selector(".company-name:text-is('Juniper Health')")
+    assert page.locator(".company-name").count() == 4
+    page.click("#to-preview")
+    page.wait_for_selector("#preview-total:has-text('across 4 companies')", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=60_000)
+
+    # A slow site: listings and job pages take seconds each.
+    site.set_latency(2.0)
+    try:
+        page.click("#start-ingestion")
+        page.wait_for_selector("#stage-3")
+        assert page.get_by_text("Archiving jobs no longer listed...").is_visible()
+        shot(page, "06-archiving")
+        page.wait_for_selector("#stage-4", timeout=60_000)
+
+        # A reload, and a sign-in from another browser, both show the run where it is.
+        page.reload()
+        page.wait_for_selector("#stage-4")
+        elsewhere = new_page(browser)
+        sign_in(elsewhere, base, "grace@example.com")
+        elsewhere.wait_for_url(re.compile(r".*/run/?$"))
+        elsewhere.wait_for_selector("#stage-4")
+        elsewhere.context.close()
+
+        # Reset through the confirmation dialog.
+        page.click("#reset-run")
+        dialog = page.get_by_role("alertdialog")
+        dialog.wait_for()
+        assert "Reset by user" in dialog.inner_text()
+        shot(page, "14-reset-dialog")
+        page.click("#confirm-reset")
+        page.wait_for_url(re.compile(r".*/companies/?$"))
+    finally:
+        site.set_latency(0.0)
+
+    run = session.exec(select(IngestionRun)).one()
+    session.refresh(run)
+    assert (run.status, run.error_message) == ("failed", "Reset by user")
+    page.get_by_role("link", name="Ingestion", exact=True).click()
+    page.wait_for_selector("#stage-5")
+    assert text(page, "#result-heading") == "Ingestion failed"
+    assert text(page, "#run-error") == "Reset by user"
+    shot(page, "15-reset-run-result")
