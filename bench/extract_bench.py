@@ -3,8 +3,9 @@
     python bench/extract_bench.py [--seconds 5] [--http]
 
 Prints one JSON line: pages_per_second (decode + extract per CPU-second of one thread, i.e. per
-core, so a busy machine does not skew it), wall_pages_per_second, peak_rss_mb, page_kb,
-fields (non-empty posting fields), and with --http the fetch+extract rate against the local demo
+core, so a busy machine does not skew it), wall_pages_per_second, peak_rss_mb, page_kb, fields
+(non-empty posting fields), no_jsonld_full_parse_pages_per_second (the same page without JSON-LD:
+full lxml parse + HTML fallback), and with --http the fetch+extract rate against the local demo
 site (4 threads).
 """
 
@@ -47,6 +48,20 @@ def _rate(body: bytes, url: str, seconds: float) -> tuple[float, float, dict]:
     return count / (time.thread_time() - cpu_started), count / (time.perf_counter() - started), posting.to_dict()
 
 
+def _full_parse_rate(body: bytes, url: str, seconds: float) -> float:
+    """The same page without JSON-LD: microdata/HTML fallback through a full lxml parse."""
+    text = decode_body(body, "text/html")
+    start = text.index('<script type="application/ld+json">')
+    text = text[:start] + text[text.index("</script>", start) + 9 :]
+    extract_from_html(text, url)
+    count, started, cpu_started = 0, time.perf_counter(), time.thread_time()
+    while time.perf_counter() - started < seconds:
+        for _ in range(20):
+            extract_from_html(text, url)
+        count += 20
+    return count / (time.thread_time() - cpu_started)
+
+
 def _http_rate(pages: int) -> float:
     from ingest_app.core.crawl import extract_job, list_company_jobs
     from ingest_app.core.settings import reset_settings_cache
@@ -77,6 +92,7 @@ def main() -> None:
         "page_kb": round(len(body) / 1024, 1),
         "nav_links": body.count(b"<a "),
         "fields": sorted(k for k, v in posting.items() if v not in (None, "")),
+        "no_jsonld_full_parse_pages_per_second": round(_full_parse_rate(body, url, args.seconds / 2), 1),
     }
     if args.http:
         result["http_pages_per_second_4_threads"] = round(_http_rate(400), 1)

@@ -112,13 +112,40 @@ class RssSampler:
         self._thread.join()
 
 
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def cpu_snapshot(worker_pids: list[int], emulator_pid: int, database: str) -> dict[str, float]:
+    """CPU seconds used so far by each part of the system (postgres: the backends of our database)."""
+    backends = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if p.info["cmdline"] and f" {database} " in " ".join(p.info["cmdline"]) + " "
+    ]
+    return {
+        "workers": cpu_seconds([psutil.Process(pid) for pid in worker_pids]),
+        "emulator": cpu_seconds([psutil.Process(emulator_pid)]),
+        "bench_and_site": cpu_seconds([psutil.Process()]),
+        "postgres": cpu_seconds(backends),
+    }
+
+
 def start_workers(count: int, args: argparse.Namespace, workdir: Path) -> list[tuple[subprocess.Popen, Path, Path]]:
     env = {
         **os.environ,
         "LOG_LEVEL": "INFO",
         "WORKER_BATCH_CONCURRENCY": str(args.batch_concurrency),
-        "DB_POOL_SIZE": str(args.db_pool_size),
-        "DB_MAX_OVERFLOW": "5",
+        # One connection per crawl thread, none opened and closed on the fly.
+        "DB_POOL_SIZE": str(args.concurrency * args.batch_concurrency),
+        "DB_MAX_OVERFLOW": "0",
     }
     workers = []
     for i in range(count):
@@ -232,7 +259,10 @@ def run_once(args: argparse.Namespace) -> dict:
                 add_company(session, user.id, name=source["name"], source=source["source"])
             user_id = user.id
 
-        with RssSampler([p.pid for p, _, _ in workers]) as sampler:
+        worker_pids = [p.pid for p, _, _ in workers]
+        database = make_url(os.environ["DATABASE_URL"]).database or ""
+        with RssSampler(worker_pids) as sampler:
+            cpu_before = cpu_snapshot(worker_pids, emulator.pid, database)
             with session_scope() as session:
                 run_id = start_run(session, user_id).run_id
             run_stage3(run_id)
@@ -245,6 +275,7 @@ def run_once(args: argparse.Namespace) -> dict:
                 if status in ("completed", "failed") or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)
+            cpu_after = cpu_snapshot(worker_pids, emulator.pid, database)
             stop_workers(workers)
 
         if run.status != "completed":
@@ -263,6 +294,8 @@ def run_once(args: argparse.Namespace) -> dict:
                 pstats.Stats(str(path), stream=sys.stderr).sort_stats("tottime").print_stats(30)
         sampled_peak = max(sampler.peaks.values()) / (1024 * 1024)
         jobs_per_second = run.total_jobs_found / seconds
+        cpu_ms = {k: round(1000 * (cpu_after[k] - cpu_before[k]) / run.total_jobs_found, 2) for k in cpu_after}
+        cpu_total_ms = sum(cpu_ms.values())
         return {
             "jobs": run.total_jobs_found,
             "jobs_added": run.jobs_added,
@@ -274,6 +307,10 @@ def run_once(args: argparse.Namespace) -> dict:
             "p95_item_seconds": round(statistics.quantiles(item_seconds, n=20)[-1], 4),
             "p50_item_seconds": round(statistics.median(item_seconds), 4),
             "worker_peak_rss_mb": round(max(max(metric_peaks), sampled_peak), 1),
+            "cpu_ms_per_job": {**cpu_ms, "total": round(cpu_total_ms, 2)},
+            # What the measured CPU cost allows when the machine's cores serve only this run.
+            "cpu_bound_jobs_per_second": round(1000 * (os.cpu_count() or 1) / cpu_total_ms, 1),
+            "load_average_1m": round(os.getloadavg()[0], 1),
             "workers": args.workers,
             "concurrency": args.concurrency,
             "batch_concurrency": args.batch_concurrency,
@@ -292,7 +329,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=4, help="batches in flight per worker")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="records crawled at once per batch")
-    parser.add_argument("--db-pool-size", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", action="store_true", help="print a CPU profile of the first worker")
     args = parser.parse_args(argv)

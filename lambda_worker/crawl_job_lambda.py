@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,10 @@ from ingest_app.core.settings import get_settings
 logger = logging.getLogger(__name__)
 
 DROPPED = "dropped"
+
+# Crawl threads live as long as the container (or local worker process); batches share them.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 # Optional observer of every record's outcome: fn(outcome_name, seconds). The local poller uses it
 # for its metrics; Lambda leaves it unset.
@@ -89,15 +94,33 @@ def _process_one(record: dict[str, Any]) -> Outcome:
     return outcome
 
 
-def process_records(records: list[dict[str, Any]], concurrency: int | None = None) -> dict[str, Outcome]:
-    """Process records concurrently; the outcome of each, keyed by messageId."""
+def _executor() -> ThreadPoolExecutor:
+    """One pool per process, sized for every batch the process runs at once (threads start lazily)."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                settings = get_settings()
+                size = settings.worker_batch_concurrency * settings.worker_concurrency
+                _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="crawl")
+    return _pool
+
+
+def process_records(records: list[dict[str, Any]]) -> dict[str, Outcome]:
+    """Process records concurrently (at most `worker_batch_concurrency` of this batch at once);
+    the outcome of each, keyed by messageId."""
     if not records:
         return {}
-    workers = max(1, min(len(records), concurrency or get_settings().worker_batch_concurrency))
-    if workers == 1:
+    limit = max(1, min(len(records), get_settings().worker_batch_concurrency))
+    if limit == 1:
         return {r["messageId"]: _process_one(r) for r in records}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="crawl") as pool:
-        outcomes = list(pool.map(_process_one, records))
+    slots = threading.BoundedSemaphore(limit)
+
+    def _limited(record: dict[str, Any]) -> Outcome:
+        with slots:
+            return _process_one(record)
+
+    outcomes = list(_executor().map(_limited, records))
     return {r["messageId"]: o for r, o in zip(records, outcomes, strict=True)}
 
 

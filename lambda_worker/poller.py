@@ -273,6 +273,20 @@ class Poller:
             self.stopping.wait(self.stale_interval)
 
 
+def _size_db_pool(concurrency: int | None) -> None:
+    """Unless configured, give the crawl threads a fixed pool: connections opened once and reused,
+    never opened and closed per item as overflow connections would be."""
+    from ingest_app.core.settings import reset_settings_cache
+
+    if "DB_POOL_SIZE" in os.environ or "DB_MAX_OVERFLOW" in os.environ:
+        return
+    settings = get_settings()
+    threads = (concurrency or settings.worker_concurrency) * settings.worker_batch_concurrency
+    os.environ["DB_POOL_SIZE"] = str(max(settings.db_pool_size, min(threads, 20)))
+    os.environ["DB_MAX_OVERFLOW"] = "0"
+    reset_settings_cache()
+
+
 def run_worker(
     *,
     concurrency: int | None = None,
@@ -286,7 +300,9 @@ def run_worker(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("botocore").setLevel(logging.WARNING)
+    for noisy in ("botocore", "httpx", "httpcore"):  # one line per request otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _size_db_pool(concurrency)
     poller = Poller(
         concurrency=concurrency, wait_time_seconds=wait_time_seconds, stale_interval_seconds=stale_interval_seconds
     )

@@ -124,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="zip to write (%(default)s)")
     parser.add_argument("--build-dir", type=Path, default=DEFAULT_BUILD_DIR, help="staging directory, emptied first")
-    parser.add_argument("--python-version", default="3.12", help="Lambda runtime Python version (%(default)s)")
+    parser.add_argument(
+        "--python-version",
+        default="3.12",
+        help="Python of the Lambda runtime (%(default)s); add the patch level (3.11.9) when a package needs one",
+    )
     parser.add_argument(
         "--platform",
         action="append",

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from ingest_app.api.schemas import ErrorOut
 from ingest_app.core.companies import CompanyError, CompanyNotFound, DuplicateCompany
@@ -22,6 +22,7 @@ from ingest_app.core.users import EmailTaken, UserError
 log = logging.getLogger(__name__)
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+_HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
 
 _STATUS_BY_ERROR: dict[type[Exception], int] = {
     UserError: 422,
@@ -37,9 +38,6 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
 
 _DESCRIPTIONS = {
     400: "The request body could not be read",
-    201: "Created",
-    202: "Accepted",
-    204: "Deleted",
     401: "Missing, malformed, expired or revoked bearer token",
     404: "Not found (or owned by another user)",
     409: "Conflict with the current state",
@@ -103,20 +101,19 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _detail(500, "Internal server error")
 
 
-def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API serves at `path` (Starlette's 405 names only the first route's)."""
     methods: set[str] = set()
-    for route in app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(scope)[0] != Match.NONE:
-            methods.update(route_methods)
+    for template, operations in app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods.update(m.upper() for m in operations if m.upper() in _HTTP_METHODS)
     return sorted(methods)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405 and isinstance(request.app, FastAPI):
-        allowed = allowed_methods(request.app, request.scope)
+        allowed = allowed_methods(request.app, request.url.path)
         if allowed:
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(allowed)}
     return await http_exception_handler(request, exc)

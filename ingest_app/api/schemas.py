@@ -5,12 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 # Ids are PostgreSQL INTEGER columns: anything outside this range cannot exist.
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 RunStatus = Literal["archiving", "ingesting", "completed", "failed"]
+
+
+def _refuse_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL characters: refuse them up front (422, not a failed INSERT).
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Request text: no NUL characters (the pattern tells API clients and schema-driven tools).
+Text = Annotated[str, AfterValidator(_refuse_nul), Field(json_schema_extra={"pattern": r"^[^\x00]*$"})]
 
 
 class ErrorOut(BaseModel):
@@ -29,8 +40,8 @@ class MessageOut(BaseModel):
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=1024)
+    email: Text = Field(min_length=1, max_length=320)
+    password: Text = Field(min_length=1, max_length=1024)
 
 
 class PasswordForm(BaseModel):
@@ -38,16 +49,16 @@ class PasswordForm(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    username: str = Field(min_length=1, max_length=320, description="The account email")
-    password: str = Field(min_length=1, max_length=1024)
+    username: Text = Field(min_length=1, max_length=320, description="The account email")
+    password: Text = Field(min_length=1, max_length=1024)
     grant_type: Literal["password"] | None = None
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    email: str = Field(max_length=320, examples=["ada@example.com"])
-    password: str = Field(max_length=1024, examples=["analytical-engine-1843"])
+    email: Text = Field(max_length=320, examples=["ada@example.com"])
+    password: Text = Field(max_length=1024, examples=["analytical-engine-1843"])
 
 
 class UserOut(BaseModel):
@@ -70,8 +81,8 @@ class TokenOut(BaseModel):
 class CompanyIn(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    name: str = Field(max_length=1000, examples=["Acme"])
-    source: str = Field(
+    name: Text = Field(max_length=1000, examples=["Acme"])
+    source: Text = Field(
         max_length=4096,
         description="greenhouse:TOKEN, lever:SITE, ashby:ORG or careers:URL",
         examples=["greenhouse:acme"],
@@ -82,8 +93,8 @@ class CompanyIn(BaseModel):
 class CompanyPatch(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    name: str | None = Field(default=None, max_length=1000)
-    source: str | None = Field(default=None, max_length=4096)
+    name: Text | None = Field(default=None, max_length=1000)
+    source: Text | None = Field(default=None, max_length=4096)
     enabled: StrictBool | None = None
 
 

@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     crawler_per_host_concurrency: int = 8
     crawler_max_pages: int = 20
     crawler_total_timeout: float = 60.0
+    crawler_max_api_bytes: int = 64 * 1024 * 1024  # a big Ashby board is one large JSON document
     crawler_robots_cache_seconds: float = 3600.0
     crawler_board_cache_seconds: float = 120.0
     greenhouse_api_base: str = "https://boards-api.greenhouse.io"

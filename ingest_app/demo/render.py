@@ -7,6 +7,7 @@ import html
 import json
 import re
 from datetime import UTC, datetime, time
+from functools import lru_cache
 
 from ingest_app.demo.data import DemoCompany, DemoJob
 
@@ -126,6 +127,7 @@ def job_jsonld(base: str, company: DemoCompany, job: DemoJob) -> dict:
     return data
 
 
+@lru_cache(maxsize=8)
 def _nav(links: int) -> str:
     items = "".join(f'<li><a href="/topics/{i}">Topic {i}</a></li>' for i in range(max(0, links - 6)))
     return (

@@ -47,3 +47,9 @@ def test_unknown_route_and_wrong_method_answer_json(client):
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
     r = client.get("/api/auth/token")
     assert r.status_code == 405 and r.json() == {"detail": "Method Not Allowed"}
+
+
+def test_wrong_method_names_every_method_of_the_path(client):
+    r = client.put("/api/companies/1")
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, PATCH"
+    assert client.delete("/api/companies").headers["allow"] == "GET, POST"

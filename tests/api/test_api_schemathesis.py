@@ -11,7 +11,6 @@ import threading
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ingest_app.api.main import api
@@ -30,8 +29,10 @@ def local_only_sources(fake_greenhouse, monkeypatch):
     monkeypatch.setattr(get_settings(), "crawler_connect_timeout", 0.5)
     monkeypatch.setattr(get_settings(), "crawler_read_timeout", 1.0)
     monkeypatch.setattr(get_settings(), "crawler_max_retries", 0)
-    # Sign-in verifies an argon2 hash per attempt; past this many the fuzzer gets (declared) 429s.
-    monkeypatch.setattr(get_settings(), "login_rate_limit_per_address", 15)
+    # Sign-in and registration hash with argon2 (slow on purpose); past this many the fuzzer gets
+    # (declared) 429s.
+    monkeypatch.setattr(get_settings(), "login_rate_limit_per_address", 5)
+    monkeypatch.setattr(get_settings(), "register_rate_limit_per_address", 3)
     yield
     for thread in threading.enumerate():
         if thread.name.startswith("stage3-run-"):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 import time
 
@@ -265,7 +269,6 @@ def test_user_agent_names_the_product(server) -> None:
 def test_per_host_concurrency_limit(server, monkeypatch) -> None:
     monkeypatch.setenv("CRAWLER_PER_HOST_CONCURRENCY", "2")
     reset_settings_cache()
-    crawl_http._host_slots.clear()
     state = {"now": 0, "max": 0}
     lock = threading.Lock()
 
@@ -284,7 +287,6 @@ def test_per_host_concurrency_limit(server, monkeypatch) -> None:
         t.start()
     for t in threads:
         t.join()
-    crawl_http._host_slots.clear()
     assert server.hits["/limited"] == 6
     assert state["max"] == 2
 
@@ -305,3 +307,92 @@ def test_robots_txt_is_respected_for_pages_and_cached(server) -> None:
     # an agent with its own group follows that group only, so /private/ is open to it
     assert fetch(server.url("/private/job"), robots=True).content == b"<h1>x</h1>"
     assert server.hits["/robots.txt"] == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_counts_as_public, monkeypatch) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+                    "-subj", "/CN=jobs.pelican.example"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def accept_one() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                context.wrap_socket(conn, server_side=True).close()
+            except (ssl.SSLError, OSError):
+                pass  # the client refuses our self-signed certificate
+
+    thread = threading.Thread(target=accept_one, daemon=True)
+    thread.start()
+    real = crawl_http.socket.getaddrinfo
+    monkeypatch.setattr(crawl_http.socket, "getaddrinfo",
+                        lambda host, *a, **k: real("127.0.0.1" if host == "jobs.pelican.example" else host, *a, **k))
+    try:
+        with pytest.raises(CrawlError) as exc:
+            fetch(f"https://jobs.pelican.example:{port}/careers", retries=0)
+    finally:
+        thread.join(timeout=5)
+        listener.close()
+    assert names == ["jobs.pelican.example"]  # connected to 127.0.0.1, SNI still names the host
+    assert exc.value.kind == "connection_error" and "CERTIFICATE_VERIFY_FAILED" in exc.value.reason
+
+
+def test_trickling_response_hits_the_total_deadline(server, monkeypatch) -> None:
+    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "0")
+    monkeypatch.setenv("CRAWLER_TOTAL_TIMEOUT", "1")
+    reset_settings_cache()
+
+    def trickle(h) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        for _ in range(40):
+            h.wfile.write(b"<p>" * 40)
+            h.wfile.flush()
+            time.sleep(0.1)
+
+    started = time.monotonic()
+    with pytest.raises(CrawlError) as exc:
+        fetch(server.add("/trickle", trickle))
+    assert exc.value.kind == "timeout"
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("encoding", ["deflate-zlib", "deflate-raw"])
+def test_deflate_bodies_in_both_spellings(server, encoding: str) -> None:
+    import zlib
+
+    raw = b"<h1>deflated</h1>"
+    if encoding == "deflate-zlib":
+        body = zlib.compress(raw)
+    else:
+        packer = zlib.compressobj(wbits=-15)
+        body = packer.compress(raw) + packer.flush()
+    url = server.page("/deflate", body, headers={"Content-Encoding": "deflate"})
+    assert fetch(url).content == raw
+
+
+def test_malformed_urls_are_typed(server) -> None:
+    for bad in ("http://", "http://exa mple.com/x", "not a url", ""):
+        with pytest.raises(CrawlError) as exc:
+            extract_job(bad)
+        assert exc.value.kind == "invalid_url", bad
+
+
+def test_unknown_host_is_final(monkeypatch) -> None:
+    def nxdomain(*args, **kwargs):
+        raise crawl_http.socket.gaierror(crawl_http.socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(crawl_http.socket, "getaddrinfo", nxdomain)
+    with pytest.raises(CrawlError) as exc:
+        fetch("http://no-such-host.example/jobs")
+    assert exc.value.kind == "not_found" and not exc.value.transient

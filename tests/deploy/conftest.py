@@ -9,6 +9,7 @@ interpreter, hence a build for this Python version.
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -62,7 +63,7 @@ def lambda_build(tmp_path_factory: pytest.TempPathFactory) -> LambdaBuild:
     base = tmp_path_factory.mktemp("lambda-build")
     zip_path, build_dir = base / "lambda-worker.zip", base / "staging"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_lambda_zip.py"), "--python-version", LOCAL_PYTHON,
+        [sys.executable, str(ROOT / "scripts" / "build_lambda_zip.py"), "--python-version", platform.python_version(),
          "--output", str(zip_path), "--build-dir", str(build_dir)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip

@@ -172,6 +172,10 @@ def test_an_ingestion_runs_through_the_deployed_queue_and_packaged_worker(stacks
     run_stage3(run.run_id)  # archive, then send 7 messages to the stack's queue
     finished = wait_for_run(get_engine(), run.run_id, stacks["aws"])
 
+    with get_engine().connect() as conn:
+        items = conn.execute(
+            sa.text("SELECT url, state, error, attempts FROM ingestion_run_items WHERE run_id = :r"), {"r": run.run_id}
+        ).all()
     assert finished["status"] == "completed", finished
     counters = ("total_jobs_found", "jobs_processed", "jobs_added", "jobs_failed", "jobs_archived")
     assert {k: finished[k] for k in counters} == {
@@ -180,7 +184,7 @@ def test_an_ingestion_runs_through_the_deployed_queue_and_packaged_worker(stacks
         "jobs_added": 6,
         "jobs_failed": 1,
         "jobs_archived": 0,
-    }
+    }, items
     with get_engine().connect() as conn:
         states = dict(
             conn.execute(

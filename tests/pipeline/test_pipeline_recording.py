@@ -84,9 +84,7 @@ def test_32_workers_finishing_the_last_items_at_once_complete_the_run_once(
     assert run.status == "completed" and run.jobs_processed == 32
     # completed_at was written by the transaction that recorded the last item, after every other
     with engine.connect() as conn:
-        last_finished = conn.execute(
-            sa.select(sa.func.max(IngestionRunItem.__table__.c.finished_at))
-        ).scalar_one()
+        last_finished = conn.execute(sa.select(sa.func.max(IngestionRunItem.__table__.c.finished_at))).scalar_one()
     assert run.completed_at >= last_finished
 
 
@@ -96,8 +94,14 @@ def test_archived_job_that_reappears_is_reactivated_and_not_counted_as_added(eng
     first_seen = utcnow() - timedelta(days=30)
     session.add(
         Job(
-            user_id=user.id, company="Acme", source_url=old, title="Old title", status="archived",
-            first_seen_at=first_seen, last_seen_at=first_seen, archived_at=first_seen + timedelta(days=1),
+            user_id=user.id,
+            company="Acme",
+            source_url=old,
+            title="Old title",
+            status="archived",
+            first_seen_at=first_seen,
+            last_seen_at=first_seen,
+            archived_at=first_seen + timedelta(days=1),
         )
     )
     session.commit()
@@ -155,7 +159,9 @@ def test_counters_never_change_after_a_reset_racing_with_workers(engine, session
     run = run_row(engine, run_id)
     assert run.status == "failed" and run.error_message == "Reset by user"
     assert (run.jobs_processed, run.jobs_added, run.jobs_failed) == (
-        snapshot["processed"], snapshot["added"], snapshot["failed"]
+        snapshot["processed"],
+        snapshot["added"],
+        snapshot["failed"],
     )
     finished = [s for s, _ in item_states(engine, run_id).values() if s != "pending"]
     assert run.jobs_processed == len(finished) == results.count(True) < 120
@@ -191,3 +197,22 @@ def test_a_company_deleted_during_the_run_still_gets_its_jobs(engine, session, m
     (job,) = jobs_of(engine, user.id)
     assert job.company_id is None and job.company == "Acme" and job.status == "active"
     assert run_row(engine, run_id).status == "completed"
+
+
+def test_an_unreachable_database_raises_so_the_message_is_delivered_again(monkeypatch):
+    import socket
+
+    from ingest_app.core.pipeline import process_item
+    from ingest_app.core.settings import reset_settings_cache
+
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/ingest")
+    reset_settings_cache()
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            process_item({"run_id": 1, "item_id": 1, "url": URL.format(1), "company": "Acme", "hints": {}})
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()

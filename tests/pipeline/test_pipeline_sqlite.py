@@ -48,10 +48,24 @@ def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
         old = utcnow()
         session.add_all(
             [
-                Job(user_id=user.id, company_id=acme.id, company="Acme", source_url=fixture_site.job_url(1),
-                    status="archived", first_seen_at=old, last_seen_at=old, archived_at=old),
-                Job(user_id=user.id, company_id=acme.id, company="Acme", source_url=fixture_site.job_url(9),
-                    first_seen_at=old, last_seen_at=old),
+                Job(
+                    user_id=user.id,
+                    company_id=acme.id,
+                    company="Acme",
+                    source_url=fixture_site.job_url(1),
+                    status="archived",
+                    first_seen_at=old,
+                    last_seen_at=old,
+                    archived_at=old,
+                ),
+                Job(
+                    user_id=user.id,
+                    company_id=acme.id,
+                    company="Acme",
+                    source_url=fixture_site.job_url(9),
+                    first_seen_at=old,
+                    last_seen_at=old,
+                ),
             ]
         )
         session.commit()

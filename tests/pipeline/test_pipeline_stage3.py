@@ -43,8 +43,14 @@ def _existing_jobs(session, user_id: int, company, urls: list[str], status: str 
     for url in urls:
         session.add(
             Job(
-                user_id=user_id, company_id=company.id, company=company.name, source_url=url, status=status,
-                first_seen_at=old, last_seen_at=old, archived_at=old if status == "archived" else None,
+                user_id=user_id,
+                company_id=company.id,
+                company=company.name,
+                source_url=url,
+                status=status,
+                first_seen_at=old,
+                last_seen_at=old,
+                archived_at=old if status == "archived" else None,
             )
         )
     session.commit()
@@ -170,14 +176,17 @@ def test_failed_or_suddenly_empty_listings_archive_nothing_and_say_why(
     assert "archiving skipped" in results["Broken"]["skipped_reason"]
     assert results["Gone"]["error"].startswith("not_found") and results["Gone"]["archived"] == 0
     assert results["Empty"]["error"] is None and results["Empty"]["listed"] == 0
-    assert results["Empty"]["skipped_reason"] == "listed no jobs while 1 are active; archiving skipped"
+    assert results["Empty"]["skipped_reason"] == "listed no jobs while 1 job is active; archiving skipped"
     assert results["Fine"]["archived"] == 1 and results["Fine"]["listed"] == 1
     statuses = {j.company: j.status for j in jobs_of(engine, user.id)}
     assert statuses == {"Broken": "active", "Empty": "active", "Gone": "active", "Fine": "archived"}
     assert row.jobs_archived == 1 and row.total_jobs_found == 1 and len(sent.bodies) == 1
     progress = get_progress(session, user.id, run.run_id)
     assert {c["name"]: c["skipped_reason"] is not None for c in progress["companies"]} == {
-        "Broken": True, "Empty": True, "Fine": False, "Gone": True,
+        "Broken": True,
+        "Empty": True,
+        "Fine": False,
+        "Gone": True,
     }
 
 
@@ -244,9 +253,7 @@ def test_a_run_stuck_in_archiving_restarts_stage3_when_stale(engine, session, ma
     _company(session, user.id, "acme")
     run = start_run(session, user.id)  # stage 3 never ran (the app server died)
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(RUNS).values(last_heartbeat=utcnow() - timedelta(minutes=30))
-        )
+        conn.execute(sa.update(RUNS).values(last_heartbeat=utcnow() - timedelta(minutes=30)))
 
     reports = detect_stale_runs(send=sent)
 
@@ -292,8 +299,12 @@ def test_preview_lists_urls_or_the_error_for_the_owner_only(session, make_user, 
 
     preview = preview_company(session, user.id, acme.id)
     assert preview == {
-        "company_id": acme.id, "name": "Acme", "source": "greenhouse:acme", "count": 2,
-        "urls": [fixture_site.job_url(1), fixture_site.job_url(2)], "error": None,
+        "company_id": acme.id,
+        "name": "Acme",
+        "source": "greenhouse:acme",
+        "count": 2,
+        "urls": [fixture_site.job_url(1), fixture_site.job_url(2)],
+        "error": None,
     }
     failed = preview_company(session, user.id, broken.id)
     assert failed["count"] == 0 and failed["error"]["kind"] == "http_5xx" and failed["error"]["reason"]
@@ -347,8 +358,11 @@ def test_a_second_run_after_the_site_drops_two_jobs_and_adds_one(engine, session
     assert (row.status, row.jobs_archived, row.jobs_added, row.jobs_processed) == ("completed", 2, 1, 3)
     statuses = {j.source_url: j.status for j in jobs_of(engine, user.id)}
     assert statuses == {
-        fixture_site.job_url(1): "active", fixture_site.job_url(2): "active", fixture_site.job_url(3): "archived",
-        fixture_site.job_url(4): "archived", fixture_site.job_url(5): "active",
+        fixture_site.job_url(1): "active",
+        fixture_site.job_url(2): "active",
+        fixture_site.job_url(3): "archived",
+        fixture_site.job_url(4): "archived",
+        fixture_site.job_url(5): "active",
     }
 
 
@@ -396,3 +410,18 @@ def test_progress_is_one_query_or_two_when_items_failed(engine, session, make_us
         sa.event.remove(engine, "before_cursor_execute", count)
     assert ingesting == 1
     assert len(statements) == 2 and progress["jobs_failed"] == 1 and len(progress["failed_items"]) == 1
+
+
+def test_a_job_that_moved_to_another_company_of_the_run_is_not_archived(engine, session, make_user, fixture_site, sent):
+    user = make_user()
+    fixture_site.boards.update(old=[2], new=[1])
+    old = _company(session, user.id, "old")
+    _company(session, user.id, "new")
+    _existing_jobs(session, user.id, old, [fixture_site.job_url(1), fixture_site.job_url(3)])
+    run = start_run(session, user.id)
+
+    run_stage3(run.run_id, send=sent)
+
+    statuses = {j.source_url: j.status for j in jobs_of(engine, user.id)}
+    assert statuses == {fixture_site.job_url(1): "active", fixture_site.job_url(3): "archived"}
+    assert run_row(engine, run.run_id).jobs_archived == 1

@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,11 @@ def start_worker(
     stale_interval: float = 0,
     metrics_file: Path | None = None,
     log_path: Path | None = None,
+    wait: bool = True,
+    timeout: float = 60.0,
 ) -> subprocess.Popen:
-    """Start a worker process that inherits os.environ (+ `env`); stop it with `stop_worker`."""
+    """Start a worker process that inherits os.environ (+ `env`); with `wait`, return once it polls.
+    Stop it with `stop_worker`."""
     argv = [
         sys.executable,
         "-m",
@@ -37,19 +42,36 @@ def start_worker(
     ]
     if metrics_file is not None:
         argv += ["--metrics-file", str(metrics_file)]
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
-    try:
-        return subprocess.Popen(
+    own_log = log_path is None
+    if log_path is None:
+        fd, name = tempfile.mkstemp(prefix="worker-", suffix=".log")
+        os.close(fd)
+        log_path = Path(name)
+    with open(log_path, "ab") as out:
+        proc = subprocess.Popen(
             argv,
             cwd=PROJECT_ROOT,
-            env={**os.environ, "LOG_LEVEL": "WARNING", **(env or {})},
+            env={**os.environ, "LOG_LEVEL": "INFO", **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    try:
+        if wait:
+            wait_until_polling(proc, log_path, timeout)
     finally:
-        if log_path:
-            out.close()
+        if own_log:
+            log_path.unlink(missing_ok=True)  # the worker keeps writing to its open file
+    return proc
+
+
+def wait_until_polling(proc: subprocess.Popen, log_path: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while b"polling" not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            stop_worker(proc)
+            raise RuntimeError(f"the worker did not start polling:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.05)
 
 
 def stop_worker(proc: subprocess.Popen, timeout: float = 30.0) -> int:

@@ -272,8 +272,11 @@ def test_active_run_survives_reload_and_sign_in_elsewhere_then_reset(stack: Stac
     page.wait_for_selector("#preview-total:has-text('across 4 companies')", timeout=60_000)
     page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=60_000)
 
-    # A slow site: listings and job pages take seconds each.
-    site.set_latency(2.0)
+    # A slow site: listings take a while, job pages much longer, so the run is still busy.
+    slow_job_pages = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
+    site.set_latency(1.5)
+    for prefix in slow_job_pages:
+        site.set_latency(20.0, prefix)
     try:
         page.click("#start-ingestion")
         page.wait_for_selector("#stage-3")
@@ -300,6 +303,8 @@ def test_active_run_survives_reload_and_sign_in_elsewhere_then_reset(stack: Stac
         page.wait_for_url(re.compile(r".*/companies/?$"))
     finally:
         site.set_latency(0.0)
+        for prefix in slow_job_pages:
+            site.set_latency(0.0, prefix)
 
     run = session.exec(select(IngestionRun)).one()
     session.refresh(run)

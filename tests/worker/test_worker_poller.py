@@ -75,8 +75,8 @@ def test_poller_deletes_successes_and_leaves_reported_failures_to_reappear(sqs_e
 
 def test_worker_process_stops_cleanly_on_sigterm(crawl_queue: LocalQueue, tmp_path) -> None:
     metrics = tmp_path / "metrics.json"
-    proc = start_worker(concurrency=2, wait_time=1, metrics_file=metrics)
-    time.sleep(1.5)
+    proc = start_worker(concurrency=2, wait_time=1, metrics_file=metrics)  # returns once it polls
+    time.sleep(0.5)
     assert proc.poll() is None, "the worker exited on its own"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(10) == 0

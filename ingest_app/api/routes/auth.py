@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest_app.api import ratelimit
 from ingest_app.api.deps import ClientAddress, CurrentUser, SessionDep
@@ -26,9 +27,8 @@ def _validate(model: type[PasswordForm] | type[Credentials], data: Any) -> Crede
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**err, "loc": ("body", *err["loc"])} for err in exc.errors(include_url=False, include_context=False)]
-        ) from exc
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in errors]) from None
     if isinstance(parsed, PasswordForm):
         return Credentials(email=parsed.username, password=parsed.password)
     return parsed
@@ -46,7 +46,7 @@ async def read_credentials(request: Request) -> Credentials:
     if content_type in _FORM_TYPES:
         try:
             form = await request.form(max_files=0, max_fields=20)
-        except HTTPException as exc:
+        except StarletteHTTPException as exc:  # the multipart parser's 400
             raise HTTPException(422, f"Malformed form: {exc.detail}") from exc
         return _validate(PasswordForm, {k: v for k, v in form.items() if isinstance(v, str)})
     raise HTTPException(415, "Send the credentials as application/x-www-form-urlencoded or application/json")

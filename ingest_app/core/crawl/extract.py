@@ -17,7 +17,7 @@ _NOISE = {"nav", "header", "footer", "aside", "script", "style", "noscript", "te
 _NOISE_ATTR = re.compile(r"cookie|consent|gdpr|banner|newsletter|modal|popup|breadcrumb|share|social|menu", re.I)
 _JOB_WORDS = re.compile(
     r"\b(responsibilit|requirement|qualification|apply|what you.ll do|about the role|about you|experience|"
-    r"salary|benefits|job|position|role)", re.I
+    r"salary|benefits|job|position|role|required|hiring|candidate|skills|looking for)", re.I
 )
 MIN_FALLBACK_TEXT = 200
 
@@ -70,11 +70,13 @@ def _microdata_item(scope) -> dict:
     return item
 
 
+_MICRODATA_JOB = etree.XPath("//*[@itemscope][contains(@itemtype, 'JobPosting')]")
+_APPLY_LINKS = etree.XPath("//a[@href][contains(., 'pply') or contains(., 'PPLY')]")
+
+
 def _microdata_job(root) -> dict | None:
-    for el in root.iter():
-        if isinstance(el.tag, str) and el.get("itemscope") is not None and "JobPosting" in (el.get("itemtype") or ""):
-            return _microdata_item(el)
-    return None
+    found = _MICRODATA_JOB(root)
+    return _microdata_item(found[0]) if found else None
 
 
 def _meta(root, prop: str) -> str | None:
@@ -93,7 +95,7 @@ def _visible_text(root) -> str:
         noisy = el.tag.lower() in _NOISE or _NOISE_ATTR.search(f"{el.get('class', '')} {el.get('id', '')}")
         if noisy and el.getparent() is not None:
             el.getparent().remove(el)
-    return n.html_to_text(etree.tostring(body, method="html", encoding="unicode")) or ""
+    return n.element_text(body) or ""
 
 
 def _fallback(root, source_url: str) -> Posting | None:
@@ -104,11 +106,8 @@ def _fallback(root, source_url: str) -> Posting | None:
     text = _visible_text(root)
     if len(text) < MIN_FALLBACK_TEXT or not _JOB_WORDS.search(text):
         return None
-    apply_url = None
-    for a in root.iter("a"):
-        if a.get("href") and "apply" in (text_of(a) or "").lower():
-            apply_url = a.get("href")
-            break
+    links = _APPLY_LINKS(root)
+    apply_url = links[0].get("href") if links else None
     return Posting(
         source_url=source_url,
         title=title,
@@ -128,7 +127,7 @@ def extract_from_html(markup: str, source_url: str) -> Posting:
             posting.description = _visible_text(parse_html(markup)) or None
         return posting
     root = parse_html(markup)
-    item = _microdata_job(root)
+    item = _microdata_job(root) if "JobPosting" in markup else None
     if item is not None:
         posting = posting_from_jsonld(item, source_url)
         if posting.title:

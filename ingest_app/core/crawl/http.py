@@ -12,68 +12,24 @@ Every failure is a CrawlError.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import random
-import re
-import socket
 import threading
 import time
 import zlib
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
+from ingest_app.core.crawl.charset import decode_body, detect_charset
+from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import Settings, get_settings
 
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
-JSON_TYPES = ("application/json", "text/json", "application/ld+json", "text/plain", "text/javascript")
 _REDIRECTS = (301, 302, 303, 307, 308)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# WHATWG: these labels mean windows-1252 in browsers.
-_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
-                    "ascii": "cp1252", "windows-1252": "cp1252", "x-sjis": "shift_jis"}
-
-
-class BlockedAddress(Exception):
-    def __init__(self, host: str, address: str):
-        super().__init__(f"{host} resolves to a non-public address ({address})")
-        self.host = host
-        self.address = address
-
-
-def address_allowed(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """Resolves, validates, then connects to the validated IP. TLS still uses the URL's host
-    for SNI and certificate checks (httpcore passes the origin host to start_tls)."""
-
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        if not get_settings().crawler_allow_private_hosts:
-            for address in addresses:
-                if not address_allowed(address):
-                    raise BlockedAddress(host, address)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last = exc
-        raise last or httpcore.ConnectError(f"no address for {host}")
 
 
 def _make_client() -> httpx.Client:
@@ -84,7 +40,7 @@ def _make_client() -> httpx.Client:
 
 _client: httpx.Client | None = None
 _client_lock = threading.Lock()
-_host_slots: dict[str, threading.BoundedSemaphore] = {}
+_host_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _host_lock = threading.Lock()
 
 
@@ -98,11 +54,11 @@ def get_client() -> httpx.Client:
 
 
 def _host_slot(url: str, limit: int) -> threading.BoundedSemaphore:
-    key = host_key(url)
+    key = (host_key(url), max(1, limit))
     with _host_lock:
         slot = _host_slots.get(key)
         if slot is None:
-            slot = _host_slots[key] = threading.BoundedSemaphore(max(1, limit))
+            slot = _host_slots[key] = threading.BoundedSemaphore(key[1])
         return slot
 
 
@@ -130,50 +86,6 @@ class FetchResult:
                              url=self.url) from None
 
 
-def _normalize_charset(name: str) -> str | None:
-    name = name.strip().strip("\"'").lower()
-    name = _CHARSET_ALIASES.get(name, name)
-    try:
-        import codecs
-
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def detect_charset(content_type: str, body: bytes) -> str:
-    """Charset from the Content-Type header, else `<meta charset>`, else UTF-8 (when it decodes),
-    else windows-1252."""
-    match = re.search(r"charset\s*=\s*([^\s;]+)", content_type or "", re.I)
-    if match and (name := _normalize_charset(match.group(1))):
-        return name
-    if body:
-        meta = _META_CHARSET.search(body[:4096])
-        if meta and (name := _normalize_charset(meta.group(1).decode("ascii", "ignore"))):
-            return name
-        try:
-            body.decode("utf-8")
-            return "utf-8"
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
-
-
-def decode_body(body: bytes, content_type: str = "") -> str:
-    header = re.search(r"charset\s*=\s*([^\s;]+)", content_type or "", re.I)
-    meta = None if header else _META_CHARSET.search(body[:4096])
-    if header or meta:
-        charset = detect_charset(content_type, body)
-    else:
-        try:
-            return body.decode("utf-8").removeprefix("\ufeff")
-        except UnicodeDecodeError:
-            charset = "cp1252"
-    if charset == "utf-8" and body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    return body.decode(charset, errors="replace")
-
-
 def _retry_after(value: str | None, now: float) -> float | None:
     if not value:
         return None
@@ -192,47 +104,29 @@ class _Decoder:
 
     def __init__(self, encoding: str):
         encoding = encoding.strip().lower()
-        if encoding in ("gzip", "x-gzip"):
-            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._z = zlib.decompressobj()
-            self._raw_fallback = True
-        elif encoding in ("", "identity"):
-            self._z = None
-        else:
+        if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
             raise CrawlError("parse_error", f"unsupported content encoding {encoding!r}")
-        self._first = True
+        self._encoding = encoding
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS) if "gzip" in encoding else None
 
     def feed(self, data: bytes, limit: int) -> bytes:
-        if self._z is None:
+        """Up to `limit` decompressed bytes (plus one when more would follow)."""
+        if self._encoding in ("", "identity"):
             return data
         try:
-            if self._first and getattr(self, "_raw_fallback", False):
-                self._first = False
-                try:
-                    probe = zlib.decompressobj()
-                    out = probe.decompress(data, limit)
-                    self._z = probe
-                except zlib.error:
-                    self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                    out = self._z.decompress(data, limit)
-                return out + self._drain(limit - len(out))
-            out = self._z.decompress(data, limit)
-            return out + self._drain(limit - len(out))
+            if self._z is None:  # deflate: zlib-wrapped per the RFC, raw in practice as often
+                self._z = zlib.decompressobj(zlib.MAX_WBITS if data[:1] == b"\x78" else -zlib.MAX_WBITS)
+            chunks = [self._z.decompress(data, max(limit, 1))]
+            produced = len(chunks[0])
+            while self._z.unconsumed_tail and produced <= limit:
+                out = self._z.decompress(self._z.unconsumed_tail, max(limit - produced, 1))
+                if not out:
+                    break
+                chunks.append(out)
+                produced += len(out)
+            return b"".join(chunks)
         except zlib.error as exc:
             raise CrawlError("parse_error", f"corrupt compressed response ({exc})") from None
-
-    def _drain(self, limit: int) -> bytes:
-        chunks = []
-        while self._z.unconsumed_tail and limit > 0:
-            out = self._z.decompress(self._z.unconsumed_tail, limit)
-            if not out:
-                break
-            chunks.append(out)
-            limit -= len(out)
-        if self._z.unconsumed_tail:  # more output than the cap allows
-            chunks.append(b"\0")
-        return b"".join(chunks)
 
 
 def _status_error(status: int, url: str, retry_after: float | None = None) -> CrawlError:
@@ -264,13 +158,18 @@ def _fetch_hop(client: httpx.Client, url: str, s: Settings, accept: tuple[str, .
     timeout = httpx.Timeout(connect=s.crawler_connect_timeout, read=s.crawler_read_timeout,
                             write=s.crawler_read_timeout, pool=s.crawler_total_timeout)
     deadline = time.monotonic() + s.crawler_total_timeout
-    request = client.build_request("GET", url, headers=headers, timeout=timeout)
+    try:
+        request = client.build_request("GET", url, headers=headers, timeout=timeout)
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+        raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
     slot = _host_slot(url, s.crawler_per_host_concurrency)
     with slot:
         try:
             response = client.send(request, stream=True)
         except BlockedAddress as exc:
             raise CrawlError("blocked_address", f"refused to connect: {exc}", url=url) from None
+        except UnknownHost as exc:
+            raise CrawlError("not_found", f"the host {exc} does not exist", url=url) from None
         except httpx.TimeoutException:
             raise CrawlError("timeout", "the site did not answer in time", url=url) from None
         except (httpx.TransportError, OSError) as exc:
@@ -352,4 +251,5 @@ def fetch(url: str, *, accept: tuple[str, ...] | None = PAGE_TYPES, robots: bool
 
 def fetch_json(url: str, *, retries: int | None = None):
     """GET a JSON API (no robots.txt: the ATS APIs are public APIs)."""
-    return fetch(url, accept=None, robots=False, retries=retries).json()
+    return fetch(url, accept=None, robots=False, retries=retries,
+                 max_bytes=get_settings().crawler_max_api_bytes).json()

@@ -52,6 +52,16 @@ def _clean_whitespace(text: str) -> str:
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 
+def element_text(element) -> str | None:
+    """Plain text of a parsed element (script/style dropped, blocks on their own lines)."""
+    out: list[str] = []
+    _walk(element, out)
+    text = "".join(out)
+    if _TAG_LIKE.search(text):  # escaped markup inside the page text
+        return html_to_text(text)
+    return _clean_whitespace(text)[:MAX_DESCRIPTION] or None
+
+
 def html_to_text(markup: str | None) -> str | None:
     """Untrusted HTML -> plain text. Script/style content is dropped, never kept as text; markup
     escaped several times over is unwrapped until no tag remains."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest_app.core.crawl.types import CrawlError
@@ -27,6 +28,7 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_RE = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62}\.?)*$")
 
 
 def _is_tracking(name: str) -> bool:
@@ -51,6 +53,13 @@ def canonicalize_url(url: str) -> str:
         raise CrawlError("invalid_url", "the URL has no host", url=text)
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        except UnicodeError:
+            raise CrawlError("invalid_url", f"invalid host name {host!r}", url=text) from None
+        if not _HOST_RE.match(host):
+            raise CrawlError("invalid_url", f"invalid host name {host!r}", url=text)
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     query = ""
     if parts.query:

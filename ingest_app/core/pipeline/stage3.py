@@ -84,8 +84,10 @@ def _insert_items(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         return
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     for start in range(0, len(rows), 1000):
-        stmt = insert(ITEMS).values(rows[start : start + 1000]).on_conflict_do_nothing(
-            index_elements=[ITEMS.c.run_id, ITEMS.c.url]
+        stmt = (
+            insert(ITEMS)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=[ITEMS.c.run_id, ITEMS.c.url])
         )
         conn.execute(stmt)
 
@@ -106,6 +108,8 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
         results: list[dict[str, Any]] = []
         items: dict[str, dict[str, Any]] = {}
         archived_total = 0
+        # A URL still listed by any company of this run is never archived (it moved between boards).
+        listed_anywhere = {job.url for listing in listings for job in listing.jobs}
         for config, listing in zip(run.companies, listings, strict=True):
             entry = {k: v for k, v in config.items() if k not in ("listed", "archived", "error", "skipped_reason")}
             entry.update(listed=len(listing.jobs), archived=0, error=listing.error_text, skipped_reason=None)
@@ -118,12 +122,11 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                 if not urls:
                     active = count_active_jobs(conn, user_id=run.user_id, company_id=company_id)
                     if active:
-                        entry["skipped_reason"] = (
-                            f"listed no jobs while {active} are active; archiving skipped"
-                        )
+                        jobs = "1 job is" if active == 1 else f"{active} jobs are"
+                        entry["skipped_reason"] = f"listed no jobs while {jobs} active; archiving skipped"
                 if entry["skipped_reason"] is None:
                     entry["archived"] = archive_unlisted_jobs(
-                        conn, user_id=run.user_id, company_id=company_id, listed_urls=urls, now=now
+                        conn, user_id=run.user_id, company_id=company_id, listed_urls=listed_anywhere, now=now
                     )
                     archived_total += entry["archived"]
             for job in listing.jobs:
@@ -141,9 +144,7 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                     }
             results.append(entry)
         _insert_items(conn, list(items.values()))
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)
-        ).scalar_one()
+        total = conn.execute(sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)).scalar_one()
         values: dict[str, Any] = {
             "companies": results,
             "total_jobs_found": total,

@@ -74,10 +74,7 @@ def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime, now: datetime)
 def _failure_message(run: Any, pending: int, minutes: float) -> str:
     retries = f"{run.retry_count} retr{'y' if run.retry_count == 1 else 'ies'}"
     if run.status == "archiving":
-        return (
-            f"Stale run: stage 3 (listing and archiving) made no progress for {minutes:g} minutes "
-            f"after {retries}"
-        )
+        return f"Stale run: stage 3 (listing and archiving) made no progress for {minutes:g} minutes after {retries}"
     return (
         f"Stale run: {pending} of {run.total_jobs_found} items never finished "
         f"(no progress for {minutes:g} minutes after {retries})"
@@ -154,4 +151,3 @@ def detect_stale_runs(now: datetime | None = None, *, send: SendFn | None = None
             log.info("stale run %s: %s", run.run_id, report["action"])
             reports.append(report)
     return reports
-
