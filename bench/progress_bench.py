@@ -8,6 +8,8 @@ items (some failed), serves the real FastAPI app (`ingest_app.api.main:api`) wit
 127.0.0.1, and lets `--pollers` clients each poll `GET /api/ingest/runs/{id}/progress` every
 `--interval` seconds (the UI's pattern) for `--duration` seconds; then a closed loop (every poller
 re-polls at once) measures the ceiling. Prints one JSON line; figures in milliseconds.
+`server_cpu_ms_per_request` (CPU time of the server processes / requests) stays meaningful when
+other work shares the machine; `load_average_1m` says how busy it was.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import psutil  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -121,6 +124,19 @@ def seed(url: str, items: int, failed: int) -> tuple[int, int]:
         conn.execute(sa.insert(IngestionRunItem.__table__), rows)
     engine.dispose()
     return user_id, run_id
+
+
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time of the server and its worker processes so far (robust to a busy machine)."""
+    root = psutil.Process(server.pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def free_port() -> int:
@@ -262,7 +278,11 @@ def main() -> None:
         port = free_port()
         server = serve(url, port, args.workers)
         try:
+            cpu_before = server_cpu_seconds(server)
             paced = asyncio.run(load(port, token, run_id, args.pollers, args.duration, args.interval))
+            paced["server_cpu_ms_per_request"] = round(
+                (server_cpu_seconds(server) - cpu_before) * 1000 / max(1, paced["requests"] + args.pollers), 2
+            )
             ceiling = (
                 asyncio.run(load(port, token, run_id, args.pollers, args.closed_loop_duration, 0.0))
                 if args.closed_loop_duration > 0
@@ -282,6 +302,8 @@ def main() -> None:
         "failed_items": args.failed,
         "server": f"granian asgi, {args.workers} worker(s), 127.0.0.1",
         "database": "throwaway PostgreSQL" if throwaway else "DATABASE_URL",
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
     }
     if ceiling is not None:
         result["closed_loop"] = {k: ceiling[k] for k in ("p50_ms", "p95_ms", "requests_per_second", "errors")}

@@ -131,6 +131,7 @@ class Poller:
         wait_time_seconds: int | None = None,
         stale_interval_seconds: float | None = None,
         handler: Callable[[dict[str, Any], Any], dict[str, Any]] = crawl_job_lambda.handler,
+        shutdown_grace: float = 2.0,
     ) -> None:
         settings = get_settings()
         self.queue_url = queue_url or crawl_queue_url(settings)
@@ -144,8 +145,12 @@ class Poller:
         self.client = get_client(settings)
         self.stats = PollerStats()
         self.stopping = threading.Event()
+        self.shutdown_grace = shutdown_grace
         self._arn: str | None = None
         self._signals = 0
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        self._stopped_at: float | None = None
 
     # lifecycle -----------------------------------------------------------------------------
 
@@ -175,9 +180,22 @@ class Poller:
         log.info("polling %s with %d concurrent batches", self.queue_url, self.concurrency)
         while any(t.is_alive() for t in threads):
             for thread in threads:
-                thread.join(timeout=0.2)
+                thread.join(timeout=0.1)
+            if self._may_leave_now():
+                break
         crawl_job_lambda.set_observer(None)
         return self.stats
+
+    def _may_leave_now(self) -> bool:
+        """After stop(): once no batch is in flight, threads still blocked in a long poll get
+        `shutdown_grace` seconds (a receive that returns meanwhile releases its messages)."""
+        if self._stopped_at is None:
+            if not self.stopping.is_set():
+                return False
+            self._stopped_at = time.monotonic()
+        with self._busy_lock:
+            busy = self._busy
+        return busy == 0 and time.monotonic() - self._stopped_at >= self.shutdown_grace
 
     # polling -------------------------------------------------------------------------------
 
@@ -191,6 +209,7 @@ class Poller:
         failures = 0
         while not self.stopping.is_set():
             try:
+                arn = self.arn
                 response = self.client.receive_message(
                     QueueUrl=self.queue_url,
                     MaxNumberOfMessages=10,
@@ -198,7 +217,6 @@ class Poller:
                     MessageSystemAttributeNames=["All"],
                     MessageAttributeNames=["All"],
                 )
-                arn = self.arn
             except (ClientError, BotoCoreError, OSError) as exc:
                 failures += 1
                 delay = min(10.0, 0.5 * 2 ** min(failures, 5))
@@ -209,10 +227,18 @@ class Poller:
             messages = response.get("Messages") or []
             if not messages:
                 continue
-            if self.stopping.is_set():
+            with self._busy_lock:
+                stopping = self.stopping.is_set()
+                if not stopping:
+                    self._busy += 1
+            if stopping:
                 self._release(messages)
                 continue
-            self._process_batch(messages, arn)
+            try:
+                self._process_batch(messages, arn)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
 
     def _process_batch(self, messages: list[dict[str, Any]], arn: str) -> None:
         event = {"Records": [to_lambda_record(m, arn=arn, region=self.region) for m in messages]}

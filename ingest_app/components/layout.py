@@ -43,7 +43,7 @@ def navbar() -> rx.Component:
         padding_y="0.75rem",
         border_bottom=f"1px solid {rx.color('gray', 5)}",
         background=rx.color("gray", 1),
-        position="sticky",
+        position=rx.breakpoints(initial="static", md="sticky"),
         top="0",
         z_index="10",
         width="100%",

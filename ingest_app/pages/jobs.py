@@ -28,7 +28,7 @@ def _filters() -> rx.Component:
                 rx.input.slot(rx.icon("search", size=16)),
                 value=JobsState.query,
                 on_change=JobsState.set_query,
-                placeholder="Filter by title, location, department, description…",
+                placeholder="Filter jobs by title, location, text…",
                 id="job-filter",
                 flex="1",
                 min_width="220px",

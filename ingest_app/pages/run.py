@@ -13,10 +13,15 @@ from ingest_app.states.run import POLL_INTERVAL_MS, RunState
 
 
 def _poller() -> rx.Component:
-    """A hidden timer that fires RunState.tick while the run is active; unmounted, it stops."""
-    return rx.cond(
-        RunState.polling,
-        rx.moment(interval=POLL_INTERVAL_MS, on_change=RunState.tick, display="none", id="poller"),
+    """A hidden timer that fires RunState.tick while the run is active; leaving the page unmounts
+    it (no more ticks) and turns polling off."""
+    return rx.box(
+        rx.cond(
+            RunState.polling,
+            rx.moment(interval=POLL_INTERVAL_MS, on_change=RunState.tick, id="poller"),
+        ),
+        display="none",
+        on_unmount=RunState.stop_polling,
     )
 
 
@@ -159,7 +164,10 @@ def _results() -> rx.Component:
                 href=RunState.search_url,
                 id="go-to-search",
             ),
-            rx.link(rx.button("History", size="3", variant="ghost"), href="/history"),
+            rx.link(
+                rx.button(rx.icon("history", size=16), "History", size="3", variant="soft", color_scheme="gray"),
+                href="/history",
+            ),
             spacing="3",
             wrap="wrap",
         ),

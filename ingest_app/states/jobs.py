@@ -26,7 +26,7 @@ def _salary(job: Job) -> str:
 
 def job_row(job: Job) -> JobRow:
     """Descriptions are already plain text; the page renders them as text, never as HTML."""
-    description = (job.description or "").strip()
+    description = " ".join((job.description or "").split())
     if len(description) > SNIPPET_CHARS:
         description = description[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
     return JobRow(

@@ -251,3 +251,21 @@ def test_registration_is_rate_limited_per_client_address(client, monkeypatch):
         for i in range(3)
     ]
     assert statuses == [201, 201, 429]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/auth/register", {"email": "a\x00@example.com", "password": PASSWORD}),
+        ("/api/auth/token", {"email": "a\x00@example.com", "password": PASSWORD}),
+        ("/api/auth/token", {"email": "a@example.com", "password": "pw\x00pw"}),
+    ],
+)
+def test_nul_characters_are_422_not_a_database_error(client, path, body):
+    r = client.post(path, json=body)
+    assert r.status_code == 422 and "NUL" in r.text
+
+
+def test_nul_in_the_sign_in_form_is_422(client):
+    r = client.post("/api/auth/token", data={"username": "a\x00@example.com", "password": PASSWORD})
+    assert r.status_code == 422 and "NUL" in r.text

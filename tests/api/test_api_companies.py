@@ -159,3 +159,14 @@ def test_preview_of_a_board_that_fails_reports_why(client, alice, fake_greenhous
     assert r.status_code == 200, r.text
     assert r.json()["count"] == 0 and r.json()["urls"] == []
     assert r.json()["error"]["kind"] and r.json()["error"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "body", [{"name": "a\x00b", "source": "greenhouse:x"}, {"name": "Acme", "source": "careers:https://a.example/\x00"}]
+)
+def test_nul_characters_are_422_not_a_database_error(client, alice, body):
+    r = client.post("/api/companies", json=body, headers=alice[1])
+    assert r.status_code == 422 and "NUL" in r.text
+    acme = _add(client, alice[1])
+    r = client.patch(f"/api/companies/{acme['id']}", json={"name": "x\x00"}, headers=alice[1])
+    assert r.status_code == 422

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job
-from ingest_app.core.crawl.normalize import employment_type, html_to_text, workplace_type
+from ingest_app.core.crawl.normalize import employment_type, html_to_text, number, workplace_type
 
 
 def test_jsonld_in_graph_among_several_scripts_after_an_invalid_one(server) -> None:
@@ -142,3 +142,23 @@ def test_pathological_jsonld_falls_through(server) -> None:
             '<script type="application/ld+json">{"@type": "JobPosting", "title": "Still Found"}</script>'
             "</head><body></body></html>")
     assert extract_job(server.page("/jobs/deep", html)).title == "Still Found"
+
+
+@pytest.mark.parametrize("raw,expected", [
+    (10**400, None), ("9" * 400, None), (float("nan"), None), (float("inf"), None), (-5, None),
+    ("65,000", 65000), ("120k", 120000), ("$95K", 95000), (42.5, 42.5), ("competitive", None),
+])
+def test_salary_numbers(raw, expected) -> None:
+    assert number(raw) == expected
+
+
+def test_hostile_jsonld_values_do_not_break_extraction(server) -> None:
+    html = ('<script type="application/ld+json">{"@type":"JobPosting","title":["Odd", "Title"],'
+            '"baseSalary":{"@type":"MonetaryAmount","currency":"usd","value":{"minValue":NaN,"maxValue":Infinity}},'
+            '"datePosted":"not a date","employmentType":{"weird":1},"jobLocation":[null, 5, {"address": 7}],'
+            '"hiringOrganization":[{"name":"First Org"}],"identifier":12345,"description":' + '"x"' + "}</script>")
+    posting = extract_job(server.page("/jobs/odd", html))
+    assert posting.title == "Odd" and posting.company == "First Org"
+    assert posting.salary_min is None and posting.salary_max is None and posting.salary_currency == "USD"
+    assert posting.posted_at is None and posting.employment_type is None and posting.location is None
+    assert posting.external_id == "12345"

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from ingest_app.core.crawl import CrawlError, extract_job
-from ingest_app.core.crawl import http as crawl_http
-from ingest_app.core.crawl.http import address_allowed, fetch
+from ingest_app.core.crawl import CrawlError, extract_job, netguard
+from ingest_app.core.crawl.http import fetch
+from ingest_app.core.crawl.netguard import address_allowed
 from ingest_app.core.settings import get_settings, reset_settings_cache
 from tests.crawl.fixture_server import respond, slow
 
@@ -33,8 +33,8 @@ def private_hosts_refused(monkeypatch: pytest.MonkeyPatch):
 def loopback_counts_as_public(monkeypatch: pytest.MonkeyPatch, private_hosts_refused):
     """Treat 127.0.0.1 as if it were a public address, so a local server can play a public site
     whose redirects point at private addresses."""
-    real = crawl_http.address_allowed
-    monkeypatch.setattr(crawl_http, "address_allowed", lambda a: a == "127.0.0.1" or real(a))
+    real = netguard.address_allowed
+    monkeypatch.setattr(netguard, "address_allowed", lambda a: a == "127.0.0.1" or real(a))
 
 
 @pytest.mark.parametrize(
@@ -76,14 +76,14 @@ def test_every_redirect_hop_is_checked(server, loopback_counts_as_public, target
 
 def test_connects_to_the_checked_address_keeping_the_host_header(server, loopback_counts_as_public,
                                                                  monkeypatch) -> None:
-    real = crawl_http.socket.getaddrinfo
+    real = netguard.socket.getaddrinfo
     calls = []
 
     def resolve(host, port, *args, **kwargs):
         calls.append(host)
         return real("127.0.0.1" if host == "jobs.pelican.example" else host, port, *args, **kwargs)
 
-    monkeypatch.setattr(crawl_http.socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", resolve)
     server.add("/echo", lambda h: h.send_body(200, h.headers["Host"].encode(), "text/html"))
     result = fetch(f"http://jobs.pelican.example:{server.port}/echo")
     assert result.content == f"jobs.pelican.example:{server.port}".encode()
@@ -332,8 +332,8 @@ def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_count
 
     thread = threading.Thread(target=accept_one, daemon=True)
     thread.start()
-    real = crawl_http.socket.getaddrinfo
-    monkeypatch.setattr(crawl_http.socket, "getaddrinfo",
+    real = netguard.socket.getaddrinfo
+    monkeypatch.setattr(netguard.socket, "getaddrinfo",
                         lambda host, *a, **k: real("127.0.0.1" if host == "jobs.pelican.example" else host, *a, **k))
     try:
         with pytest.raises(CrawlError) as exc:
@@ -390,9 +390,9 @@ def test_malformed_urls_are_typed(server) -> None:
 
 def test_unknown_host_is_final(monkeypatch) -> None:
     def nxdomain(*args, **kwargs):
-        raise crawl_http.socket.gaierror(crawl_http.socket.EAI_NONAME, "Name or service not known")
+        raise netguard.socket.gaierror(netguard.socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(crawl_http.socket, "getaddrinfo", nxdomain)
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", nxdomain)
     with pytest.raises(CrawlError) as exc:
         fetch("http://no-such-host.example/jobs")
     assert exc.value.kind == "not_found" and not exc.value.transient

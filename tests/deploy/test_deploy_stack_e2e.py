@@ -184,7 +184,7 @@ def test_an_ingestion_runs_through_the_deployed_queue_and_packaged_worker(stacks
         "jobs_added": 6,
         "jobs_failed": 1,
         "jobs_archived": 0,
-    }, items
+    }, (finished, items)
     with get_engine().connect() as conn:
         states = dict(
             conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,9 +10,12 @@ import sqlalchemy as sa
 from ingest_app.core.models import IngestionRun, IngestionRunItem, Job, utcnow
 
 
-def seed_ingesting_run(session, user_id: int, urls: list[str], *, company: str = "Acme") -> tuple[int, list[int]]:
-    """A run in stage 4 with one pending item per URL: what stage 3 leaves behind."""
-    now = utcnow()
+def seed_ingesting_run(
+    session, user_id: int, urls: list[str], *, company: str = "Acme", heartbeat_age: timedelta = timedelta(0)
+) -> tuple[int, list[int]]:
+    """A run in stage 4 with one pending item per URL: what stage 3 leaves behind
+    (`heartbeat_age` back-dates it, as if its workers had stopped that long ago)."""
+    now = utcnow() - heartbeat_age
     run = IngestionRun(
         user_id=user_id,
         status="ingesting",

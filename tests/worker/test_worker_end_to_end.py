@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from ingest_app.cli import main
 from ingest_app.core import queue as q
 from ingest_app.core.pipeline import run_stage3, start_run
-from ingest_app.core.settings import PROJECT_ROOT
 from ingest_app.demo.site import DemoSite
 from tests.support.demo import add_demo_companies, serving
 from tests.support.emulator import LocalQueue, apply_env, make_test_queue
@@ -31,16 +29,11 @@ def small_site() -> DemoSite:
     return site
 
 
-def cli_ingest(email: str, timeout: float = 60) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest_app", "ingest", "--user", email, "--wait", "--timeout", str(timeout)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def cli_ingest(email: str, capsys, timeout: float = 60) -> dict:
+    """`python -m ingest_app ingest --user EMAIL --wait`, run in this process (the worker is not)."""
+    capsys.readouterr()
+    assert main(["ingest", "--user", email, "--wait", "--timeout", str(timeout), "--poll-interval", "0.1"]) == 0
+    return json.loads(capsys.readouterr().out)
 
 
 def wait_finished(engine, run_id: int, timeout: float = 60) -> dict:
@@ -54,7 +47,7 @@ def wait_finished(engine, run_id: int, timeout: float = 60) -> dict:
 
 
 def test_two_runs_through_queue_and_worker_archive_two_and_add_one(
-    session, engine, make_user, crawl_queue: LocalQueue, tmp_path: Path
+    session, engine, make_user, crawl_queue: LocalQueue, tmp_path: Path, capsys
 ) -> None:
     user = make_user()
     site = small_site()
@@ -62,7 +55,7 @@ def test_two_runs_through_queue_and_worker_archive_two_and_add_one(
         add_demo_companies(session, user.id, server)
         worker = start_worker(concurrency=2, log_path=tmp_path / "worker.log")
         try:
-            first = cli_ingest(user.email)
+            first = cli_ingest(user.email, capsys)
             assert first["status"] == "completed"
             assert {k: first[k] for k in ("total_jobs_found", "jobs_processed", "jobs_added", "jobs_failed")} == {
                 "total_jobs_found": 11,
@@ -78,7 +71,7 @@ def test_two_runs_through_queue_and_worker_archive_two_and_add_one(
                 site.remove_job("northwind", job.id)
             site.add_job("juniper", title="Staff Data Engineer")
 
-            second = cli_ingest(user.email)
+            second = cli_ingest(user.email, capsys)
         finally:
             assert stop_worker(worker) == 0
     assert second["status"] == "completed"

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ingest_app.core.crawl.charset import decode_body, detect_charset
+from ingest_app.core.crawl.charset import decode_body
 from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
@@ -69,10 +69,6 @@ class FetchResult:
     headers: httpx.Headers
     content: bytes
     media_type: str
-
-    @property
-    def charset(self) -> str:
-        return detect_charset(self.headers.get("content-type", ""), self.content)
 
     @property
     def text(self) -> str:

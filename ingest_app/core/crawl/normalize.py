@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
+import math
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -93,12 +94,12 @@ def html_to_text(markup: str | None) -> str | None:
 
 def clean_text(value: Any, limit: int = 500) -> str | None:
     """A short single-line field (title, location...): entities decoded, tags and spaces squeezed."""
-    if value is None:
-        return None
+    if isinstance(value, (list, tuple)):
+        value = next((v for v in value if v not in (None, "", [], {})), None)
     if isinstance(value, dict):
         value = value.get("name") or value.get("text") or value.get("value")
-        if value is None:
-            return None
+    if value is None or isinstance(value, (dict, list, tuple)):
+        return None
     text = str(value)
     if "<" in text or "&" in text:
         text = html_to_text(text) or ""
@@ -161,19 +162,23 @@ def workplace_type(value: Any) -> str | None:
 
 
 def number(value: Any) -> float | None:
+    """A non-negative finite amount from a number or text such as "65,000", "120k"; else None."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value) if value == value and value >= 0 else None
-    text = str(value).strip().lower().replace(",", "").replace("_", "").replace(" ", "")
-    match = re.search(r"\d+(?:\.\d+)?", text)
-    if not match:
+    try:
+        if isinstance(value, (int, float)):
+            amount = float(value)
+        else:
+            text = str(value).strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+            match = re.search(r"\d+(?:\.\d+)?", text)
+            if not match:
+                return None
+            amount = float(match.group(0))
+            if text[match.end() : match.end() + 1] == "k":
+                amount *= 1000
+    except (OverflowError, ValueError):
         return None
-    amount = float(match.group(0))
-    suffix = text[match.end() : match.end() + 1]
-    if suffix == "k":
-        amount *= 1000
-    return amount
+    return amount if math.isfinite(amount) and 0 <= amount < 1e12 else None
 
 
 def currency(value: Any) -> str | None:

@@ -28,6 +28,7 @@ _TRACKING_PARAMS = frozenset(
     }
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_LENGTH = 2048  # jobs.source_url
 _HOST_RE = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62}\.?)*$")
 
 
@@ -65,7 +66,10 @@ def canonicalize_url(url: str) -> str:
     if parts.query:
         pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
         query = urlencode(pairs, doseq=False, safe="/:@,[]")
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    canonical = urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    if len(canonical) > MAX_URL_LENGTH:
+        raise CrawlError("invalid_url", f"the URL is longer than {MAX_URL_LENGTH} characters", url=text[:200])
+    return canonical
 
 
 def host_key(url: str) -> str:

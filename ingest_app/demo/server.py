@@ -1,0 +1,119 @@
+"""The demo site's HTTP server: stdlib threads, HTTP/1.1 keep-alive, bound to 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from ingest_app.demo.site import DemoSite
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle + delayed ACK stall
+    # every keep-alive response ~40 ms.
+    disable_nagle_algorithm = True
+    server_version = "DemoJobSite/1.0"
+    timeout = 30
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        site = self.server.site
+        parts = urlsplit(self.path)
+        with site._lock:
+            site.request_count += 1
+        delay = site._delay_for(parts.path)
+        if delay:
+            time.sleep(delay)
+        failure = site._failure_for(parts.path)
+        if failure is not None:
+            headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
+            self._send(failure.status, "text/plain", b"injected failure\n", headers)
+            return
+        try:
+            status, ctype, body, headers = site.respond(parts.path, parse_qs(parts.query),
+                                                        self.headers.get("Host", "127.0.0.1"))
+        except Exception as exc:  # noqa: BLE001 - a demo bug answers 500, never kills the server
+            status, ctype, body, headers = 500, "text/plain", f"error: {exc}\n".encode(), {}
+        self._send(status, ctype, body, headers)
+
+    def _send(self, status: int, ctype: str, body: bytes, headers: dict) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address, site: DemoSite):
+        super().__init__(address, _Handler)
+        self.site = site
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self.sockets_lock:
+            self.open_sockets.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self.sockets_lock:
+            self.open_sockets.discard(request)
+        super().shutdown_request(request)
+
+
+class DemoServer:
+    """A running demo site. `stop()` closes the listener and every open connection."""
+
+    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
+        self.site = site
+        self._server = _Server((host, port), site)
+        self.host, self.port = self._server.server_address[:2]
+        self.base_url = f"http://{self.host}:{self.port}"
+        site.base_url = self.base_url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="demo-site", daemon=True)
+        self._thread.start()
+
+    def settings_env(self) -> dict[str, str]:
+        return {
+            "GREENHOUSE_API_BASE": f"{self.base_url}/greenhouse",
+            "LEVER_API_BASE": f"{self.base_url}/lever",
+            "ASHBY_API_BASE": f"{self.base_url}/ashby",
+            "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
+        }
+
+    def company_sources(self) -> list[dict[str, str]]:
+        return self.site.company_sources(self.base_url)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        with self._server.sockets_lock:
+            sockets = list(self._server.open_sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> DemoServer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
