@@ -142,6 +142,8 @@ def start_workers(count: int, args: argparse.Namespace, workdir: Path) -> list[t
     env = {
         **os.environ,
         "LOG_LEVEL": "INFO",
+        # Few malloc arenas: dozens of crawl threads otherwise each grow their own.
+        "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", "2"),
         "WORKER_BATCH_CONCURRENCY": str(args.batch_concurrency),
         # One connection per crawl thread, none opened and closed on the fly.
         "DB_POOL_SIZE": str(args.concurrency * args.batch_concurrency),
@@ -307,6 +309,7 @@ def run_once(args: argparse.Namespace) -> dict:
             "p95_item_seconds": round(statistics.quantiles(item_seconds, n=20)[-1], 4),
             "p50_item_seconds": round(statistics.median(item_seconds), 4),
             "worker_peak_rss_mb": round(max(max(metric_peaks), sampled_peak), 1),
+            "worker_peak_rss_mb_sampled": round(sampled_peak, 1),
             "cpu_ms_per_job": {**cpu_ms, "total": round(cpu_total_ms, 2)},
             # What the measured CPU cost allows when the machine's cores serve only this run.
             "cpu_bound_jobs_per_second": round(1000 * (os.cpu_count() or 1) / cpu_total_ms, 1),

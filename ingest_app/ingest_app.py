@@ -5,8 +5,5 @@ import reflex as rx
 import ingest_app.pages  # noqa: F401  (registers the pages)
 from ingest_app.api.main import api
 
-app = rx.App(
-    api_transformer=api,
-    theme=rx.theme(accent_color="indigo", radius="medium"),
-    stylesheets=["/styles.css"],
-)
+# The theme is configured in rxconfig.py (RadixThemesPlugin).
+app = rx.App(api_transformer=api, stylesheets=["/styles.css"])

@@ -142,6 +142,24 @@ class StartOut(BaseModel):
     current_stage: int
 
 
+class CompanyResult(BaseModel):
+    """What stage 3 found for one company of the run (null until stage 3 has listed it)."""
+
+    company_id: int | None = None
+    name: str | None = None
+    source: str | None = None
+    listed: int | None = Field(default=None, description="Job URLs listed now; null when listing failed")
+    archived: int | None = Field(default=None, description="Jobs archived because they are no longer listed")
+    error: str | None = Field(default=None, description="Why listing failed")
+    skipped_reason: str | None = Field(default=None, description="Why archiving was skipped for this company")
+
+
+class FailedItem(BaseModel):
+    url: str
+    company: str | None = None
+    error: str | None = None
+
+
 class ProgressOut(BaseModel):
     run_id: int
     status: RunStatus
@@ -153,13 +171,13 @@ class ProgressOut(BaseModel):
     jobs_archived: int
     percent: float
     elapsed_seconds: float | None
-    companies: list[dict[str, Any]] = Field(description="Per-company results of this run")
+    companies: list[CompanyResult] = Field(description="Per-company results of this run")
     error_message: str | None
     created_at: datetime
     started_at: datetime | None
     completed_at: datetime | None
     retry_count: int
-    failed_items: list[dict[str, Any]] = Field(description="Failed job URLs with their errors")
+    failed_items: list[FailedItem] = Field(description="Failed job URLs with their errors (the first 200)")
 
 
 class HistoryEntry(BaseModel):

@@ -8,19 +8,59 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-TITLES = ("Backend Engineer", "Frontend Engineer", "Data Engineer", "Product Designer", "Product Manager",
-          "Site Reliability Engineer", "Machine Learning Engineer", "Technical Writer", "Account Executive",
-          "Customer Success Manager", "QA Engineer", "Security Engineer", "Data Analyst", "Recruiter",
-          "Mobile Engineer", "Solutions Architect", "Marketing Manager", "Support Specialist")
+TITLES = (
+    "Backend Engineer",
+    "Frontend Engineer",
+    "Data Engineer",
+    "Product Designer",
+    "Product Manager",
+    "Site Reliability Engineer",
+    "Machine Learning Engineer",
+    "Technical Writer",
+    "Account Executive",
+    "Customer Success Manager",
+    "QA Engineer",
+    "Security Engineer",
+    "Data Analyst",
+    "Recruiter",
+    "Mobile Engineer",
+    "Solutions Architect",
+    "Marketing Manager",
+    "Support Specialist",
+)
 LEVELS = ("", "Senior ", "Staff ", "Junior ", "Lead ", "Principal ")
 DEPARTMENTS = ("Engineering", "Design", "Product", "Sales", "Operations", "Marketing", "People", "Data")
-LOCATIONS = (("Lisbon", "Lisbon", "PT"), ("Austin", "TX", "US"), ("Toronto", "ON", "CA"), ("Berlin", "BE", "DE"),
-             ("Denver", "CO", "US"), ("Melbourne", "VIC", "AU"), ("Dublin", "L", "IE"), ("Osaka", "27", "JP"))
+LOCATIONS = (
+    ("Lisbon", "Lisbon", "PT"),
+    ("Austin", "TX", "US"),
+    ("Toronto", "ON", "CA"),
+    ("Berlin", "BE", "DE"),
+    ("Denver", "CO", "US"),
+    ("Melbourne", "VIC", "AU"),
+    ("Dublin", "L", "IE"),
+    ("Osaka", "27", "JP"),
+)
 EMPLOYMENT = ("full_time", "full_time", "full_time", "part_time", "contract", "internship")
 WORKPLACE = ("onsite", "hybrid", "remote")
 CURRENCY = {"PT": "EUR", "US": "USD", "CA": "CAD", "DE": "EUR", "AU": "AUD", "IE": "EUR", "JP": "JPY"}
-COMPANY_WORDS = ("Northwind", "Bluefin", "Cobalt", "Juniper", "Saffron", "Granite", "Lumen", "Tidewater", "Maple",
-                 "Quartz", "Harbor", "Aurora", "Cedar", "Pinnacle", "Orchid", "Falcon")
+COMPANY_WORDS = (
+    "Northwind",
+    "Bluefin",
+    "Cobalt",
+    "Juniper",
+    "Saffron",
+    "Granite",
+    "Lumen",
+    "Tidewater",
+    "Maple",
+    "Quartz",
+    "Harbor",
+    "Aurora",
+    "Cedar",
+    "Pinnacle",
+    "Orchid",
+    "Falcon",
+)
 COMPANY_SUFFIX = ("Robotics", "Analytics", "Kitchens", "Health", "Logistics", "Labs", "Energy", "Studios")
 KINDS = ("greenhouse", "lever", "ashby", "careers")
 
@@ -65,13 +105,29 @@ def slugify(text: str) -> str:
 
 def description_html(rng: random.Random, title: str, company: str) -> str:
     duties = rng.sample(
-        ["Design, build and run services our customers rely on", "Work closely with product and design",
-         "Review code and mentor teammates", "Own features from idea to production",
-         "Improve reliability, observability and performance", "Talk to customers and turn feedback into plans",
-         "Write clear documentation", "Shape our roadmap with data"], 4)
+        [
+            "Design, build and run services our customers rely on",
+            "Work closely with product and design",
+            "Review code and mentor teammates",
+            "Own features from idea to production",
+            "Improve reliability, observability and performance",
+            "Talk to customers and turn feedback into plans",
+            "Write clear documentation",
+            "Shape our roadmap with data",
+        ],
+        4,
+    )
     needs = rng.sample(
-        ["3+ years of relevant experience", "Comfort with ambiguity", "Clear written communication",
-         "Experience with Python or TypeScript", "A habit of testing your work", "Curiosity about our domain"], 3)
+        [
+            "3+ years of relevant experience",
+            "Comfort with ambiguity",
+            "Clear written communication",
+            "Experience with Python or TypeScript",
+            "A habit of testing your work",
+            "Curiosity about our domain",
+        ],
+        3,
+    )
     return (
         f"<p><strong>{company}</strong> is a fictional company on the demo site. We are hiring a "
         f"<em>{title}</em> &amp; would love to hear from you.</p>"
@@ -102,9 +158,17 @@ class JobFactory:
         city, region, country = rng.choice(LOCATIONS)
         low = rng.randrange(50, 160) * 1000
         job = DemoJob(
-            id=job_id, title=title, department=rng.choice(DEPARTMENTS), city=city, region=region, country=country,
-            employment_type=rng.choice(EMPLOYMENT), workplace_type=rng.choice(WORKPLACE), salary_min=low,
-            salary_max=low + rng.randrange(10, 60) * 1000, currency=CURRENCY[country],
+            id=job_id,
+            title=title,
+            department=rng.choice(DEPARTMENTS),
+            city=city,
+            region=region,
+            country=country,
+            employment_type=rng.choice(EMPLOYMENT),
+            workplace_type=rng.choice(WORKPLACE),
+            salary_min=low,
+            salary_max=low + rng.randrange(10, 60) * 1000,
+            currency=CURRENCY[country],
             posted_at=date(2026, 1, 1) + timedelta(days=rng.randrange(0, 300)),
             description_html=description_html(rng, title, company.name),
         )

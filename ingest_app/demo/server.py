@@ -35,8 +35,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(failure.status, "text/plain", b"injected failure\n", headers)
             return
         try:
-            status, ctype, body, headers = site.respond(parts.path, parse_qs(parts.query),
-                                                        self.headers.get("Host", "127.0.0.1"))
+            status, ctype, body, headers = site.respond(
+                parts.path, parse_qs(parts.query), self.headers.get("Host", "127.0.0.1")
+            )
         except Exception as exc:  # noqa: BLE001 - a demo bug answers 500, never kills the server
             status, ctype, body, headers = 500, "text/plain", f"error: {exc}\n".encode(), {}
         self._send(status, ctype, body, headers)
@@ -85,8 +86,9 @@ class DemoServer:
         self.host, self.port = self._server.server_address[:2]
         self.base_url = f"http://{self.host}:{self.port}"
         site.base_url = self.base_url
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="demo-site", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="demo-site", daemon=True
+        )
         self._thread.start()
 
     def settings_env(self) -> dict[str, str]:

@@ -47,8 +47,15 @@ class _Failure:
 class DemoSite:
     """Mutable in-memory companies and jobs. Thread-safe."""
 
-    def __init__(self, *, seed: int = 7, page_kb: int = 0, nav_links: int = 12, latency: float = 0.0,
-                 rotate_min_interval: float = 10.0):
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        page_kb: int = 0,
+        nav_links: int = 12,
+        latency: float = 0.0,
+        rotate_min_interval: float = 10.0,
+    ):
         self.companies: dict[str, DemoCompany] = {}
         self.factory = JobFactory(seed)
         self.base_url = ""
@@ -72,9 +79,18 @@ class DemoSite:
         return site
 
     @classmethod
-    def generate(cls, companies: int = 4, jobs_per_company: int = 500, *, page_kb: int = 50, nav_links: int = 200,
-                 latency: float = 0.0, kinds: tuple[str, ...] = KINDS, seed: int = 7,
-                 page_size: int = 50) -> DemoSite:
+    def generate(
+        cls,
+        companies: int = 4,
+        jobs_per_company: int = 500,
+        *,
+        page_kb: int = 50,
+        nav_links: int = 200,
+        latency: float = 0.0,
+        kinds: tuple[str, ...] = KINDS,
+        seed: int = 7,
+        page_size: int = 50,
+    ) -> DemoSite:
         """A big site: e.g. 4 x 500 = 2,000 job pages of ~`page_kb` KB with JSON-LD."""
         site = cls(seed=seed, page_kb=page_kb, nav_links=nav_links, latency=latency)
         for i in range(companies):
@@ -85,8 +101,9 @@ class DemoSite:
             site.add_company(name, kinds[i % len(kinds)], jobs=jobs_per_company, page_size=page_size)
         return site
 
-    def add_company(self, name: str, kind: str, *, slug: str | None = None, jobs: int = 0, rotate: bool = False,
-                    page_size: int = 10) -> DemoCompany:
+    def add_company(
+        self, name: str, kind: str, *, slug: str | None = None, jobs: int = 0, rotate: bool = False, page_size: int = 10
+    ) -> DemoCompany:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         with self._lock:
@@ -142,8 +159,9 @@ class DemoSite:
             else:
                 self._path_latency[path_prefix] = seconds
 
-    def inject_failure(self, path_prefix: str, status: int = 500, times: int | None = None,
-                       retry_after: float | None = None) -> None:
+    def inject_failure(
+        self, path_prefix: str, status: int = 500, times: int | None = None, retry_after: float | None = None
+    ) -> None:
         """Answer `status` for requests under `path_prefix` (`times` times, or until cleared)."""
         with self._lock:
             self._failures[path_prefix] = _Failure(status, times, retry_after)
@@ -203,8 +221,10 @@ class DemoSite:
             return 200, "text/plain", ROBOTS_TXT, {}
         if not parts:
             with self._lock:
-                rows = [(c.name, source_for(c.kind, c.slug, base), sum(j.listed for j in c.jobs))
-                        for c in self.companies.values()]
+                rows = [
+                    (c.name, source_for(c.kind, c.slug, base), sum(j.listed for j in c.jobs))
+                    for c in self.companies.values()
+                ]
             return _html(render.index_page(base, rows))
         head = parts[0]
         if head == "greenhouse" and parts[1:3] == ["v1", "boards"] and len(parts) >= 5 and parts[4] == "jobs":

@@ -24,7 +24,8 @@ class AuthState(rx.State):
         try:
             with session_scope() as session:
                 user = user_from_token(session, self.token)
-                self.user_email = user.email
+                if self.user_email != user.email:
+                    self.user_email = user.email
                 return user.id
         except AuthError:
             return None

@@ -44,6 +44,9 @@ class PreviewState(AuthState):
     fetching: bool = False
     starting: bool = False
     error: str = ""
+    # Each page load starts a new dry run; a fetch left over from an earlier load stops early.
+    _generation: int = 0
+    _fetching_generation: int = -1
 
     @rx.var
     def total_urls(self) -> int:
@@ -72,29 +75,36 @@ class PreviewState(AuthState):
                 for c in companies
             ]
         self.loaded = True
+        self._generation += 1
         if self.rows:
             return PreviewState.fetch_previews
 
     @rx.event(background=True)
     async def fetch_previews(self):
+        """Dry-run the companies one by one (in a thread), showing each result as it arrives."""
         async with self:
-            if self.fetching:
-                return None
+            generation = self._generation
+            if self._fetching_generation == generation:
+                return None  # this load's dry run is already under way
             user_id = self._user_id()
             if user_id is None:
                 return self._signed_out()
+            self._fetching_generation = generation
             self.fetching = True
             company_ids = [row.company_id for row in self.rows if not row.done]
         try:
             for company_id in company_ids:
                 result = await asyncio.to_thread(preview_one, user_id, company_id)
                 async with self:
+                    if self._generation != generation:
+                        return None
                     self.rows = [
                         apply_preview(row, result) if row.company_id == company_id else row for row in self.rows
                     ]
         finally:
             async with self:
-                self.fetching = False
+                if self._generation == generation:
+                    self.fetching = False
         return None
 
     @rx.event

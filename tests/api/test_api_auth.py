@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -102,10 +101,12 @@ def test_wrong_password_and_unknown_email_take_similar_time(client, make_user):
         return time.perf_counter() - start
 
     known, unknown = [], []
-    for i in range(4):  # under the per-email and per-address limits
+    for i in range(5):  # under the per-email and per-address limits
         known.append(timed("ada@example.com"))
         unknown.append(timed(f"nobody{i}@example.com"))
-    ratio = statistics.median(unknown) / statistics.median(known)
+    # The fastest of each is the least disturbed by other work on the machine. Skipping the hash
+    # for unknown emails would make them ~20x faster; both verify one argon2 hash.
+    ratio = min(unknown) / min(known)
     assert 0.5 < ratio < 2.0, (known, unknown)
 
 

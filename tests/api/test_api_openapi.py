@@ -53,3 +53,14 @@ def test_wrong_method_names_every_method_of_the_path(client):
     r = client.put("/api/companies/1")
     assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, PATCH"
     assert client.delete("/api/companies").headers["allow"] == "GET, POST"
+
+
+def test_every_api_route_lives_under_api(client):
+    """The API wraps the Reflex backend at its root: anything outside /api would shadow the app."""
+    from ingest_app.api.main import api
+
+    paths = [r.path for r in api.router.routes if hasattr(r, "path")] + list(
+        client.get("/api/openapi.json").json()["paths"]
+    )
+    assert len(paths) > 10
+    assert [p for p in paths if not p.startswith("/api/")] == []

@@ -35,8 +35,9 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def send_body(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8",
-                  headers: dict | None = None) -> None:
+    def send_body(
+        self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8", headers: dict | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -69,8 +70,7 @@ class FixtureServer:
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def url(self, path: str) -> str:
@@ -81,8 +81,14 @@ class FixtureServer:
         self.routes[path] = route
         return self.url(path)
 
-    def page(self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8",
-             status: int = 200, headers: dict | None = None) -> str:
+    def page(
+        self,
+        path: str,
+        body: bytes | str,
+        content_type: str = "text/html; charset=utf-8",
+        status: int = 200,
+        headers: dict | None = None,
+    ) -> str:
         data = body.encode() if isinstance(body, str) else body
         return self.add(path, lambda h: h.send_body(status, data, content_type, headers))
 
@@ -98,9 +104,11 @@ class FixtureServer:
 
     def sequence(self, path: str, *routes: Route) -> str:
         """Answer the n-th request with routes[n] (the last one repeats)."""
+
         def route(h: Handler) -> None:
             n = self.hits[path] - 1
             routes[min(n, len(routes) - 1)](h)
+
         return self.add(path, route)
 
     def stop(self) -> None:
@@ -115,8 +123,9 @@ class FixtureServer:
         self._thread.join(timeout=5)
 
 
-def respond(status: int, body: bytes | str = b"", content_type: str = "text/html; charset=utf-8",
-            headers: dict | None = None) -> Route:
+def respond(
+    status: int, body: bytes | str = b"", content_type: str = "text/html; charset=utf-8", headers: dict | None = None
+) -> Route:
     data = body.encode() if isinstance(body, str) else body
     return lambda h: h.send_body(status, data, content_type, headers)
 
@@ -125,4 +134,5 @@ def slow(seconds: float, route: Route) -> Route:
     def handler(h: Handler) -> None:
         time.sleep(seconds)
         route(h)
+
     return handler

@@ -24,8 +24,7 @@ def test_extract_prints_one_posting(demo, capsys) -> None:
 
 def test_failures_exit_1_with_error_and_reason(demo, capsys) -> None:
     assert main(["extract", demo.base_url + "/jobs/juniper/no-such-job"]) == 1
-    assert json.loads(capsys.readouterr().out) == {"error": "not_found",
-                                                   "reason": "the page does not exist (HTTP 404)"}
+    assert json.loads(capsys.readouterr().out) == {"error": "not_found", "reason": "the page does not exist (HTTP 404)"}
     assert main(["dry-run", "--source", "greenhouse:no-such-board"]) == 1
     assert json.loads(capsys.readouterr().out)["error"] == "not_found"
     assert main(["dry-run", "--source", "monster:x"]) == 1

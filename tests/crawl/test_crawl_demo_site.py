@@ -31,7 +31,10 @@ def test_every_demo_company_lists_and_extracts(demo) -> None:
             assert posting.source_url == listed.url
             assert posting.title == data.title
             assert (posting.salary_min, posting.salary_max, posting.salary_currency) == (
-                data.salary_min, data.salary_max, data.currency)
+                data.salary_min,
+                data.salary_max,
+                data.currency,
+            )
             assert posting.employment_type == data.employment_type
             assert posting.posted_at == data.posted_at
             assert posting.description and "fictional company" in posting.description
@@ -82,8 +85,11 @@ def test_rotating_listing_swaps_one_posting_after_the_first_listing(monkeypatch)
             urls = [j.url for j in second]
             assert urls[:-1] == first[1:] and urls[-1] not in first, entry
             if entry["source"].startswith("ashby:"):
-                ashby_hints = {"source": "ashby", "org": entry["source"].split(":")[1],
-                               "job_id": first[0].rsplit("/", 1)[1]}
+                ashby_hints = {
+                    "source": "ashby",
+                    "org": entry["source"].split(":")[1],
+                    "job_id": first[0].rsplit("/", 1)[1],
+                }
                 assert extract_job(first[0], ashby_hints).title  # rotated out, still readable by id
 
 
@@ -138,8 +144,13 @@ def test_stop_closes_the_listener_and_keepalive_connections() -> None:
 
 def test_demo_site_command_serves_until_sigterm() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "ingest_app", "demo-site", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=os.getcwd())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest_app", "demo-site", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=os.getcwd(),
+    )
     try:
         lines = []
         while not lines or lines[-1] != "}\n":

@@ -83,10 +83,12 @@ def test_xss_never_survives_in_stored_fields(server) -> None:
 
 
 def test_windows_1252_page_decodes(server) -> None:
-    html = ('<html><head><meta charset="windows-1252"><title>x</title><script type="application/ld+json">'
-            '{"@type":"JobPosting","title":"Caf\u00e9 Manager \u2013 M\u00fcnchen",'
-            '"description":"<p>\u201cGreat\u201d coffee for \u20ac3</p>","hiringOrganization":"K\u00f6ln Kaffee"}'
-            "</script></head><body></body></html>")
+    html = (
+        '<html><head><meta charset="windows-1252"><title>x</title><script type="application/ld+json">'
+        '{"@type":"JobPosting","title":"Caf\u00e9 Manager \u2013 M\u00fcnchen",'
+        '"description":"<p>\u201cGreat\u201d coffee for \u20ac3</p>","hiringOrganization":"K\u00f6ln Kaffee"}'
+        "</script></head><body></body></html>"
+    )
     url = server.page("/jobs/cafe", html.encode("cp1252"), "text/html")
     posting = extract_job(url)
     assert posting.title == "Caf\u00e9 Manager \u2013 M\u00fcnchen"
@@ -101,36 +103,62 @@ def test_description_sanitizer_unwraps_escaped_markup_and_drops_scripts() -> Non
     assert html_to_text("") is None
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("FULL_TIME", "full_time"), ("Full-time", "full_time"), ("FullTime", "full_time"), ("PART_TIME", "part_time"),
-    ("CONTRACTOR", "contract"), ("Freelance", "contract"), ("INTERN", "internship"), ("Internship", "internship"),
-    ("TEMPORARY", "temporary"), ("Seasonal", "temporary"), (["OTHER", "PART_TIME"], "part_time"), ("VOLUNTEER", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("FULL_TIME", "full_time"),
+        ("Full-time", "full_time"),
+        ("FullTime", "full_time"),
+        ("PART_TIME", "part_time"),
+        ("CONTRACTOR", "contract"),
+        ("Freelance", "contract"),
+        ("INTERN", "internship"),
+        ("Internship", "internship"),
+        ("TEMPORARY", "temporary"),
+        ("Seasonal", "temporary"),
+        (["OTHER", "PART_TIME"], "part_time"),
+        ("VOLUNTEER", None),
+        (None, None),
+    ],
+)
 def test_employment_types_normalize(raw, expected) -> None:
     assert employment_type(raw) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("TELECOMMUTE", "remote"), ("Remote", "remote"), ("Hybrid", "hybrid"), ("OnSite", "onsite"),
-    ("on-site", "onsite"), ("In office", "onsite"), ("unspecified", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("TELECOMMUTE", "remote"),
+        ("Remote", "remote"),
+        ("Hybrid", "hybrid"),
+        ("OnSite", "onsite"),
+        ("on-site", "onsite"),
+        ("In office", "onsite"),
+        ("unspecified", None),
+        (None, None),
+    ],
+)
 def test_workplace_types_normalize(raw, expected) -> None:
     assert workplace_type(raw) == expected
 
 
 def test_windows_1252_page_without_structured_data(server) -> None:
-    html = ('<html><head><meta charset="windows-1252"><title>x</title></head><body><main>'
-            "<h1>Ma\u00eetre d\u2019h\u00f4tel</h1><p>" + "Exp\u00e9rience in fine dining is required. " * 10
-            + "</p></main></body></html>")
+    html = (
+        '<html><head><meta charset="windows-1252"><title>x</title></head><body><main>'
+        "<h1>Ma\u00eetre d\u2019h\u00f4tel</h1><p>"
+        + "Exp\u00e9rience in fine dining is required. " * 10
+        + "</p></main></body></html>"
+    )
     posting = extract_job(server.page("/jobs/maitre", html.encode("cp1252"), "text/html"))
     assert posting.title == "Ma\u00eetre d\u2019h\u00f4tel"
     assert "Exp\u00e9rience in fine dining" in posting.description
 
 
 def test_jsonld_without_description_takes_the_visible_text(server) -> None:
-    html = ('<html><head><script type="application/ld+json">{"@type":"JobPosting","title":"Gardener"}</script>'
-            "</head><body><nav>Menu</nav><main><h1>Gardener</h1><p>Keep the roses happy.</p></main></body></html>")
+    html = (
+        '<html><head><script type="application/ld+json">{"@type":"JobPosting","title":"Gardener"}</script>'
+        "</head><body><nav>Menu</nav><main><h1>Gardener</h1><p>Keep the roses happy.</p></main></body></html>"
+    )
     posting = extract_job(server.page("/jobs/gardener", html))
     assert posting.title == "Gardener"
     assert posting.description == "Gardener\n\nKeep the roses happy."
@@ -138,25 +166,40 @@ def test_jsonld_without_description_takes_the_visible_text(server) -> None:
 
 def test_pathological_jsonld_falls_through(server) -> None:
     deep = "[" * 100_000 + "]" * 100_000
-    html = (f'<html><head><script type="application/ld+json">{deep}</script>'
-            '<script type="application/ld+json">{"@type": "JobPosting", "title": "Still Found"}</script>'
-            "</head><body></body></html>")
+    html = (
+        f'<html><head><script type="application/ld+json">{deep}</script>'
+        '<script type="application/ld+json">{"@type": "JobPosting", "title": "Still Found"}</script>'
+        "</head><body></body></html>"
+    )
     assert extract_job(server.page("/jobs/deep", html)).title == "Still Found"
 
 
-@pytest.mark.parametrize("raw,expected", [
-    (10**400, None), ("9" * 400, None), (float("nan"), None), (float("inf"), None), (-5, None),
-    ("65,000", 65000), ("120k", 120000), ("$95K", 95000), (42.5, 42.5), ("competitive", None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        (10**400, None),
+        ("9" * 400, None),
+        (float("nan"), None),
+        (float("inf"), None),
+        (-5, None),
+        ("65,000", 65000),
+        ("120k", 120000),
+        ("$95K", 95000),
+        (42.5, 42.5),
+        ("competitive", None),
+    ],
+)
 def test_salary_numbers(raw, expected) -> None:
     assert number(raw) == expected
 
 
 def test_hostile_jsonld_values_do_not_break_extraction(server) -> None:
-    html = ('<script type="application/ld+json">{"@type":"JobPosting","title":["Odd", "Title"],'
-            '"baseSalary":{"@type":"MonetaryAmount","currency":"usd","value":{"minValue":NaN,"maxValue":Infinity}},'
-            '"datePosted":"not a date","employmentType":{"weird":1},"jobLocation":[null, 5, {"address": 7}],'
-            '"hiringOrganization":[{"name":"First Org"}],"identifier":12345,"description":' + '"x"' + "}</script>")
+    html = (
+        '<script type="application/ld+json">{"@type":"JobPosting","title":["Odd", "Title"],'
+        '"baseSalary":{"@type":"MonetaryAmount","currency":"usd","value":{"minValue":NaN,"maxValue":Infinity}},'
+        '"datePosted":"not a date","employmentType":{"weird":1},"jobLocation":[null, 5, {"address": 7}],'
+        '"hiringOrganization":[{"name":"First Org"}],"identifier":12345,"description":' + '"x"' + "}</script>"
+    )
     posting = extract_job(server.page("/jobs/odd", html))
     assert posting.title == "Odd" and posting.company == "First Org"
     assert posting.salary_min is None and posting.salary_max is None and posting.salary_currency == "USD"

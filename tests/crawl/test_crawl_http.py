@@ -39,10 +39,27 @@ def loopback_counts_as_public(monkeypatch: pytest.MonkeyPatch, private_hosts_ref
 
 @pytest.mark.parametrize(
     "address,allowed",
-    [("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
-     ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("::1", False), ("fd00::1", False),
-     ("fe80::1", False), ("::ffff:127.0.0.1", False), ("224.0.0.1", False), ("93.184.216.34", True),
-     ("2606:4700::1111", True)],
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fd00::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("224.0.0.1", False),
+        ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a9fe:a9fe", False),
+        ("2002:7f00:1::", False),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),
+        ("::ffff:93.184.216.34", True),
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+    ],
 )
 def test_only_global_addresses_are_allowed(address: str, allowed: bool) -> None:
     assert address_allowed(address) is allowed
@@ -62,8 +79,15 @@ def test_private_hosts_setting_lifts_the_guard(server) -> None:
     assert fetch(url).content == b"<h1>hi</h1>"
 
 
-@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.7/admin",
-                                    "http://[::1]:9/", "http://127.0.0.2:{port}/secret"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/admin",
+        "http://[::1]:9/",
+        "http://127.0.0.2:{port}/secret",
+    ],
+)
 def test_every_redirect_hop_is_checked(server, loopback_counts_as_public, target: str) -> None:
     server.page("/secret", "secret")
     url = server.redirect("/start", target.format(port=server.port))
@@ -74,8 +98,9 @@ def test_every_redirect_hop_is_checked(server, loopback_counts_as_public, target
     assert server.hits["/secret"] == 0
 
 
-def test_connects_to_the_checked_address_keeping_the_host_header(server, loopback_counts_as_public,
-                                                                 monkeypatch) -> None:
+def test_connects_to_the_checked_address_keeping_the_host_header(
+    server, loopback_counts_as_public, monkeypatch
+) -> None:
     real = netguard.socket.getaddrinfo
     calls = []
 
@@ -196,8 +221,7 @@ def test_windows_1252_from_header_and_from_meta(server) -> None:
 
 
 def test_429_honors_retry_after_then_succeeds(server) -> None:
-    url = server.sequence("/busy", respond(429, "slow down", headers={"Retry-After": "1"}),
-                          respond(200, "<h1>ok</h1>"))
+    url = server.sequence("/busy", respond(429, "slow down", headers={"Retry-After": "1"}), respond(200, "<h1>ok</h1>"))
     started = time.monotonic()
     assert fetch(url).content == b"<h1>ok</h1>"
     assert time.monotonic() - started >= 0.95
@@ -292,8 +316,11 @@ def test_per_host_concurrency_limit(server, monkeypatch) -> None:
 
 
 def test_robots_txt_is_respected_for_pages_and_cached(server) -> None:
-    server.page("/robots.txt", "User-agent: *\nDisallow: /private/\n\nUser-agent: JobIngestBot\nDisallow: /nobots/\n",
-                "text/plain")
+    server.page(
+        "/robots.txt",
+        "User-agent: *\nDisallow: /private/\n\nUser-agent: JobIngestBot\nDisallow: /nobots/\n",
+        "text/plain",
+    )
     server.page("/private/job", "<h1>x</h1>")
     server.page("/nobots/job", "<h1>x</h1>")
     open_url = server.fixture("/jobs/open", "job_graph.html")
@@ -312,9 +339,28 @@ def test_robots_txt_is_respected_for_pages_and_cached(server) -> None:
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
 def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_counts_as_public, monkeypatch) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-                    "-subj", "/CN=jobs.pelican.example"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=jobs.pelican.example",
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     names: list[str | None] = []
@@ -333,8 +379,11 @@ def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_count
     thread = threading.Thread(target=accept_one, daemon=True)
     thread.start()
     real = netguard.socket.getaddrinfo
-    monkeypatch.setattr(netguard.socket, "getaddrinfo",
-                        lambda host, *a, **k: real("127.0.0.1" if host == "jobs.pelican.example" else host, *a, **k))
+    monkeypatch.setattr(
+        netguard.socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1" if host == "jobs.pelican.example" else host, *a, **k),
+    )
     try:
         with pytest.raises(CrawlError) as exc:
             fetch(f"https://jobs.pelican.example:{port}/careers", retries=0)
@@ -396,3 +445,11 @@ def test_unknown_host_is_final(monkeypatch) -> None:
     with pytest.raises(CrawlError) as exc:
         fetch("http://no-such-host.example/jobs")
     assert exc.value.kind == "not_found" and not exc.value.transient
+
+
+def test_redirect_to_a_malformed_url_is_typed(server) -> None:
+    for i, location in enumerate(("http://[bad", "http://example.com:99999/", "javascript:alert(1)")):
+        url = server.redirect(f"/bad{i}", location)
+        with pytest.raises(CrawlError) as exc:
+            fetch(url)
+        assert exc.value.kind == "invalid_url", location

@@ -24,8 +24,10 @@ def ats(server, monkeypatch):
 def test_greenhouse_lists_canonical_deduped_urls(ats) -> None:
     ats.json_fixture("/greenhouse/v1/boards/acmerockets/jobs", "greenhouse_board.json")
     jobs = list_company_jobs("greenhouse:acmerockets")
-    assert [j.url for j in jobs] == ["https://boards.greenhouse.io/acmerockets/jobs/4012345",
-                                     "https://boards.greenhouse.io/acmerockets/jobs/4012346"]
+    assert [j.url for j in jobs] == [
+        "https://boards.greenhouse.io/acmerockets/jobs/4012345",
+        "https://boards.greenhouse.io/acmerockets/jobs/4012346",
+    ]
     assert jobs[0].title == "Senior Rocket Software Engineer"
     assert jobs[0].hints == {"source": "greenhouse", "token": "acmerockets", "job_id": 4012345}
     assert len(json.dumps(jobs[0].hints)) < 200
@@ -44,8 +46,9 @@ def test_greenhouse_extract_from_api_decodes_twice_and_sanitizes(ats) -> None:
     assert (posting.salary_min, posting.salary_max, posting.salary_currency) == (90000, 120000, "EUR")
     assert posting.posted_at == date(2026, 2, 20)
     assert posting.external_id == "4012345"
-    assert posting.description == ('Build flight software at Acme Rockets & ship it.\n\nYou will\n\n- Write Rust\n'
-                                   '- Test "everything"')
+    assert posting.description == (
+        'Build flight software at Acme Rockets & ship it.\n\nYou will\n\n- Write Rust\n- Test "everything"'
+    )
     # without hints, a greenhouse URL still goes to the API
     assert extract_job(url).title == posting.title
 
@@ -61,7 +64,8 @@ def test_lever_lists_and_extracts(ats) -> None:
     jobs = list_company_jobs("lever:stellarcargo")
     assert [j.url for j in jobs] == [
         "https://jobs.lever.co/stellarcargo/0c8e7a2b-1111-4a5e-9d3e-5f1a2b3c4d5e",
-        "https://jobs.lever.co/stellarcargo/1d9f8b3c-2222-4b6f-8e4f-6a2b3c4d5e6f"]
+        "https://jobs.lever.co/stellarcargo/1d9f8b3c-2222-4b6f-8e4f-6a2b3c4d5e6f",
+    ]
     first = json.loads((FIXTURES / "lever_postings.json").read_text())[0]
     ats.page(f"/lever/v0/postings/stellarcargo/{first['id']}", json.dumps(first), "application/json")
     posting = extract_job(jobs[0].url, jobs[0].hints | {"company": "Stellar Cargo"})
@@ -72,21 +76,30 @@ def test_lever_lists_and_extracts(ats) -> None:
     assert posting.employment_type == "part_time" and posting.workplace_type == "hybrid"
     assert (posting.salary_min, posting.salary_max, posting.salary_currency) == (85000, 105000, "CAD")
     assert posting.posted_at == date(2026, 1, 1)
-    assert posting.description == ("Plan orbits for fictional satellites.\n\nRequirements\n\n- Physics degree\n"
-                                   "- Python\n\nWe offer a telescope budget.")
+    assert posting.description == (
+        "Plan orbits for fictional satellites.\n\nRequirements\n\n- Physics degree\n"
+        "- Python\n\nWe offer a telescope budget."
+    )
     assert posting.apply_url.endswith("/apply")
 
 
 def _lever_board(count: int, honour_skip: bool):
-    postings = [{"id": f"00000000-0000-4000-8000-{i:012d}", "text": f"Role {i}",
-                 "hostedUrl": f"https://jobs.lever.co/big/00000000-0000-4000-8000-{i:012d}", "categories": {}}
-                for i in range(count)]
+    postings = [
+        {
+            "id": f"00000000-0000-4000-8000-{i:012d}",
+            "text": f"Role {i}",
+            "hostedUrl": f"https://jobs.lever.co/big/00000000-0000-4000-8000-{i:012d}",
+            "categories": {},
+        }
+        for i in range(count)
+    ]
 
     def route(h) -> None:
         q = parse_qs(urlsplit(h.path).query)
         skip = int(q.get("skip", ["0"])[0]) if honour_skip else 0
         limit = int(q.get("limit", ["100"])[0])
         h.send_body(200, json.dumps(postings[skip : skip + limit]).encode(), "application/json")
+
     return route
 
 
@@ -123,18 +136,23 @@ def test_ashby_skips_unlisted_and_uses_workplace_type(ats) -> None:
 def test_ashby_job_gone_from_board_is_not_found(ats) -> None:
     ats.json_fixture("/ashby/posting-api/job-board/verdantfarms", "ashby_board.json")
     with pytest.raises(CrawlError) as exc:
-        extract_job("https://jobs.ashbyhq.com/verdantfarms/x",
-                    {"source": "ashby", "org": "verdantfarms", "job_id": "no-such-id"})
+        extract_job(
+            "https://jobs.ashbyhq.com/verdantfarms/x",
+            {"source": "ashby", "org": "verdantfarms", "job_id": "no-such-id"},
+        )
     assert exc.value.kind == "not_found"
 
 
 def _careers_route(server):
-    pages = {p: (FIXTURES / f"careers_page{p}.html").read_bytes().replace(b"{{BASE}}", server.base_url.encode())
-             for p in (1, 2)}
+    pages = {
+        p: (FIXTURES / f"careers_page{p}.html").read_bytes().replace(b"{{BASE}}", server.base_url.encode())
+        for p in (1, 2)
+    }
 
     def route(h) -> None:
         page = int(parse_qs(urlsplit(h.path).query).get("page", ["1"])[0])
         h.send_body(200, pages.get(page, pages[1]))
+
     return route
 
 
@@ -174,3 +192,33 @@ def test_careers_page_errors_are_typed(server) -> None:
     with pytest.raises(CrawlError) as exc:
         list_company_jobs("careers:ftp://example.com/jobs")
     assert exc.value.kind == "invalid_url"
+
+
+def test_careers_listing_fails_when_a_later_page_fails(server) -> None:
+    """An incomplete listing must not look complete: stage 3 would archive the missing jobs."""
+    page1 = '<main><a href="/careers/a-1">A</a><a href="/careers/?page=2" rel="next">Next</a></main>'
+
+    def route(h) -> None:
+        if "page=2" in h.path:
+            h.send_body(503, b"down", "text/plain")
+        else:
+            h.send_body(200, page1.encode())
+
+    server.add("/careers/", route)
+    with pytest.raises(CrawlError) as exc:
+        list_company_jobs(f"careers:{server.url('/careers/')}")
+    assert exc.value.kind == "http_5xx"
+
+
+def test_careers_listing_skips_a_missing_later_page(server) -> None:
+    page1 = '<main><a href="/careers/a-1">A</a><a href="/careers/?page=2" rel="next">Next</a></main>'
+
+    def route(h) -> None:
+        if "page=2" in h.path:
+            h.send_body(404, b"no such page", "text/html")
+        else:
+            h.send_body(200, page1.encode())
+
+    server.add("/careers/", route)
+    jobs = list_company_jobs(f"careers:{server.url('/careers/')}")
+    assert [j.url for j in jobs] == [server.url("/careers/a-1")]

@@ -127,7 +127,7 @@ def test_every_message_delivered_twice_through_the_queue_counts_once(
 def test_a_worker_killed_mid_batch_still_ends_with_exact_counters_after_redelivery(
     sqs_emulator, session, engine, make_user, tmp_path: Path
 ) -> None:
-    queue, previous = make_test_queue(sqs_emulator, visibility_timeout=3)
+    queue, previous = make_test_queue(sqs_emulator, visibility_timeout=2)
     try:
         user = make_user()
         site = DemoSite()
@@ -137,7 +137,7 @@ def test_a_worker_killed_mid_batch_still_ends_with_exact_counters_after_redelive
             add_demo_companies(session, user.id, server)
             run_id = start_run(session, user.id).run_id
             run_stage3(run_id)
-            site.set_latency(0.8)  # job fetches are slow: batches are in flight when the kill lands
+            site.set_latency(0.5)  # job fetches are slow: batches are in flight when the kill lands
             victim = start_worker(concurrency=2, log_path=tmp_path / "victim.log")
             deadline = time.monotonic() + 30
             while counters(engine, run_id)["jobs_processed"] == 0 and time.monotonic() < deadline:

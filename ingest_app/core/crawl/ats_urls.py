@@ -6,12 +6,19 @@ import re
 from urllib.parse import urlsplit
 
 _ATS_URLS = (
-    (re.compile(r"^(?:job-)?boards(?:\.eu)?\.greenhouse\.io$"), re.compile(r"^/([^/]+)/jobs/(\d+)/?$"),
-     "greenhouse", "token"),
-    (re.compile(r"^jobs(?:\.eu)?\.lever\.co$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/apply)?/?$"),
-     "lever", "site"),
-    (re.compile(r"^jobs\.ashbyhq\.com$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/application)?/?$"),
-     "ashby", "org"),
+    (
+        re.compile(r"^(?:job-)?boards(?:\.eu)?\.greenhouse\.io$"),
+        re.compile(r"^/([^/]+)/jobs/(\d+)/?$"),
+        "greenhouse",
+        "token",
+    ),
+    (
+        re.compile(r"^jobs(?:\.eu)?\.lever\.co$"),
+        re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/apply)?/?$"),
+        "lever",
+        "site",
+    ),
+    (re.compile(r"^jobs\.ashbyhq\.com$"), re.compile(r"^/([^/]+)/([0-9a-f-]{36})(?:/application)?/?$"), "ashby", "org"),
 )
 
 

@@ -9,8 +9,15 @@ import re
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*([^\s;]+)", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # WHATWG: browsers read these labels as windows-1252.
-_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
-            "ascii": "cp1252", "windows-1252": "cp1252", "x-sjis": "shift_jis"}
+_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "windows-1252": "cp1252",
+    "x-sjis": "shift_jis",
+}
 
 
 def _codec(name: str) -> str | None:

@@ -17,7 +17,8 @@ _NOISE = {"nav", "header", "footer", "aside", "script", "style", "noscript", "te
 _NOISE_ATTR = re.compile(r"cookie|consent|gdpr|banner|newsletter|modal|popup|breadcrumb|share|social|menu", re.I)
 _JOB_WORDS = re.compile(
     r"\b(responsibilit|requirement|qualification|apply|what you.ll do|about the role|about you|experience|"
-    r"salary|benefits|job|position|role|required|hiring|candidate|skills|looking for)", re.I
+    r"salary|benefits|job|position|role|required|hiring|candidate|skills|looking for)",
+    re.I,
 )
 MIN_FALLBACK_TEXT = 200
 

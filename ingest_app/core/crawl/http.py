@@ -78,8 +78,9 @@ class FetchResult:
         try:
             return json.loads(self.text)
         except ValueError as exc:
-            raise CrawlError("parse_error", f"the response is not valid JSON ({exc.__class__.__name__})",
-                             url=self.url) from None
+            raise CrawlError(
+                "parse_error", f"the response is not valid JSON ({exc.__class__.__name__})", url=self.url
+            ) from None
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -141,18 +142,27 @@ def _status_error(status: int, url: str, retry_after: float | None = None) -> Cr
 
 
 def _check_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on an invalid port
+    except ValueError:
+        raise CrawlError("invalid_url", "not a valid URL", url=url[:200]) from None
     if parts.scheme not in ("http", "https"):
         raise CrawlError("invalid_url", f"only http and https can be fetched, not {parts.scheme or 'this'!r}", url=url)
     if not parts.hostname:
         raise CrawlError("invalid_url", "the URL has no host", url=url)
 
 
-def _fetch_hop(client: httpx.Client, url: str, s: Settings, accept: tuple[str, ...] | None,
-               max_bytes: int, headers: dict[str, str]) -> tuple[FetchResult | None, str | None]:
+def _fetch_hop(
+    client: httpx.Client, url: str, s: Settings, accept: tuple[str, ...] | None, max_bytes: int, headers: dict[str, str]
+) -> tuple[FetchResult | None, str | None]:
     """One request. Returns (result, None) or (None, redirect_location)."""
-    timeout = httpx.Timeout(connect=s.crawler_connect_timeout, read=s.crawler_read_timeout,
-                            write=s.crawler_read_timeout, pool=s.crawler_total_timeout)
+    timeout = httpx.Timeout(
+        connect=s.crawler_connect_timeout,
+        read=s.crawler_read_timeout,
+        write=s.crawler_read_timeout,
+        pool=s.crawler_total_timeout,
+    )
     deadline = time.monotonic() + s.crawler_total_timeout
     try:
         request = client.build_request("GET", url, headers=headers, timeout=timeout)
@@ -164,17 +174,23 @@ def _fetch_hop(client: httpx.Client, url: str, s: Settings, accept: tuple[str, .
             response = client.send(request, stream=True)
         except BlockedAddress as exc:
             raise CrawlError("blocked_address", f"refused to connect: {exc}", url=url) from None
+        except httpx.InvalidURL:  # httpx parses the Location of a redirect while sending
+            raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
         except UnknownHost as exc:
             raise CrawlError("not_found", f"the host {exc} does not exist", url=url) from None
         except httpx.TimeoutException:
             raise CrawlError("timeout", "the site did not answer in time", url=url) from None
         except (httpx.TransportError, OSError) as exc:
-            raise CrawlError("connection_error", f"could not connect ({exc.__class__.__name__}: {exc})"[:300],
-                             url=url) from None
+            raise CrawlError(
+                "connection_error", f"could not connect ({exc.__class__.__name__}: {exc})"[:300], url=url
+            ) from None
         try:
             status = response.status_code
             if status in _REDIRECTS and response.headers.get("location"):
-                return None, urljoin(url, response.headers["location"].strip())
+                try:
+                    return None, urljoin(url, response.headers["location"].strip())
+                except ValueError:
+                    raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
             if status >= 400:
                 raise _status_error(status, url, _retry_after(response.headers.get("retry-after"), time.time()))
             if status != 200 and status != 203:
@@ -190,23 +206,23 @@ def _fetch_hop(client: httpx.Client, url: str, s: Settings, accept: tuple[str, .
             for chunk in response.iter_raw():
                 body += decoder.feed(chunk, max_bytes + 1 - len(body))
                 if len(body) > max_bytes:
-                    raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off",
-                                     url=url)
+                    raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off", url=url)
                 if time.monotonic() > deadline:
                     raise CrawlError("timeout", "the page took too long to download", url=url)
-            return FetchResult(url=url, status=status, headers=response.headers, content=bytes(body),
-                               media_type=media_type), None
+            return FetchResult(
+                url=url, status=status, headers=response.headers, content=bytes(body), media_type=media_type
+            ), None
         except httpx.TimeoutException:
             raise CrawlError("timeout", "the site stopped sending data", url=url) from None
         except (httpx.TransportError, OSError) as exc:
-            raise CrawlError("connection_error", f"the connection failed ({exc.__class__.__name__})",
-                             url=url) from None
+            raise CrawlError("connection_error", f"the connection failed ({exc.__class__.__name__})", url=url) from None
         finally:
             response.close()
 
 
-def _fetch_following(url: str, s: Settings, accept, max_bytes: int, robots: bool,
-                     headers: dict[str, str]) -> FetchResult:
+def _fetch_following(
+    url: str, s: Settings, accept, max_bytes: int, robots: bool, headers: dict[str, str]
+) -> FetchResult:
     client = get_client()
     for _hop in range(s.crawler_max_redirects + 1):
         _check_url(url)
@@ -221,12 +237,21 @@ def _fetch_following(url: str, s: Settings, accept, max_bytes: int, robots: bool
     raise CrawlError("http_error", f"more than {s.crawler_max_redirects} redirects", url=url)
 
 
-def fetch(url: str, *, accept: tuple[str, ...] | None = PAGE_TYPES, robots: bool = False,
-          max_bytes: int | None = None, retries: int | None = None) -> FetchResult:
+def fetch(
+    url: str,
+    *,
+    accept: tuple[str, ...] | None = PAGE_TYPES,
+    robots: bool = False,
+    max_bytes: int | None = None,
+    retries: int | None = None,
+) -> FetchResult:
     """GET a URL safely. `accept`: allowed media types (None: any). Raises CrawlError."""
     s = get_settings()
-    headers = {"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate",
-               "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.5"}
+    headers = {
+        "User-Agent": s.user_agent,
+        "Accept-Encoding": "gzip, deflate",
+        "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.5",
+    }
     max_bytes = s.crawler_max_bytes if max_bytes is None else max_bytes
     retries = s.crawler_max_retries if retries is None else retries
     attempt = 0
@@ -247,5 +272,4 @@ def fetch(url: str, *, accept: tuple[str, ...] | None = PAGE_TYPES, robots: bool
 
 def fetch_json(url: str, *, retries: int | None = None):
     """GET a JSON API (no robots.txt: the ATS APIs are public APIs)."""
-    return fetch(url, accept=None, robots=False, retries=retries,
-                 max_bytes=get_settings().crawler_max_api_bytes).json()
+    return fetch(url, accept=None, robots=False, retries=retries, max_bytes=get_settings().crawler_max_api_bytes).json()

@@ -179,8 +179,10 @@ def _apply_url(job: dict) -> str | None:
 def posting_from_jsonld(job: dict, source_url: str) -> Posting:
     low, high, cur = _salary(job)
     location = _locations(job)
-    workplace = "remote" if _is_telecommute(job) else n.workplace_type(job.get("workplaceType")) or (
-        n.workplace_type(location) if location else None
+    workplace = (
+        "remote"
+        if _is_telecommute(job)
+        else n.workplace_type(job.get("workplaceType")) or (n.workplace_type(location) if location else None)
     )
     org = job.get("hiringOrganization")
     department = job.get("department") or (org.get("department") if isinstance(org, dict) else None)

@@ -20,10 +20,21 @@ class BlockedAddress(Exception):
         self.address = address
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def address_allowed(address: str) -> bool:
+    """Only globally routable unicast addresses; IPv6 forms that embed an IPv4 address (mapped,
+    NAT64, 6to4, Teredo) are judged by the IPv4 address they reach."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if ip in _NAT64:
+            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if any(e is not None and not address_allowed(str(e)) for e in embedded):
+            return False
+        if ip.ipv4_mapped is not None:
+            return True
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 

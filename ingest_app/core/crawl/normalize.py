@@ -11,10 +11,54 @@ from typing import Any
 from lxml import etree
 
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
-_DROP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math", "head",
-              "title", "button", "select", "textarea", "form", "canvas", "video", "audio"}
-_BLOCK_TAGS = {"p", "div", "section", "article", "header", "footer", "ul", "ol", "table", "tr", "h1", "h2", "h3",
-               "h4", "h5", "h6", "blockquote", "pre", "dl", "dt", "dd", "main", "aside", "nav", "figure", "hr"}
+_DROP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "head",
+    "title",
+    "button",
+    "select",
+    "textarea",
+    "form",
+    "canvas",
+    "video",
+    "audio",
+}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "dl",
+    "dt",
+    "dd",
+    "main",
+    "aside",
+    "nav",
+    "figure",
+    "hr",
+}
 _TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")

@@ -9,13 +9,16 @@ from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.http import PAGE_TYPES, fetch
 from ingest_app.core.crawl.sources import ashby, careers, greenhouse, lever
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
-from ingest_app.core.crawl.urls import canonicalize_url
+from ingest_app.core.crawl.urls import MAX_URL_LENGTH, canonicalize_url
 from ingest_app.core.sources import InvalidSourceSpec, SourceSpec, parse_source_spec
 
-_LISTERS = {"greenhouse": greenhouse.list_jobs, "lever": lever.list_jobs, "ashby": ashby.list_jobs,
-            "careers": careers.list_jobs}
+_LISTERS = {
+    "greenhouse": greenhouse.list_jobs,
+    "lever": lever.list_jobs,
+    "ashby": ashby.list_jobs,
+    "careers": careers.list_jobs,
+}
 _EXTRACTORS = {"greenhouse": greenhouse.extract, "lever": lever.extract, "ashby": ashby.extract}
-
 
 
 def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
@@ -54,8 +57,12 @@ def _extract(url: str, hints: dict | None) -> Posting:
 def _safe_link(link: str | None, base: str) -> str:
     if not link:
         return base
-    absolute = urljoin(base, str(link).strip())
-    return absolute[:2048] if urlsplit(absolute).scheme in ("http", "https") else base
+    try:
+        absolute = urljoin(base, str(link).strip())
+        scheme = urlsplit(absolute).scheme
+    except ValueError:
+        return base
+    return absolute if scheme in ("http", "https") and len(absolute) <= MAX_URL_LENGTH else base
 
 
 def _guarded(fn):

@@ -53,8 +53,13 @@ def list_jobs(org: str) -> list[ListedJob]:
     board = _fetch_board(org)
     return dedupe(
         [
-            listed(job.get("jobUrl"), f"https://jobs.ashbyhq.com/{org}/{job_id}", job.get("title"), job_id,
-                   {"source": "ashby", "org": org, "job_id": job_id})
+            listed(
+                job.get("jobUrl"),
+                f"https://jobs.ashbyhq.com/{org}/{job_id}",
+                job.get("title"),
+                job_id,
+                {"source": "ashby", "org": org, "job_id": job_id},
+            )
             for job_id, job in board.items()
             if job.get("isListed", True) is not False
         ]

@@ -17,16 +17,87 @@ from ingest_app.core.settings import get_settings
 _NOISE_TAGS = {"nav", "header", "footer", "aside", "script", "style", "noscript", "template", "form"}
 _NOISE_ATTR = re.compile(r"cookie|consent|gdpr|newsletter|modal|popup|breadcrumb|social|share|site-?nav|menu", re.I)
 _SKIP_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|gz|png|jpe?g|gif|svg|webp|mp4|mp3|ics|csv|rss|xml)$", re.I)
-_SOCIAL = ("linkedin.com", "twitter.com", "x.com", "facebook.com", "instagram.com", "youtube.com", "tiktok.com",
-           "glassdoor.com", "github.com", "medium.com", "t.co", "wa.me", "pinterest.com")
-_ATS_HOSTS = ("greenhouse.io", "lever.co", "ashbyhq.com", "workable.com", "smartrecruiters.com", "bamboohr.com",
-              "recruitee.com", "personio.de", "personio.com", "teamtailor.com", "myworkdayjobs.com", "jobvite.com")
-_JOB_SEGMENTS = {"job", "jobs", "careers", "career", "position", "positions", "opening", "openings", "role", "roles",
-                 "vacancy", "vacancies", "opportunity", "opportunities", "posting", "postings", "o", "j", "apply"}
-_NOT_JOBS = {"benefits", "culture", "teams", "team", "life", "faq", "students", "university", "search", "about",
-             "locations", "departments", "values", "diversity", "perks", "privacy", "terms", "contact", "blog",
-             "events", "press", "alerts", "saved", "login", "signin", "register", "page"}
+_SOCIAL = (
+    "linkedin.com",
+    "twitter.com",
+    "x.com",
+    "facebook.com",
+    "instagram.com",
+    "youtube.com",
+    "tiktok.com",
+    "glassdoor.com",
+    "github.com",
+    "medium.com",
+    "t.co",
+    "wa.me",
+    "pinterest.com",
+)
+_ATS_HOSTS = (
+    "greenhouse.io",
+    "lever.co",
+    "ashbyhq.com",
+    "workable.com",
+    "smartrecruiters.com",
+    "bamboohr.com",
+    "recruitee.com",
+    "personio.de",
+    "personio.com",
+    "teamtailor.com",
+    "myworkdayjobs.com",
+    "jobvite.com",
+)
+_JOB_SEGMENTS = {
+    "job",
+    "jobs",
+    "careers",
+    "career",
+    "position",
+    "positions",
+    "opening",
+    "openings",
+    "role",
+    "roles",
+    "vacancy",
+    "vacancies",
+    "opportunity",
+    "opportunities",
+    "posting",
+    "postings",
+    "o",
+    "j",
+    "apply",
+}
+_NOT_JOBS = {
+    "benefits",
+    "culture",
+    "teams",
+    "team",
+    "life",
+    "faq",
+    "students",
+    "university",
+    "search",
+    "about",
+    "locations",
+    "departments",
+    "values",
+    "diversity",
+    "perks",
+    "privacy",
+    "terms",
+    "contact",
+    "blog",
+    "events",
+    "press",
+    "alerts",
+    "saved",
+    "login",
+    "signin",
+    "register",
+    "page",
+}
 _JOB_PARAMS = {"gh_jid", "jobid", "job_id", "jid", "posting_id", "jobreq", "req"}
+_SKIPPABLE_PAGE_ERRORS = {"not_found", "gone", "blocked_by_robots", "not_a_job_page"}
 _PAGE_PARAMS = {"page", "p", "pg", "offset", "start", "skip"}
 _NEXT_TEXT = re.compile(r"^\s*(next( page)?|more jobs|older|›|»|→|>|>>)\s*[›»→>]?\s*$", re.I)
 
@@ -119,8 +190,11 @@ def _jsonld_links(markup: str, page_url: str) -> list[tuple[str, str | None]]:
 def _first_page_key(url: str) -> str:
     """The URL without a `page=1`-style parameter: `/careers/?page=1` is `/careers/`."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not (k.lower() in _PAGE_PARAMS and v in ("", "0", "1"))]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not (k.lower() in _PAGE_PARAMS and v in ("", "0", "1"))
+    ]
     return parts._replace(query=urlencode(query)).geturl()
 
 
@@ -141,7 +215,15 @@ def _page_jobs(markup: str, page_url: str, root) -> list[tuple[str, str | None]]
     return found
 
 
+def _canonical_or_none(url: str) -> str | None:
+    try:
+        return canonicalize_url(url)
+    except CrawlError:
+        return None
+
+
 def list_jobs(url: str) -> list[ListedJob]:
+    """Job links of a careers page and its next pages (at most `crawler_max_pages`)."""
     start = canonicalize_url(url)
     max_pages = max(1, get_settings().crawler_max_pages)
     queue, visited, jobs = [start], set(), []
@@ -152,13 +234,15 @@ def list_jobs(url: str) -> list[ListedJob]:
         visited.add(_first_page_key(page_url))
         try:
             result = fetch(page_url, robots=True)
-        except CrawlError:
-            if page_url == start:
+        except CrawlError as err:
+            # A later page that does not exist (or may not be crawled) lists nothing; any other
+            # failure makes the listing incomplete, and an incomplete listing must not archive.
+            if page_url == start or err.kind not in _SKIPPABLE_PAGE_ERRORS:
                 raise
-            break  # a later page failing keeps what the first pages listed
+            continue
         markup = result.text
         root = parse_html(markup)
-        pages = {canonicalize_url(p) for p in _next_pages(root, result.url)}
+        pages = list(dict.fromkeys(_canonical_or_none(p) for p in _next_pages(root, result.url)))
         for job_url, title in _page_jobs(markup, result.url, root):
             try:
                 canonical = canonicalize_url(job_url)
@@ -169,6 +253,8 @@ def list_jobs(url: str) -> list[ListedJob]:
             hints = hints_for_url(canonical) or {"source": "careers"}
             jobs.append(ListedJob(url=canonical, title=title, hints=hints))
         for next_url in pages:
+            if next_url is None:
+                continue
             same_host = urlsplit(next_url).hostname == urlsplit(start).hostname
             if same_host and _first_page_key(next_url) not in visited:
                 queue.append(next_url)

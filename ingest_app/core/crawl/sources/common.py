@@ -17,8 +17,12 @@ def listed(url: str | None, fallback: str, title, external_id, hints: dict) -> L
         canonical = canonicalize_url(url or fallback)
     except CrawlError:
         return None
-    return ListedJob(url=canonical, title=(str(title).strip()[:500] or None) if title else None,
-                     external_id=str(external_id) if external_id is not None else None, hints=hints)
+    return ListedJob(
+        url=canonical,
+        title=(str(title).strip()[:500] or None) if title else None,
+        external_id=str(external_id) if external_id is not None else None,
+        hints=hints,
+    )
 
 
 def dedupe(jobs: list[ListedJob | None]) -> list[ListedJob]:

@@ -24,8 +24,13 @@ def list_jobs(token: str) -> list[ListedJob]:
         raise CrawlError("parse_error", "the greenhouse board answer has no job list")
     return dedupe(
         [
-            listed(job.get("absolute_url"), f"https://boards.greenhouse.io/{token}/jobs/{job.get('id')}",
-                   job.get("title"), job.get("id"), {"source": "greenhouse", "token": token, "job_id": job.get("id")})
+            listed(
+                job.get("absolute_url"),
+                f"https://boards.greenhouse.io/{token}/jobs/{job.get('id')}",
+                job.get("title"),
+                job.get("id"),
+                {"source": "greenhouse", "token": token, "job_id": job.get("id")},
+            )
             for job in data["jobs"]
             if isinstance(job, dict) and job.get("id") is not None
         ]
@@ -41,15 +46,18 @@ def _metadata(job: dict, *names: str) -> Any:
 
 def posting_from_api(job: dict, source_url: str) -> Posting:
     offices = [o.get("name") for o in job.get("offices") or [] if isinstance(o, dict)]
-    location = n.clean_text((job.get("location") or {}).get("name") if isinstance(job.get("location"), dict)
-                            else job.get("location"), 1000) or n.join_locations(offices)
+    location = n.clean_text(
+        (job.get("location") or {}).get("name") if isinstance(job.get("location"), dict) else job.get("location"), 1000
+    ) or n.join_locations(offices)
     departments = [d.get("name") for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
     salary_min = salary_max = salary_currency = None
     for pay in job.get("pay_input_ranges") or []:
         if isinstance(pay, dict):
             low, high = pay.get("min_cents"), pay.get("max_cents")
-            salary_min, salary_max = n.salary_range(low / 100 if isinstance(low, (int, float)) else None,
-                                                    high / 100 if isinstance(high, (int, float)) else None)
+            salary_min, salary_max = n.salary_range(
+                low / 100 if isinstance(low, (int, float)) else None,
+                high / 100 if isinstance(high, (int, float)) else None,
+            )
             salary_currency = n.currency(pay.get("currency_type"))
             break
     return Posting(

@@ -30,9 +30,15 @@ def list_jobs(site: str) -> list[ListedJob]:
         new = [p for p in data if isinstance(p, dict) and p.get("id") and str(p["id"]) not in seen_ids]
         for posting in new:
             seen_ids.add(str(posting["id"]))
-            jobs.append(listed(posting.get("hostedUrl"), f"https://jobs.lever.co/{site}/{posting['id']}",
-                               posting.get("text"), posting["id"],
-                               {"source": "lever", "site": site, "job_id": posting["id"]}))
+            jobs.append(
+                listed(
+                    posting.get("hostedUrl"),
+                    f"https://jobs.lever.co/{site}/{posting['id']}",
+                    posting.get("text"),
+                    posting["id"],
+                    {"source": "lever", "site": site, "job_id": posting["id"]},
+                )
+            )
         if len(data) < PAGE_SIZE or not new:  # a short page ends the list; so does a board ignoring skip
             break
     return dedupe(jobs)
