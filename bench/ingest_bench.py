@@ -285,9 +285,12 @@ def run_once(args: argparse.Namespace) -> dict:
         seconds = (run.completed_at - run.started_at).total_seconds()
         item_seconds: list[float] = []
         metric_peaks: list[float] = []
+        batches = received = 0
         for _proc, metrics, _log in workers:
             data = json.loads(metrics.read_text())
             item_seconds += data["item_seconds"]
+            batches += data["batches"]
+            received += data["received"]
             metric_peaks.append(data["peak_rss_mb"])
         if args.profile:
             import pstats
@@ -309,7 +312,7 @@ def run_once(args: argparse.Namespace) -> dict:
             "p95_item_seconds": round(statistics.quantiles(item_seconds, n=20)[-1], 4),
             "p50_item_seconds": round(statistics.median(item_seconds), 4),
             "worker_peak_rss_mb": round(max(max(metric_peaks), sampled_peak), 1),
-            "worker_peak_rss_mb_sampled": round(sampled_peak, 1),
+            "messages_per_batch": round(received / max(1, batches), 1),
             "cpu_ms_per_job": {**cpu_ms, "total": round(cpu_total_ms, 2)},
             # What the measured CPU cost allows when the machine's cores serve only this run.
             "cpu_bound_jobs_per_second": round(1000 * (os.cpu_count() or 1) / cpu_total_ms, 1),

@@ -125,7 +125,10 @@ def process_records(records: list[dict[str, Any]]) -> dict[str, Outcome]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    outcomes = process_records(event.get("Records") or [])
+    records = event.get("Records") or []
+    if not records:
+        return {"batchItemFailures": []}
+    outcomes = process_records(records)
 
     def record_handler(record: SQSRecord) -> str | None:
         outcome = outcomes[record.message_id]

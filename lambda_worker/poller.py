@@ -87,8 +87,21 @@ class PollerStats:
                 "released": self.released,
                 "results": dict(self.results),
                 "item_seconds": list(self.item_seconds),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_rss_mb": peak_rss_mb(),
             }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: the latter keeps the peak of the
+    process that forked us (it survives exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _lambda_message_attributes(attrs: dict[str, Any]) -> dict[str, Any]:

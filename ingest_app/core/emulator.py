@@ -174,13 +174,15 @@ def _is_ministack(pid: int) -> bool:
 def queue_up(*, timeout: float = 30.0) -> dict[str, object]:
     """Make sure the configured SQS endpoint answers (starting the emulator if it is ours to start)
     and that the crawl queue and its DLQ exist. Returns what it did."""
-    from ingest_app.core.queue import dlq_name, ensure_queues
+    from ingest_app.core.queue import crawl_queue_url, dlq_name, ensure_queues
 
     settings = get_settings()
     endpoint = settings.sqs_endpoint_url
+    if not endpoint:  # real AWS: the queues belong to cloudformation/sqs-queues.yml
+        return {"queue_url": crawl_queue_url(settings), "endpoint": "aws", "emulator_started": False}
     started = False
     pid: int | None = None
-    if endpoint and not endpoint_answers(endpoint):
+    if not endpoint_answers(endpoint):
         if not is_loopback_endpoint(endpoint):
             raise EmulatorError(f"nothing answers at SQS_ENDPOINT_URL={endpoint} and it is not a loopback address")
         parts = urlsplit(endpoint)
@@ -195,7 +197,7 @@ def queue_up(*, timeout: float = 30.0) -> dict[str, object]:
     return {
         "queue_url": url,
         "dlq_name": dlq_name(settings.crawl_queue_name),
-        "endpoint": endpoint or "aws",
+        "endpoint": endpoint,
         "emulator_started": started,
         "emulator_pid": pid,
     }

@@ -9,6 +9,19 @@ Lever and Ashby APIs and as a plain careers page, with JSON-LD job pages.
 `DemoSite` is mutable while served (add/remove jobs), can be generated big
 (`DemoSite.generate(companies=4, jobs_per_company=500, page_kb=50)`), and injects latency
 (`set_latency`) and failures (`inject_failure`).
+
+URL layout under the base URL:
+    /greenhouse/v1/boards/{slug}/jobs[/{id}]      Greenhouse Job Board API
+    /lever/v0/postings/{slug}[/{id}]?skip=&limit= Lever Postings API
+    /ashby/posting-api/job-board/{slug}           Ashby job board API
+    /careers/{slug}/?page=N                       careers page (nav/footer/cookie noise, pagination)
+    /jobs/{slug}/{id}                             job page with schema.org JSON-LD (every company)
+    /robots.txt, /                                robots rules, an index of the companies
+
+ATS jobs are extracted from the API shapes; `kinds=("careers",)` makes every job a page fetch
+(mind `CRAWLER_MAX_PAGES` x `page_size` for very large careers listings). Companies created with
+`rotate=True` swap one posting out (still served by id, like a closed posting) and one in on each
+listing after their first, at most once per `rotate_min_interval` seconds.
 """
 
 from __future__ import annotations

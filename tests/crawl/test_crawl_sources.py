@@ -222,3 +222,15 @@ def test_careers_listing_skips_a_missing_later_page(server) -> None:
     server.add("/careers/", route)
     jobs = list_company_jobs(f"careers:{server.url('/careers/')}")
     assert [j.url for j in jobs] == [server.url("/careers/a-1")]
+
+
+def test_job_cards_with_their_own_header_are_kept(server) -> None:
+    page = (
+        '<header class="site-header"><a href="/careers/logo-link-role">Logo</a></header><main>'
+        '<article class="card"><header><h3><a href="/careers/card-role-1">Card role</a></h3></header></article>'
+        '<section><ul><li><footer><a href="/careers/card-role-2">Second</a></footer></li></ul></section>'
+        '</main><footer><a href="/careers/footer-role">Footer</a></footer>'
+    )
+    url = server.page("/careers/", page)
+    jobs = list_company_jobs(f"careers:{url}")
+    assert [j.url for j in jobs] == [server.url("/careers/card-role-1"), server.url("/careers/card-role-2")]

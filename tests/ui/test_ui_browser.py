@@ -22,7 +22,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORD = "browser-pass-1"
-JOB_PAGE_PREFIXES = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
+API_JOB_PATHS = {"northwind": "/greenhouse/v1/boards/northwind/jobs/", "bluefin": "/lever/v0/postings/bluefin/"}
+
+
+def stagger_job_pages(stack: Stack, step: float) -> list[str]:
+    """Job i of the run answers after (i + 1) * step seconds, however many the worker fetches at
+    once, so the progress moves over several polls. Returns the slowed path prefixes."""
+    prefixes = []
+    for slug, api_path in API_JOB_PATHS.items():
+        for url in stack.site.listed_urls(slug):
+            job_id = url.rstrip("/").rsplit("/", 1)[-1]
+            prefixes += [url.removeprefix(stack.demo.base_url), api_path + job_id]
+    for i, prefix in enumerate(prefixes):
+        stack.site.set_latency((i // 2 + 1) * step, prefix)
+    return prefixes
 
 
 @dataclass
@@ -164,8 +177,7 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     for path in (broken_url.removeprefix(stack.demo.base_url), f"/lever/v0/postings/bluefin/{broken_id}"):
         site.inject_failure(path, status=404)
     # Slow job pages (not listings) keep stage 4 on screen long enough to watch it advance.
-    for prefix in JOB_PAGE_PREFIXES:
-        site.set_latency(2.0, prefix)
+    slowed = stagger_job_pages(stack, 0.7)
 
     # Stage 2: the dry run lists 6 + 7 URLs.
     page.click("#to-preview")
@@ -256,7 +268,7 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     phone.wait_for_selector("#jobs-total:has-text('13 jobs')")
     assert no_horizontal_scroll(phone)
     shot(phone, "13-jobs-390px")
-    for prefix in JOB_PAGE_PREFIXES:
+    for prefix in slowed:
         site.set_latency(0.0, prefix)
     site.clear_failures()
 

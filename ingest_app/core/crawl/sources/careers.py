@@ -97,6 +97,7 @@ _NOT_JOBS = {
     "page",
 }
 _JOB_PARAMS = {"gh_jid", "jobid", "job_id", "jid", "posting_id", "jobreq", "req"}
+_CONTENT_TAGS = {"article", "section", "li", "main"}
 _SKIPPABLE_PAGE_ERRORS = {"not_found", "gone", "blocked_by_robots", "not_a_job_page"}
 _PAGE_PARAMS = {"page", "p", "pg", "offset", "start", "skip"}
 _NEXT_TEXT = re.compile(r"^\s*(next( page)?|more jobs|older|›|»|→|>|>>)\s*[›»→>]?\s*$", re.I)
@@ -111,11 +112,24 @@ def _site(host: str) -> str:
     return ".".join(parts[-2:]) if len(parts) > 2 else host
 
 
+def _in_content(el) -> bool:
+    """Inside an article/section/list item: a card's own header, not the page's."""
+    parent = el.getparent()
+    while parent is not None:
+        if isinstance(parent.tag, str) and parent.tag.lower() in _CONTENT_TAGS:
+            return True
+        parent = parent.getparent()
+    return False
+
+
 def _is_noise(el) -> bool:
+    """Inside site navigation, the page header/footer, an aside, a cookie banner or a menu."""
     while el is not None:
         if isinstance(el.tag, str):
-            if el.tag.lower() in _NOISE_TAGS or el.get("role") in ("navigation", "contentinfo", "banner"):
-                return True
+            tag = el.tag.lower()
+            if tag in _NOISE_TAGS or el.get("role") in ("navigation", "contentinfo", "banner"):
+                if tag not in ("header", "footer") or not _in_content(el):
+                    return True
             if _NOISE_ATTR.search(f"{el.get('class', '')} {el.get('id', '')}"):
                 return True
         el = el.getparent()
