@@ -198,6 +198,16 @@ def stop_workers(workers: list[tuple[subprocess.Popen, Path, Path]]) -> None:
             proc.wait()
 
 
+def delete_user(user_id: int) -> None:
+    from ingest_app.core.db import session_scope
+    from ingest_app.core.models import User
+
+    with session_scope() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            session.delete(user)
+
+
 def run_once(args: argparse.Namespace) -> dict:
     from ingest_app.core.db import session_scope
     from ingest_app.core.emulator import start_emulator
@@ -260,6 +270,7 @@ def run_once(args: argparse.Namespace) -> dict:
             for source in server.company_sources():
                 add_company(session, user.id, name=source["name"], source=source["source"])
             user_id = user.id
+        stack.callback(delete_user, user_id)  # its companies, runs and jobs go with it
 
         worker_pids = [p.pid for p, _, _ in workers]
         database = make_url(os.environ["DATABASE_URL"]).database or ""
@@ -333,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-kb", type=int, default=50)
     parser.add_argument("--companies", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--concurrency", type=int, default=4, help="batches in flight per worker")
+    parser.add_argument("--concurrency", type=int, default=2, help="batches in flight per worker")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="records crawled at once per batch")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", action="store_true", help="print a CPU profile of the first worker")

@@ -3,10 +3,11 @@
     python bench/progress_bench.py [--pollers 50] [--interval 1.0] [--duration 15] [--items 2000]
 
 Creates a throwaway database on the local PostgreSQL (admin URL from TEST_DATABASE_URL, default
-postgres@127.0.0.1:5432) unless DATABASE_URL is given, seeds one `ingesting` run with `--items`
-items (some failed), serves the real FastAPI app (`ingest_app.api.main:api`) with granian on
-127.0.0.1, and lets `--pollers` clients each poll `GET /api/ingest/runs/{id}/progress` every
-`--interval` seconds (the UI's pattern) for `--duration` seconds; then a closed loop (every poller
+postgres@127.0.0.1:5432) unless DATABASE_URL is given (then a bench user is added there and deleted
+at the end). Seeds one `ingesting` run with `--items` items (`--failed` of them failed), serves the
+real FastAPI app (`ingest_app.api.main:api`) with granian on 127.0.0.1, and lets `--pollers`
+clients each poll `GET /api/ingest/runs/{id}/progress` every `--interval` seconds (the UI polls
+every 3 s; 1 s is the harder default) for `--duration` seconds; then a closed loop (every poller
 re-polls at once) measures the ceiling. Prints one JSON line; figures in milliseconds.
 `server_cpu_ms_per_request` (CPU time of the server processes / requests) stays meaningful when
 other work shares the machine; `load_average_1m` says how busy it was.
@@ -44,7 +45,9 @@ ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1
 def database() -> Any:
     """DATABASE_URL if given (left in place), else a throwaway database dropped at the end."""
     if os.environ.get("DATABASE_URL"):
-        yield os.environ["DATABASE_URL"], False
+        from ingest_app.core.settings import get_settings
+
+        yield get_settings().database_url, False  # normalized to the project's driver
         return
     admin = make_url(ADMIN_URL).set(drivername="postgresql+psycopg2")
     name = f"ingest_bench_{secrets.token_hex(4)}"
@@ -124,6 +127,14 @@ def seed(url: str, items: int, failed: int) -> tuple[int, int]:
         conn.execute(sa.insert(IngestionRunItem.__table__), rows)
     engine.dispose()
     return user_id, run_id
+
+
+def remove_user(url: str, user_id: int) -> None:
+    """Delete the bench user; its run and items go with it (ON DELETE CASCADE)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users WHERE id = :id"), {"id": user_id})
+    engine.dispose()
 
 
 def server_cpu_seconds(server: subprocess.Popen) -> float:
@@ -294,6 +305,8 @@ def main() -> None:
                 server.wait(10)
             except subprocess.TimeoutExpired:
                 server.kill()
+            if not throwaway:
+                remove_user(url, user_id)
     result = {
         **paced,
         "pollers": args.pollers,

@@ -84,9 +84,7 @@ def _process_one(record: dict[str, Any]) -> Outcome:
         try:
             outcome.result = process_item(body)
         except Exception as exc:  # infrastructure: let SQS deliver it again
-            logger.warning(
-                "run %s item %s: %s; leaving it on the queue", body["run_id"], body["item_id"], exc, exc_info=False
-            )
+            logger.warning("run %s item %s: %s; leaving it on the queue", body["run_id"], body["item_id"], exc)
             outcome.error = exc
     outcome.seconds = time.perf_counter() - started
     if _observer is not None:

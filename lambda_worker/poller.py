@@ -342,6 +342,9 @@ def run_worker(
     for noisy in ("botocore", "httpx", "httpcore"):  # one line per request otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
     _size_db_pool(concurrency)
+    import ingest_app.core.crawl  # noqa: F401 - loaded before polling, not on the first batch
+    import ingest_app.core.pipeline  # noqa: F401
+
     poller = Poller(
         concurrency=concurrency, wait_time_seconds=wait_time_seconds, stale_interval_seconds=stale_interval_seconds
     )

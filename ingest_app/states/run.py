@@ -30,7 +30,9 @@ def find_run_id(user_id: int, requested: str) -> int:
 
 
 def company_note(result: dict[str, Any]) -> str:
-    return str(result.get("error") or result.get("skipped_reason") or "")
+    """Why a company listed nothing or was not archived (empty when all went well)."""
+    parts = [str(result.get(key) or "").strip() for key in ("error", "skipped_reason")]
+    return " · ".join(part for part in parts if part)
 
 
 def jobs_search_url(companies: list[str]) -> str:

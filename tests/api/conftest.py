@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.helpers import PASSWORD
+
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Iterator[None]:
@@ -30,9 +32,6 @@ def client() -> Iterator[TestClient]:
     with TestClient(api) as c:
         yield c
     api.dependency_overrides.clear()
-
-
-PASSWORD = "correct-horse-1"
 
 
 @functools.cache
@@ -119,17 +118,6 @@ def fake_greenhouse(monkeypatch) -> Iterator[dict[str, list[dict[str, Any]]]]:
     server.shutdown()
     server.server_close()
     thread.join(5)
-
-
-def greenhouse_jobs(token: str, count: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": 1000 + i,
-            "title": f"Engineer {i}",
-            "absolute_url": f"https://boards.greenhouse.io/{token}/jobs/{1000 + i}",
-        }
-        for i in range(count)
-    ]
 
 
 @pytest.fixture

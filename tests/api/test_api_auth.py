@@ -11,7 +11,7 @@ import jwt
 import pytest
 
 from ingest_app.core.settings import get_settings
-from tests.api.conftest import PASSWORD
+from tests.api.helpers import PASSWORD
 
 
 def test_register_returns_the_user_without_any_hash(client):

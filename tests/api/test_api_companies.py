@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.helpers import greenhouse_jobs
+
 
 def _add(client, headers, **body):
     r = client.post("/api/companies", json={"name": "Acme", "source": "greenhouse:acme", **body}, headers=headers)
@@ -136,8 +138,6 @@ def test_company_routes_require_a_token(client, method, path):
 
 
 def test_preview_lists_the_urls_a_run_would_ingest(client, alice, fake_greenhouse):
-    from tests.api.conftest import greenhouse_jobs
-
     fake_greenhouse["acme"] = greenhouse_jobs("acme", 3)
     acme = _add(client, alice[1])
     r = client.post(f"/api/companies/{acme['id']}/preview", headers=alice[1])

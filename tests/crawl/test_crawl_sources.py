@@ -234,3 +234,18 @@ def test_job_cards_with_their_own_header_are_kept(server) -> None:
     url = server.page("/careers/", page)
     jobs = list_company_jobs(f"careers:{url}")
     assert [j.url for j in jobs] == [server.url("/careers/card-role-1"), server.url("/careers/card-role-2")]
+
+
+def test_careers_listing_cut_at_the_page_limit_says_it_is_incomplete(server, monkeypatch) -> None:
+    server.add("/careers/", _careers_route(server))
+    complete = list_company_jobs(f"careers:{server.url('/careers/')}")
+    assert complete.incomplete is None
+    monkeypatch.setenv("CRAWLER_MAX_PAGES", "1")
+    reset_settings_cache()
+    try:
+        cut = list_company_jobs(f"careers:{server.url('/careers/')}")
+    finally:
+        monkeypatch.delenv("CRAWLER_MAX_PAGES")
+        reset_settings_cache()
+    assert len(cut) < len(complete)
+    assert "more than 1 pages" in cut.incomplete

@@ -425,3 +425,35 @@ def test_a_job_that_moved_to_another_company_of_the_run_is_not_archived(engine, 
     statuses = {j.source_url: j.status for j in jobs_of(engine, user.id)}
     assert statuses == {fixture_site.job_url(1): "active", fixture_site.job_url(3): "archived"}
     assert run_row(engine, run.run_id).jobs_archived == 1
+
+
+def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(engine, session, make_user, sent, monkeypatch):
+    from ingest_app.core.settings import reset_settings_cache
+    from ingest_app.demo.site import DemoSite, start_demo_server
+
+    site = DemoSite()
+    site.add_company("Paged Careers", "careers", slug="paged", jobs=6, page_size=2)
+    server = start_demo_server(site)
+    try:
+        user = make_user()
+        source = server.company_sources()[0]["source"]
+        company = add_company(session, user.id, name="Paged Careers", source=source)
+        session.commit()
+        listed = site.listed_urls("paged")
+        _existing_jobs(session, user.id, company, [listed[-1], server.base_url + "/careers/paged/jobs/old-1"])
+        monkeypatch.setenv("CRAWLER_MAX_PAGES", "1")
+        reset_settings_cache()
+        run = start_run(session, user.id)
+
+        run_stage3(run.run_id, send=sent)
+    finally:
+        server.stop()
+        monkeypatch.delenv("CRAWLER_MAX_PAGES")
+        reset_settings_cache()
+
+    row = run_row(engine, run.run_id)
+    result = row.companies[0]
+    assert result["listed"] == 2 and result["archived"] == 0
+    assert "archiving skipped" in result["skipped_reason"] and "more than 1 pages" in result["skipped_reason"]
+    assert {j.status for j in jobs_of(engine, user.id)} == {"active"}
+    assert row.jobs_archived == 0 and row.total_jobs_found == 2

@@ -156,6 +156,7 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     page.click("#company-save")
     page.wait_for_selector(".company-name:text-is('Northwind Robotics')")
     add_company(page, "Bluefin Analytics", "Lever", "bluefin")
+    add_company(page, "Ghost Labs", "Ashby", "ghost-labs")  # no such board: its errors are shown
     assert page.locator("#add-demo").is_visible()
     shot(page, "04-companies")
 
@@ -182,7 +183,10 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     # Stage 2: the dry run lists 6 + 7 URLs.
     page.click("#to-preview")
     page.wait_for_url(re.compile(r".*/preview/?$"))
-    page.wait_for_selector("#preview-total:has-text('13 job URLs across 2 companies')", timeout=60_000)
+    page.wait_for_selector("#preview-total:has-text('13 job URLs across 3 companies')", timeout=60_000)
+    page.wait_for_function("!document.body.innerText.includes('Fetching')", timeout=60_000)
+    ghost = page.locator(".rt-Card", has_text="Ghost Labs")
+    assert ghost.get_by_text("error", exact=True).is_visible() and ghost.locator(".rt-CalloutRoot").count() == 1
     page.locator("summary").first.click()
     shot(page, "05-preview")
 
@@ -214,6 +218,8 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     assert text(page, "#result-heading") == "Ingestion complete"
     assert [text(page, f"#stat-{k}") for k in ("found", "added", "archived", "failed")] == ["13", "12", "1", "1"]
     assert page.get_by_text(broken_url).is_visible()
+    ghost_row = page.locator("tr", has_text="Ghost Labs")
+    assert "no ashby board named 'ghost-labs'" in ghost_row.inner_text()
     shot(page, "08-results")
 
     # History: newest first, with the run's companies and numbers.
@@ -242,7 +248,7 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     page.click("#go-to-search")
     page.wait_for_url(re.compile(r".*/jobs\?company=.*"))
     page.wait_for_selector("#jobs-total:has-text('13 jobs')")
-    assert page.locator(".company-chip").count() == 2
+    assert page.locator(".company-chip").count() == 3  # the run's companies, selected
     markup = page.locator(".job-description", has_text="<b>bold</b>")
     assert markup.count() == 1 and markup.locator("b, img").count() == 0
     page.get_by_role("switch").click()

@@ -128,3 +128,7 @@ def test_messages_of_a_reset_run_change_nothing(session, engine, make_user, page
 def test_stale_run_handler_returns_the_detector_summary(context) -> None:
     result = stale_run_lambda.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, context)
     assert result == {"checked": True, "actions": [], "count": 0}
+
+
+def test_an_event_without_records_reports_nothing(context) -> None:
+    assert crawl_job_lambda.handler({"Records": []}, context) == {"batchItemFailures": []}

@@ -57,6 +57,13 @@ class ListedJob:
     hints: dict[str, Any] = field(default_factory=dict)
 
 
+class JobListing(list):
+    """The ListedJob items of one company. `incomplete` says why the listing may miss jobs that
+    are still published (e.g. a page limit was reached); such a listing must not archive."""
+
+    incomplete: str | None = None
+
+
 @dataclass
 class Posting:
     """One normalized job posting."""

@@ -40,6 +40,7 @@ SendFn = Callable[[list[dict[str, Any]]], Any]
 class Listing:
     jobs: list[ListedJob] = field(default_factory=list)
     error: CrawlError | None = None
+    incomplete: str | None = None
 
     @property
     def error_text(self) -> str | None:
@@ -51,7 +52,8 @@ def list_company(source: str) -> Listing:
     from ingest_app.core.crawl import list_company_jobs
 
     try:
-        return Listing(jobs=list(list_company_jobs(source)))
+        jobs = list_company_jobs(source)
+        return Listing(jobs=list(jobs), incomplete=getattr(jobs, "incomplete", None))
     except CrawlError as exc:
         return Listing(error=exc)
     except ValueError as exc:  # e.g. a source spec the crawler cannot use
@@ -118,6 +120,8 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
             if listing.error is not None:
                 entry["listed"] = None
                 entry["skipped_reason"] = "listing failed; archiving skipped"
+            elif listing.incomplete:
+                entry["skipped_reason"] = f"{listing.incomplete}; archiving skipped"
             elif company_id is not None:
                 if not urls:
                     active = count_active_jobs(conn, user_id=run.user_id, company_id=company_id)

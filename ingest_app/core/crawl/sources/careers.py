@@ -10,7 +10,7 @@ from ingest_app.core.crawl.extract import parse_html, text_of
 from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.jsonld import find_typed, ld_blocks
 from ingest_app.core.crawl.sources.common import dedupe
-from ingest_app.core.crawl.types import CrawlError, ListedJob
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob
 from ingest_app.core.crawl.urls import canonicalize_url
 from ingest_app.core.settings import get_settings
 
@@ -272,4 +272,7 @@ def list_jobs(url: str) -> list[ListedJob]:
             same_host = urlsplit(next_url).hostname == urlsplit(start).hostname
             if same_host and _first_page_key(next_url) not in visited:
                 queue.append(next_url)
-    return dedupe(jobs)
+    listing = JobListing(dedupe(jobs))
+    if any(_first_page_key(page) not in visited for page in queue):
+        listing.incomplete = f"the careers page has more than {max_pages} pages; listed the first {max_pages}"
+    return listing

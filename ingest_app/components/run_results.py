@@ -1,0 +1,122 @@
+"""Stage 5 of a run: outcome, colour-coded summary, actions, per-company and failed-URL tables."""
+
+import reflex as rx
+
+from ingest_app.components.stat_card import stat_card
+from ingest_app.states.rows import FailedItemRow, RunCompanyRow
+from ingest_app.states.run import RunState
+
+
+def _company_row(company: RunCompanyRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(company.name, weight="medium"), rx.text(company.source, size="1", color_scheme="gray")),
+        rx.table.cell(company.listed),
+        rx.table.cell(rx.text(company.archived, color_scheme="amber")),
+        rx.table.cell(rx.text(company.note, size="1", color_scheme="red")),
+    )
+
+
+def _failed_row(item: FailedItemRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(item.url, href=item.url, is_external=True, size="1", class_name="break-all")),
+        rx.table.cell(item.company),
+        rx.table.cell(rx.text(item.error, size="1", color_scheme="red")),
+    )
+
+
+def _scroll_table(*children: rx.Component) -> rx.Component:
+    return rx.box(rx.table.root(*children, variant="surface", size="1", width="100%"), overflow_x="auto", width="100%")
+
+
+def results_view() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            RunState.status == "completed",
+            rx.hstack(
+                rx.icon("circle_check", size=40, color=rx.color("green", 9)),
+                rx.vstack(
+                    rx.heading("Ingestion complete", size="6", id="result-heading"),
+                    rx.text("Run #", RunState.run_id, " · started ", RunState.created, color_scheme="gray", size="2"),
+                    spacing="1",
+                ),
+                align="center",
+            ),
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("circle_x", size=40, color=rx.color("red", 9)),
+                    rx.vstack(
+                        rx.heading("Ingestion failed", size="6", id="result-heading"),
+                        rx.text(
+                            "Run #", RunState.run_id, " · started ", RunState.created, color_scheme="gray", size="2"
+                        ),
+                        spacing="1",
+                    ),
+                    align="center",
+                ),
+                rx.callout(
+                    RunState.error_message, icon="triangle_alert", color_scheme="red", width="100%", id="run-error"
+                ),
+                width="100%",
+            ),
+        ),
+        rx.flex(
+            stat_card("Found", RunState.total, "indigo", "stat-found"),
+            stat_card("Added", RunState.added, "green", "stat-added"),
+            stat_card("Archived", RunState.archived, "amber", "stat-archived"),
+            stat_card("Failed", RunState.failed, "red", "stat-failed"),
+            stat_card("Duration", RunState.elapsed, "gray", "stat-duration"),
+            spacing="3",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.flex(
+            rx.link(
+                rx.button(rx.icon("rotate_ccw", size=16), "Start new ingestion", size="3"),
+                href="/companies",
+                id="start-new",
+            ),
+            rx.link(
+                rx.button(rx.icon("search", size=16), "Go to search", size="3", variant="soft"),
+                href=RunState.search_url,
+                id="go-to-search",
+            ),
+            rx.link(
+                rx.button(rx.icon("history", size=16), "History", size="3", variant="soft", color_scheme="gray"),
+                href="/history",
+            ),
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.heading("Per company", size="4"),
+        _scroll_table(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Company"),
+                    rx.table.column_header_cell("Listed"),
+                    rx.table.column_header_cell("Archived"),
+                    rx.table.column_header_cell("Note"),
+                )
+            ),
+            rx.table.body(rx.foreach(RunState.companies, _company_row)),
+        ),
+        rx.cond(
+            RunState.failed_items.length() > 0,
+            rx.vstack(
+                rx.heading("Failed URLs", size="4"),
+                _scroll_table(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("URL"),
+                            rx.table.column_header_cell("Company"),
+                            rx.table.column_header_cell("Reason"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(RunState.failed_items, _failed_row)),
+                ),
+                width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        id="stage-5",
+    )
