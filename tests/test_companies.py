@@ -29,6 +29,7 @@ def test_add_list_update_delete_own_companies(session, make_user):
         ("lever:has space", "site name"),
         ("careers:ftp://x.example/jobs", "http"),
         ("careers:not a url", "http"),
+        ("careers:https://x.example/\x00jobs", "NUL"),
     ],
 )
 def test_invalid_sources_are_explained(session, make_user, source, message):

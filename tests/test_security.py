@@ -32,7 +32,13 @@ def test_wrong_password_and_unknown_email_both_fail_authentication(session, make
 
 @pytest.mark.parametrize(
     ("email", "password", "message"),
-    [("not-an-email", "abcdefg1", "valid email"), ("a@b.co", "short1", "at least 8"), ("a@b.co", "onlyletters", "mix")],
+    [
+        ("not-an-email", "abcdefg1", "valid email"),
+        ("a@b.co", "short1", "at least 8"),
+        ("a@b.co", "onlyletters", "mix"),
+        ("a\x00@b.co", "abcdefg1", "valid email"),
+        ("a@b.co", "abc\x00defg1", "NUL"),
+    ],
 )
 def test_registration_rules_say_which_rule_failed(session, email, password, message):
     with pytest.raises(UserError, match=message):

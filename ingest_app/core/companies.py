@@ -25,6 +25,8 @@ def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise CompanyError("Name must not be empty")
+    if "\x00" in name:
+        raise CompanyError("Name must not contain NUL characters")
     if len(name) > 200:
         raise CompanyError("Name must be at most 200 characters")
     return name

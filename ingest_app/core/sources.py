@@ -36,6 +36,8 @@ def parse_source_spec(text: str) -> SourceSpec:
 def make_source_spec(kind: str, value: str) -> SourceSpec:
     kind = (kind or "").strip().lower()
     value = (value or "").strip()
+    if "\x00" in value:
+        raise InvalidSourceSpec("A source must not contain NUL characters")
     if kind not in SOURCE_KINDS:
         raise InvalidSourceSpec(f"Unknown source kind {kind!r}; use one of {', '.join(SOURCE_KINDS)}")
     if kind == "careers":

@@ -25,13 +25,15 @@ class EmailTaken(UserError):
 
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if len(email) > 320 or not _EMAIL_RE.match(email):
+    if len(email) > 320 or "\x00" in email or not _EMAIL_RE.match(email):
         raise UserError("Enter a valid email address")
     return email
 
 
 def password_problem(password: str) -> str | None:
     """The first password rule that `password` breaks, or None."""
+    if "\x00" in password:
+        return "Password must not contain NUL characters"
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Password must be at least {MIN_PASSWORD_LENGTH} characters long"
     if len(password) > MAX_PASSWORD_LENGTH:

@@ -25,6 +25,16 @@ def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
         return {"company_id": company_id, "count": 0, "urls": [], "error": f"Preview failed: {exc}"}
 
 
+def error_text(error: Any) -> str:
+    """The dry run reports a crawl error as {"kind", "reason"}; shown as "kind: reason"."""
+    if not error:
+        return ""
+    if isinstance(error, dict):
+        kind, reason = error.get("kind") or "", error.get("reason") or ""
+        return f"{kind}: {reason}" if kind and reason else str(kind or reason)
+    return str(error)
+
+
 def apply_preview(row: PreviewRow, result: dict[str, Any]) -> PreviewRow:
     urls = [str(url) for url in result.get("urls") or []]
     return PreviewRow(
@@ -33,7 +43,7 @@ def apply_preview(row: PreviewRow, result: dict[str, Any]) -> PreviewRow:
         source=row.source,
         count=int(result.get("count") or len(urls)),
         urls=urls,
-        error=str(result.get("error") or ""),
+        error=error_text(result.get("error")),
         done=True,
     )
 

@@ -186,7 +186,8 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     page.wait_for_selector("#preview-total:has-text('13 job URLs across 3 companies')", timeout=60_000)
     page.wait_for_function("!document.body.innerText.includes('Fetching')", timeout=60_000)
     ghost = page.locator(".rt-Card", has_text="Ghost Labs")
-    assert ghost.get_by_text("error", exact=True).is_visible() and ghost.locator(".rt-CalloutRoot").count() == 1
+    assert ghost.get_by_text("error", exact=True).is_visible()
+    assert "not_found: no ashby board named 'ghost-labs'" in ghost.locator(".rt-CalloutRoot").inner_text()
     page.locator("summary").first.click()
     shot(page, "05-preview")
 

@@ -7,7 +7,7 @@ from sqlmodel import select
 from ingest_app.core.models import Company
 from ingest_app.demo.site import DemoSite
 from ingest_app.states.companies import CompaniesState
-from ingest_app.states.preview import PreviewState, apply_preview, preview_one
+from ingest_app.states.preview import PreviewState, apply_preview, error_text, preview_one
 from ingest_app.states.rows import PreviewRow
 from tests.support.demo import serving
 from tests.support.emulator import env_applied
@@ -100,7 +100,9 @@ def test_preview_lists_urls_per_company_and_reports_errors(session, make_user):
     by_name = {row.name: row for row in rows}
     assert by_name["Northwind"].count == 6 and by_name["Northwind"].error == ""
     assert sorted(by_name["Northwind"].urls) == sorted(site.listed_urls("northwind"))
-    assert by_name["Nobody"].error and by_name["Nobody"].count == 0
+    assert by_name["Nobody"].error.startswith("not_found: ") and by_name["Nobody"].count == 0
     assert all(row.done for row in rows)
     assert preview_one(user.id, 999_999)["error"] == "This company no longer exists"
     assert apply_preview(PreviewRow(company_id=1), {"urls": ["u"], "count": None}).count == 1
+    assert error_text({"kind": "timeout", "reason": "no answer in 10 s"}) == "timeout: no answer in 10 s"
+    assert error_text("Preview failed: boom") == "Preview failed: boom" and error_text(None) == ""

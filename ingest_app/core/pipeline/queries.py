@@ -18,6 +18,8 @@ from ingest_app.core.pipeline.errors import RunNotFound
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
 FAILED_ITEMS_LIMIT = 200
+# While a run is active its progress is polled every few seconds: keep that answer small.
+ACTIVE_FAILED_ITEMS_LIMIT = 20
 FINISHED_STATUSES = ("completed", "failed")
 
 _PROGRESS_COLUMNS = [
@@ -70,7 +72,10 @@ def company_results(companies: list[dict[str, Any]] | None) -> list[dict[str, An
 
 
 def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
-    """Where the run is now. RunNotFound for an unknown run or another user's run."""
+    """Where the run is now. RunNotFound for an unknown run or another user's run.
+
+    `failed_items` lists the first failures: up to 20 while the run is active, 200 once it ended.
+    """
     run = session.execute(sa.select(*_PROGRESS_COLUMNS).where(RUNS.c.run_id == run_id)).first()
     if run is None or run.user_id != user_id:
         raise RunNotFound(run_id)
@@ -80,7 +85,7 @@ def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
             sa.select(ITEMS.c.url, ITEMS.c.company, ITEMS.c.error)
             .where(ITEMS.c.run_id == run_id, ITEMS.c.state == "failed")
             .order_by(ITEMS.c.id)
-            .limit(FAILED_ITEMS_LIMIT)
+            .limit(FAILED_ITEMS_LIMIT if run.status in FINISHED_STATUSES else ACTIVE_FAILED_ITEMS_LIMIT)
         ).all()
         failed_items = [{"url": r.url, "company": r.company, "error": r.error} for r in rows]
     started = run.started_at or run.created_at
