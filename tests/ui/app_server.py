@@ -55,8 +55,9 @@ class AppServer:
                 start_new_session=True,
             )
 
-    def wait_ready(self, timeout: float = 420.0) -> None:
-        """Until the built frontend and the backend both answer (the build takes a while)."""
+    def wait_ready(self, timeout: float = 800.0) -> None:
+        """Until the built frontend and the backend both answer (a first build installs the npm
+        packages into .web/ and takes minutes; later builds reuse them)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

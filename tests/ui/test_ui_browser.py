@@ -17,6 +17,7 @@ from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
 from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
 from tests.support.worker import start_worker, stop_worker
 from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer
+from tests.ui.conftest import OPEN_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -60,10 +61,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         yield Stack(app=app, demo=demo, site=site)
     finally:
         app.stop()
+        demo.stop()  # first: fetches still waiting on a slow page end at once
         stop_worker(worker)
         apply_env(previous_env)
         emulator.stop()
-        demo.stop()
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,9 @@ def shot(page, name: str) -> None:
 def new_page(browser, width: int = 1280, height: int = 860):
     context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(20_000)
-    return context.new_page()
+    page = context.new_page()
+    OPEN_PAGES.append(page)
+    return page
 
 
 def register(page, base_url: str, email: str) -> None:
@@ -295,7 +298,7 @@ def test_active_run_survives_reload_and_sign_in_elsewhere_then_reset(stack: Stac
     slow_job_pages = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
     site.set_latency(1.5)
     for prefix in slow_job_pages:
-        site.set_latency(20.0, prefix)
+        site.set_latency(30.0, prefix)
     try:
         page.click("#start-ingestion")
         page.wait_for_selector("#stage-3")

@@ -1,0 +1,25 @@
+"""Browser tests leave a screenshot of every open page under test-artifacts/ui/ when they fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest_app.core.settings import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
+OPEN_PAGES: list = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and OPEN_PAGES:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for n, page in enumerate(OPEN_PAGES):
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{item.name}-{n}.png"), full_page=True)
+            except Exception:  # a closed page has nothing to show
+                continue
+    if report.when == "teardown":
+        OPEN_PAGES.clear()
