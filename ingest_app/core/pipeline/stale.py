@@ -57,7 +57,9 @@ def _complete_finished(conn: sa.Connection, run_id: int, cutoff: datetime, now: 
     return result.rowcount == 1
 
 
-def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime, now: datetime) -> bool:
+def _update_if_unchanged(conn: sa.Connection, run: Any, cutoff: datetime, **values: Any) -> bool:
+    """Apply `values` only if the run is still as this detector saw it (and still stale): of two
+    detectors looking at the same run, exactly one acts."""
     result = conn.execute(
         sa.update(RUNS)
         .where(
@@ -66,9 +68,13 @@ def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime, now: datetime)
             RUNS.c.retry_count == run.retry_count,
             _is_stale(cutoff),
         )
-        .values(retry_count=RUNS.c.retry_count + 1, last_heartbeat=now)
+        .values(**values)
     )
     return result.rowcount == 1
+
+
+def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime, now: datetime) -> bool:
+    return _update_if_unchanged(conn, run, cutoff, retry_count=RUNS.c.retry_count + 1, last_heartbeat=now)
 
 
 def _failure_message(run: Any, pending: int, minutes: float) -> str:
@@ -82,17 +88,9 @@ def _failure_message(run: Any, pending: int, minutes: float) -> str:
 
 
 def _fail_stale(conn: sa.Connection, run: Any, message: str, cutoff: datetime, now: datetime) -> bool:
-    result = conn.execute(
-        sa.update(RUNS)
-        .where(
-            RUNS.c.run_id == run.run_id,
-            RUNS.c.status == run.status,
-            RUNS.c.retry_count == run.retry_count,
-            _is_stale(cutoff),
-        )
-        .values(status="failed", current_stage=5, completed_at=now, error_message=message)
+    return _update_if_unchanged(
+        conn, run, cutoff, status="failed", current_stage=5, completed_at=now, error_message=message
     )
-    return result.rowcount == 1
 
 
 def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> dict[str, Any] | None:
