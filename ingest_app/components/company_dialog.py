@@ -11,49 +11,55 @@ def company_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(rx.cond(CompaniesState.editing_id > 0, "Edit company", "Add company")),
-            rx.vstack(
-                form_field(
-                    "Name",
-                    rx.input(
-                        value=CompaniesState.form_name,
-                        on_change=CompaniesState.set_form_name,
-                        placeholder="Acme Inc.",
-                        id="company-name",
-                        width="100%",
-                    ),
-                    CompaniesState.name_error,
-                ),
-                form_field(
-                    "Source",
-                    rx.select.root(
-                        rx.select.trigger(width="100%", id="company-kind"),
-                        rx.select.content(
-                            *[rx.select.item(label, value=kind) for kind, label in SOURCE_LABELS.items()],
+            rx.form(
+                rx.vstack(
+                    form_field(
+                        "Name",
+                        rx.input(
+                            value=CompaniesState.form_name,
+                            on_change=CompaniesState.set_form_name,
+                            placeholder="Acme Inc.",
+                            id="company-name",
+                            name="name",
+                            width="100%",
                         ),
-                        value=CompaniesState.form_kind,
-                        on_change=CompaniesState.set_form_kind,
+                        CompaniesState.name_error,
                     ),
-                    rx.Var.create(""),
-                ),
-                form_field(
-                    CompaniesState.value_label,
-                    rx.input(
-                        value=CompaniesState.form_value,
-                        on_change=CompaniesState.set_form_value,
-                        placeholder=CompaniesState.value_placeholder,
-                        id="company-value",
+                    form_field(
+                        "Source",
+                        rx.select.root(
+                            rx.select.trigger(width="100%", id="company-kind"),
+                            rx.select.content(
+                                *[rx.select.item(label, value=kind) for kind, label in SOURCE_LABELS.items()],
+                            ),
+                            value=CompaniesState.form_kind,
+                            on_change=CompaniesState.set_form_kind,
+                        ),
+                        rx.Var.create(""),
+                    ),
+                    form_field(
+                        CompaniesState.value_label,
+                        rx.input(
+                            value=CompaniesState.form_value,
+                            on_change=CompaniesState.set_form_value,
+                            placeholder=CompaniesState.value_placeholder,
+                            id="company-value",
+                            name="value",
+                            width="100%",
+                        ),
+                        CompaniesState.source_error,
+                    ),
+                    rx.flex(
+                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                        rx.button("Save", type="submit", id="company-save"),
+                        spacing="3",
+                        justify="end",
                         width="100%",
                     ),
-                    CompaniesState.source_error,
+                    spacing="4",
                 ),
-                rx.flex(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button("Save", on_click=CompaniesState.save, id="company-save"),
-                    spacing="3",
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="4",
+                on_submit=CompaniesState.save,
+                reset_on_submit=False,
             ),
             max_width="460px",
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import reflex as rx
 
@@ -145,10 +146,14 @@ class CompaniesState(AuthState):
         self.form_open = True
 
     @rx.event
-    def save(self):
+    def save(self, form_data: dict[str, Any] | None = None):
         user_id = self._user_id()
         if user_id is None:
             return self._signed_out()
+        if form_data:
+            # The submitted fields are what the user sees, even if a debounced change is still on its way.
+            self.form_name = str(form_data.get("name", self.form_name))
+            self.form_value = str(form_data.get("value", self.form_value))
         self.name_error = self.source_error = ""
         try:
             source = str(make_source_spec(self.form_kind, self.form_value))
