@@ -278,8 +278,9 @@ def run_once(args: argparse.Namespace) -> dict:
             cpu_before = cpu_snapshot(worker_pids, emulator.pid, database)
             with session_scope() as session:
                 run_id = start_run(session, user_id).run_id
+            stage3_started = time.monotonic()
             run_stage3(run_id)
-            log(f"run {run_id}: stage 3 done, crawling")
+            log(f"run {run_id}: stage 3 done in {time.monotonic() - stage3_started:.2f} s, crawling")
             deadline = time.monotonic() + args.timeout
             while True:
                 with session_scope() as session:
@@ -349,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--profile", action="store_true", help="print a CPU profile of the first worker")
     args = parser.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="[bench] %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("ingest_app.core.pipeline.stage3").setLevel(logging.INFO)
     result = run_once(args)
     sys.stdout.write(json.dumps(result) + "\n")
     return 0

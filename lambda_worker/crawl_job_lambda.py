@@ -1,10 +1,10 @@
 """Crawl worker: an SQS batch handler with partial batch responses.
 
 Each record carries one item of a run (`run_id`, `item_id`, `url`, `company`, `hints`). The records
-of a batch are crawled concurrently in threads; `ingest_app.core.pipeline.process_item` records
-each result exactly once. Only infrastructure errors (database unreachable, ...) come back as
-`batchItemFailures` so SQS redelivers them; a failed crawl is a failed item, and a malformed body
-is logged and dropped.
+of a batch are checked with one query, crawled concurrently in threads, and their results recorded
+together by `ingest_app.core.pipeline.process_items` (exactly once each). Only infrastructure
+errors (database unreachable, ...) come back as `batchItemFailures` so SQS redelivers them; a
+failed crawl is a failed item, and a malformed body is logged and dropped.
 """
 
 from __future__ import annotations
@@ -70,28 +70,6 @@ def parse_body(text: str) -> dict[str, Any]:
     return body
 
 
-def _process_one(record: dict[str, Any]) -> Outcome:
-    from ingest_app.core.pipeline import process_item
-
-    started = time.perf_counter()
-    outcome = Outcome()
-    try:
-        body = parse_body(record.get("body", ""))
-    except MalformedMessage as exc:
-        logger.error("dropping malformed message %s: %s", record.get("messageId"), exc)
-        outcome.result = DROPPED
-    else:
-        try:
-            outcome.result = process_item(body)
-        except Exception as exc:  # infrastructure: let SQS deliver it again
-            logger.warning("run %s item %s: %s; leaving it on the queue", body["run_id"], body["item_id"], exc)
-            outcome.error = exc
-    outcome.seconds = time.perf_counter() - started
-    if _observer is not None:
-        _observer(outcome.result or "error", outcome.seconds)
-    return outcome
-
-
 def _executor() -> ThreadPoolExecutor:
     """One pool per process, sized for every batch the process runs at once (threads start lazily)."""
     global _pool
@@ -105,21 +83,46 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def process_records(records: list[dict[str, Any]]) -> dict[str, Outcome]:
-    """Process records concurrently (at most `worker_batch_concurrency` of this batch at once);
-    the outcome of each, keyed by messageId."""
+    """Process a batch's records: one open-items query, the crawls concurrently (at most
+    `worker_batch_concurrency` of this batch at once), the results recorded together; the outcome
+    of each, keyed by messageId."""
+    from ingest_app.core.pipeline import process_items
+
     if not records:
         return {}
-    limit = max(1, min(len(records), get_settings().worker_batch_concurrency))
+    started = time.perf_counter()
+    outcomes: dict[str, Outcome] = {}
+    valid: list[tuple[str, dict[str, Any]]] = []
+    for record in records:
+        try:
+            valid.append((record["messageId"], parse_body(record.get("body", ""))))
+        except MalformedMessage as exc:
+            logger.error("dropping malformed message %s: %s", record.get("messageId"), exc)
+            outcomes[record["messageId"]] = Outcome(result=DROPPED, seconds=time.perf_counter() - started)
+    limit = max(1, min(len(valid), get_settings().worker_batch_concurrency))
     if limit == 1:
-        return {r["messageId"]: _process_one(r) for r in records}
-    slots = threading.BoundedSemaphore(limit)
+        map_fn = map
+    else:
+        slots = threading.BoundedSemaphore(limit)
 
-    def _limited(record: dict[str, Any]) -> Outcome:
-        with slots:
-            return _process_one(record)
+        def map_fn(fn, items):
+            def _limited(item):
+                with slots:
+                    return fn(item)
 
-    outcomes = list(_executor().map(_limited, records))
-    return {r["messageId"]: o for r, o in zip(records, outcomes, strict=True)}
+            return _executor().map(_limited, items)
+
+    results = process_items([body for _, body in valid], map_fn=map_fn) if valid else []
+    for (message_id, body), (result, seconds) in zip(valid, results, strict=True):
+        if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
+            logger.warning("run %s item %s: %s; leaving it on the queue", body["run_id"], body["item_id"], result)
+            outcomes[message_id] = Outcome(error=result, seconds=seconds)
+        else:
+            outcomes[message_id] = Outcome(result=result, seconds=seconds)
+    if _observer is not None:
+        for outcome in outcomes.values():
+            _observer(outcome.result or "error", outcome.seconds)
+    return {r["messageId"]: outcomes[r["messageId"]] for r in records}
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

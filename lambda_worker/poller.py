@@ -225,7 +225,7 @@ class Poller:
                 arn = self.arn
                 response = self.client.receive_message(
                     QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=10,
+                    MaxNumberOfMessages=get_settings().worker_batch_size,
                     WaitTimeSeconds=self.wait_time,
                     MessageSystemAttributeNames=["All"],
                     MessageAttributeNames=["All"],

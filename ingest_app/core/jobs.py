@@ -81,6 +81,73 @@ _JOB_EXISTS = sa.select(JOBS.c.id).where(
 )
 
 
+def job_row(
+    *,
+    user_id: int,
+    company_id: int | None,
+    company: str,
+    source_url: str,
+    posting: Posting,
+    run_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The column values of the user's job for one crawled posting."""
+    return {
+        **posting_values(posting),
+        "user_id": user_id,
+        "company_id": company_id,
+        "company": company[:200],
+        "source_url": source_url,
+        "status": "active",
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "archived_at": None,
+        "last_run_id": run_id,
+    }
+
+
+def _array_type(column: sa.Column) -> str:
+    """The PostgreSQL array element type a column's values are sent as (lengths are checked on insert)."""
+    kind = column.type
+    if isinstance(kind, sa.Integer):
+        return "integer"
+    if isinstance(kind, sa.Float):
+        return "double precision"
+    if isinstance(kind, sa.DateTime):
+        return "timestamptz" if kind.timezone else "timestamp"
+    if isinstance(kind, sa.Date):
+        return "date"
+    return "text"
+
+
+_MANY_COLUMNS = ("user_id", "company_id", "company", "source_url", *_POSTING_FIELDS, "status")
+_MANY_COLUMNS += ("first_seen_at", "last_seen_at", "archived_at", "last_run_id")
+# All rows in one statement, one array parameter per column: a fixed text, prepared once.
+_MANY_UPSERT = sa.text(
+    f"INSERT INTO {JOBS.name} ({', '.join(_MANY_COLUMNS)}) "
+    "SELECT * FROM unnest("
+    + ", ".join(f"CAST(:p_{name} AS {_array_type(JOBS.c[name])}[])" for name in _MANY_COLUMNS)
+    + ") ON CONFLICT (user_id, source_url) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _REFRESHED)
+    + ", status = 'active', archived_at = NULL"
+    " RETURNING source_url, (xmax = 0) AS inserted"
+)
+
+
+def upsert_jobs_postgresql(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[str, bool]:
+    """Upsert several jobs of one user in ONE statement (PostgreSQL); source_url -> inserted.
+
+    Same effect as upsert_job for each row. The rows must have distinct source URLs (one statement
+    cannot touch a row twice); they are written in source URL order, so concurrent writers take
+    the row locks in the same order.
+    """
+    if not rows:
+        return {}
+    rows = sorted(rows, key=lambda r: r["source_url"])
+    params = {f"p_{name}": [row[name] for row in rows] for name in _MANY_COLUMNS}
+    return {row.source_url: bool(row.inserted) for row in conn.execute(_MANY_UPSERT, params)}
+
+
 def upsert_job(
     conn: sa.Connection,
     *,
@@ -97,18 +164,15 @@ def upsert_job(
     An existing job (active or archived) is updated in place and reactivated
     (`status='active'`, `archived_at` cleared); it does not count as added.
     """
-    row = {
-        **posting_values(posting),
-        "user_id": user_id,
-        "company_id": company_id,
-        "company": company[:200],
-        "source_url": source_url,
-        "status": "active",
-        "first_seen_at": now,
-        "last_seen_at": now,
-        "archived_at": None,
-        "last_run_id": run_id,
-    }
+    row = job_row(
+        user_id=user_id,
+        company_id=company_id,
+        company=company,
+        source_url=source_url,
+        posting=posting,
+        run_id=run_id,
+        now=now,
+    )
     dialect = conn.dialect.name
     if dialect == "postgresql":
         return bool(conn.execute(_upsert_statement(dialect), row).scalar_one())

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # Pipeline / worker
     worker_concurrency: int = Field(default=4, ge=1)
     worker_batch_concurrency: int = Field(default=10, ge=1)
+    # Messages per batch handed to the handler (the event source mapping's BatchSize, 1-10).
+    worker_batch_size: int = Field(default=10, ge=1, le=10)
     worker_wait_time_seconds: int = Field(default=20, ge=0, le=20)  # SQS long polling
     stale_after_minutes: float = 15.0
     stale_check_interval_seconds: float = 300.0

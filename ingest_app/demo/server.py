@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle + delayed ACK stall
-    # every keep-alive response ~40 ms.
+    # Without TCP_NODELAY, Nagle + delayed ACK can stall a keep-alive response ~40 ms.
     disable_nagle_algorithm = True
     server_version = "DemoJobSite/1.0"
     timeout = 30
@@ -48,8 +47,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for key, value in headers.items():
             self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
+        if self.request_version == "HTTP/0.9":  # no headers at all
+            self.wfile.write(body)
+            return
+        # Headers and body in one write (what end_headers + a second write would send as two).
+        self._headers_buffer.append(b"\r\n")
+        self._headers_buffer.append(body)
+        self.flush_headers()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
         pass

@@ -88,3 +88,26 @@ def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
 
         second = start_run(session, user.id)
         assert reset_run(session, user.id, second.run_id).error_message == "Reset by user"
+
+
+def test_a_batch_of_messages_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
+    from ingest_app.core.pipeline import process_items
+    from ingest_app.core.users import create_user
+
+    fixture_site.boards["acme"] = [1, 2, 3]
+    fixture_site.page_status[3] = 404
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        user = create_user(session, email="batch@example.com", password="correct-horse-1")
+        add_company(session, user.id, name="Acme", source="greenhouse:acme")
+        session.commit()
+        run = start_run(session, user.id)
+        sent = CollectingSend()
+        run_stage3(run.run_id, send=sent)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            outcomes = [o for o, _ in process_items(sent.bodies * 2, map_fn=pool.map)]
+
+        assert sorted(outcomes) == ["failed"] + ["skipped"] * 3 + ["succeeded"] * 2
+        progress = get_progress(session, user.id, run.run_id)
+        assert progress["status"] == "completed"
+        assert (progress["jobs_processed"], progress["jobs_added"], progress["jobs_failed"]) == (3, 2, 1)

@@ -32,25 +32,28 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _make_client() -> httpx.Client:
+def _make_transport() -> httpx.HTTPTransport:
     transport = httpx.HTTPTransport(retries=0, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
     transport._pool._network_backend = GuardedBackend()  # the only way in without re-creating the pool
-    return httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+    return transport
 
 
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
+# Requests go straight to the transport (its connection pool and the address guard): no client-side
+# cookie jar shared between sites, no redirect following (done here, hop by hop), no proxies from
+# the environment.
+_transport: httpx.HTTPTransport | None = None
+_transport_lock = threading.Lock()
 _host_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
 _host_lock = threading.Lock()
 
 
-def get_client() -> httpx.Client:
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = _make_client()
-    return _client
+def get_transport() -> httpx.HTTPTransport:
+    global _transport
+    if _transport is None:
+        with _transport_lock:
+            if _transport is None:
+                _transport = _make_transport()
+    return _transport
 
 
 def _host_slot(url: str, limit: int) -> threading.BoundedSemaphore:
@@ -154,24 +157,30 @@ def _check_url(url: str) -> None:
 
 
 def _fetch_hop(
-    client: httpx.Client, url: str, s: Settings, accept: tuple[str, ...] | None, max_bytes: int, headers: dict[str, str]
+    transport: httpx.HTTPTransport,
+    url: str,
+    s: Settings,
+    accept: tuple[str, ...] | None,
+    max_bytes: int,
+    headers: dict[str, str],
 ) -> tuple[FetchResult | None, str | None]:
     """One request. Returns (result, None) or (None, redirect_location)."""
-    timeout = httpx.Timeout(
-        connect=s.crawler_connect_timeout,
-        read=s.crawler_read_timeout,
-        write=s.crawler_read_timeout,
-        pool=s.crawler_total_timeout,
-    )
+    timeout = {
+        "connect": s.crawler_connect_timeout,
+        "read": s.crawler_read_timeout,
+        "write": s.crawler_read_timeout,
+        "pool": s.crawler_total_timeout,
+    }
     deadline = time.monotonic() + s.crawler_total_timeout
     try:
-        request = client.build_request("GET", url, headers=headers, timeout=timeout)
+        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
     slot = _host_slot(url, s.crawler_per_host_concurrency)
     with slot:
         try:
-            response = client.send(request, stream=True)
+            response = transport.handle_request(request)
+            response.request = request
         except BlockedAddress as exc:
             raise CrawlError("blocked_address", f"refused to connect: {exc}", url=url) from None
         except httpx.InvalidURL:  # httpx parses the Location of a redirect while sending
@@ -223,14 +232,14 @@ def _fetch_hop(
 def _fetch_following(
     url: str, s: Settings, accept, max_bytes: int, robots: bool, headers: dict[str, str]
 ) -> FetchResult:
-    client = get_client()
+    transport = get_transport()
     for _hop in range(s.crawler_max_redirects + 1):
         _check_url(url)
         if robots:
             from ingest_app.core.crawl.robots import check_robots
 
             check_robots(url)
-        result, location = _fetch_hop(client, url, s, accept, max_bytes, headers)
+        result, location = _fetch_hop(transport, url, s, accept, max_bytes, headers)
         if result is not None:
             return result
         url = location
