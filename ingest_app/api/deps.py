@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from ingest_app.core.db import get_session
+from ingest_app.core.db import get_session, session_scope
 from ingest_app.core.models import User
 from ingest_app.core.security import AuthError, user_from_token
 
 TOKEN_URL = "/api/auth/token"
+T = TypeVar("T")
 
 # auto_error=False: the 401 (with WWW-Authenticate) comes from our own AuthError handler.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -29,6 +31,15 @@ def get_current_user(session: SessionDep, token: TokenDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def read_as_user(token: str | None, read: Callable[[Session, int], T]) -> T:
+    """Authenticate and read in one session: the polled, read-only routes run this in a single
+    worker-thread hop instead of one per dependency."""
+    if not token:
+        raise AuthError("Not authenticated")
+    with session_scope() as session:
+        return read(session, user_from_token(session, token).id)
 
 
 def client_address(request: Request) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from ingest_app.core.db import get_session
+from ingest_app.core.settings import reset_settings_cache
 
 
 def _closed_port() -> int:
@@ -20,20 +22,15 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def database_down(client) -> Iterator[None]:
-    from ingest_app.api.main import api
-
-    dead = create_engine(
-        f"postgresql+psycopg2://nobody@127.0.0.1:{_closed_port()}/gone", connect_args={"connect_timeout": 2}
-    )
-
-    def _dead_session() -> Iterator[Session]:
-        with Session(dead) as session:
-            yield session
-
-    api.dependency_overrides[get_session] = _dead_session
-    yield
-    api.dependency_overrides.pop(get_session, None)
-    dead.dispose()
+    """Every route's database is a closed port: the configured URL points there."""
+    previous = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = f"postgresql://nobody@127.0.0.1:{_closed_port()}/gone"
+    reset_settings_cache()
+    try:
+        yield
+    finally:
+        os.environ["DATABASE_URL"] = previous
+        reset_settings_cache()
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, status
+from starlette.concurrency import run_in_threadpool
 
-from ingest_app.api.deps import CurrentUser, SessionDep
+from ingest_app.api.deps import CurrentUser, SessionDep, TokenDep, read_as_user
 from ingest_app.api.errors import responses
 from ingest_app.api.schemas import MAX_ID, HistoryEntry, MessageOut, ProgressOut, StartIn, StartOut
 from ingest_app.core import pipeline
@@ -36,8 +37,8 @@ def start(session: SessionDep, user: CurrentUser, body: Annotated[StartIn | None
     summary="Progress of one of my runs",
     responses=responses(401, 404, 422),
 )
-def progress(run_id: RunId, session: SessionDep, user: CurrentUser) -> dict:
-    return pipeline.get_progress(session, user.id, run_id)
+async def progress(run_id: RunId, token: TokenDep) -> dict:
+    return await run_in_threadpool(read_as_user, token, lambda s, user_id: pipeline.get_progress(s, user_id, run_id))
 
 
 @router.get(
