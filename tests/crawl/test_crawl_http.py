@@ -14,6 +14,7 @@ import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, netguard
 from ingest_app.core.crawl.http import fetch
+from ingest_app.core.crawl.robots import clear_robots_cache
 from ingest_app.core.crawl.netguard import address_allowed
 from ingest_app.core.settings import get_settings, reset_settings_cache
 from tests.crawl.fixture_server import respond, slow
@@ -453,3 +454,18 @@ def test_redirect_to_a_malformed_url_is_typed(server) -> None:
         with pytest.raises(CrawlError) as exc:
             fetch(url)
         assert exc.value.kind == "invalid_url", location
+
+
+def test_a_robots_txt_answering_5xx_means_crawl_nothing_for_now(server, monkeypatch) -> None:
+    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "0")
+    reset_settings_cache()
+    server.add("/robots.txt", lambda h: h.send_body(503, b"busy"))
+    server.page("/jobs/1", "<h1>x</h1>")
+    with pytest.raises(CrawlError) as exc:
+        fetch(server.url("/jobs/1"), robots=True)
+    assert exc.value.kind == "http_5xx" and "robots.txt could not be read" in exc.value.reason
+    assert server.hits["/jobs/1"] == 0
+    # A missing robots.txt (404) allows everything.
+    clear_robots_cache()
+    server.add("/robots.txt", lambda h: h.send_body(404, b"none"))
+    assert fetch(server.url("/jobs/1"), robots=True).content == b"<h1>x</h1>"

@@ -12,12 +12,16 @@ from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import get_settings
 
 _ROBOTS_MAX_BYTES = 512 * 1024
-_cache: dict[str, tuple[float, Protego | None]] = {}
+# RFC 9309: a robots.txt that is unreachable or answers 5xx means "crawl nothing" for now; such an
+# answer is kept only briefly so the site is asked again soon.
+_UNAVAILABLE_KINDS = ("http_5xx", "http_429", "timeout", "connection_error")
+_UNAVAILABLE_TTL = 30.0
+_cache: dict[str, tuple[float, Protego | CrawlError | None]] = {}
 _lock = threading.Lock()
 _host_locks: dict[str, threading.Lock] = {}
 
 
-def _load(key: str) -> Protego | None:
+def _load(key: str) -> Protego | CrawlError | None:
     from ingest_app.core.crawl.http import fetch
 
     scheme, _, rest = key.partition("://")
@@ -29,14 +33,16 @@ def _load(key: str) -> Protego | None:
     except CrawlError as err:
         if err.kind in ("blocked_address", "invalid_url"):
             raise
-        return None  # no robots.txt (404) or unreachable: nothing is disallowed
+        if err.kind in _UNAVAILABLE_KINDS:
+            return CrawlError(err.kind, f"robots.txt could not be read ({err.reason}); not crawling the site for now")
+        return None  # no robots.txt (4xx): nothing is disallowed
     try:
         return Protego.parse(result.text)
     except Exception:  # noqa: BLE001 - a broken robots.txt disallows nothing
         return None
 
 
-def get_robots(url: str) -> Protego | None:
+def get_robots(url: str) -> Protego | CrawlError | None:
     key = host_key(url)
     ttl = get_settings().crawler_robots_cache_seconds
     now = time.monotonic()
@@ -50,7 +56,8 @@ def get_robots(url: str) -> Protego | None:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         parser = _load(key)
-        _cache[key] = (time.monotonic() + ttl, parser)
+        keep = _UNAVAILABLE_TTL if isinstance(parser, CrawlError) else ttl
+        _cache[key] = (time.monotonic() + min(ttl, keep), parser)
         return parser
 
 
@@ -59,6 +66,8 @@ def check_robots(url: str) -> None:
     parser = get_robots(url)
     if parser is None:
         return
+    if isinstance(parser, CrawlError):
+        raise CrawlError(parser.kind, parser.reason, url=url)
     agent = get_settings().crawler_user_agent.split("/", 1)[0]
     if not parser.can_fetch(url, agent):
         raise CrawlError("blocked_by_robots", "the site's robots.txt does not allow crawling this page", url=url)
