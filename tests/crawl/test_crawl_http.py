@@ -14,8 +14,8 @@ import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, netguard
 from ingest_app.core.crawl.http import fetch
-from ingest_app.core.crawl.robots import clear_robots_cache
 from ingest_app.core.crawl.netguard import address_allowed
+from ingest_app.core.crawl.robots import clear_robots_cache
 from ingest_app.core.settings import get_settings, reset_settings_cache
 from tests.crawl.fixture_server import respond, slow
 
