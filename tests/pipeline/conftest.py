@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -78,6 +78,25 @@ def seed_run(
         session.add_all(items)
     session.commit()
     return run.run_id, [i.id for i in items] if status == "ingesting" else []
+
+
+def add_archived_job(session, user_id: int, url: str, company: str = "Acme") -> datetime:
+    """A job archived a month ago; returns when it was first seen."""
+    first_seen = utcnow() - timedelta(days=30)
+    session.add(
+        Job(
+            user_id=user_id,
+            company=company,
+            source_url=url,
+            title="Old title",
+            status="archived",
+            first_seen_at=first_seen,
+            last_seen_at=first_seen,
+            archived_at=first_seen + timedelta(days=1),
+        )
+    )
+    session.commit()
+    return first_seen
 
 
 def run_row(engine, run_id: int) -> Any:

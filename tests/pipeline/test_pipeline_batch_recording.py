@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRunItem
 from ingest_app.core.pipeline import ItemResult, process_items, record_item_results, reset_run
-from tests.pipeline.conftest import item_states, jobs_of, posting, run_row, seed_run
+from tests.pipeline.conftest import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
 
 URL = "https://jobs.example.com/acme/{}"
 
@@ -280,26 +280,9 @@ def test_process_items_with_a_thread_pool_map(engine, session, make_user, monkey
 
 
 def test_an_archived_job_listed_again_is_reactivated_by_a_batch_and_not_counted_as_added(engine, session, make_user):
-    from datetime import timedelta
-
-    from ingest_app.core.models import Job, utcnow
-
     user = make_user()
     old, new = URL.format(1), URL.format(2)
-    first_seen = utcnow() - timedelta(days=30)
-    session.add(
-        Job(
-            user_id=user.id,
-            company="Acme",
-            source_url=old,
-            title="Old title",
-            status="archived",
-            first_seen_at=first_seen,
-            last_seen_at=first_seen,
-            archived_at=first_seen + timedelta(days=1),
-        )
-    )
-    session.commit()
+    first_seen = add_archived_job(session, user.id, old)
     run_id, (old_item, new_item) = seed_run(session, user.id, [old, new])
 
     assert record_item_results([result(run_id, new_item, new), result(run_id, old_item, old)]) == ["succeeded"] * 2

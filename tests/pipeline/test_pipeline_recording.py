@@ -7,14 +7,13 @@ import logging
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from ingest_app.core.models import IngestionRunItem, Job, utcnow
+from ingest_app.core.models import IngestionRunItem
 from ingest_app.core.pipeline import RunNotActive, record_item_result, reset_run
-from tests.pipeline.conftest import item_states, jobs_of, posting, run_row, seed_run
+from tests.pipeline.conftest import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
 
 URL = "https://jobs.example.com/acme/{}"
 
@@ -91,20 +90,7 @@ def test_32_workers_finishing_the_last_items_at_once_complete_the_run_once(
 def test_archived_job_that_reappears_is_reactivated_and_not_counted_as_added(engine, session, make_user):
     user = make_user()
     old, new = URL.format(1), URL.format(2)
-    first_seen = utcnow() - timedelta(days=30)
-    session.add(
-        Job(
-            user_id=user.id,
-            company="Acme",
-            source_url=old,
-            title="Old title",
-            status="archived",
-            first_seen_at=first_seen,
-            last_seen_at=first_seen,
-            archived_at=first_seen + timedelta(days=1),
-        )
-    )
-    session.commit()
+    first_seen = add_archived_job(session, user.id, old)
     run_id, (old_item, new_item) = seed_run(session, user.id, [old, new])
 
     assert _record(run_id, old_item, old, fail=False)
