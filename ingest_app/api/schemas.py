@@ -7,10 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from ingest_app.core.models import as_utc
+
 # Ids are PostgreSQL INTEGER columns: anything outside this range cannot exist.
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 RunStatus = Literal["archiving", "ingesting", "completed", "failed"]
+
+# SQLite hands back naive timestamps; every timestamp here is UTC and says so.
+UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def _refuse_nul(value: str) -> str:
@@ -66,7 +71,7 @@ class UserOut(BaseModel):
 
     id: int
     email: str
-    created_at: datetime
+    created_at: UTCDatetime
 
 
 class TokenOut(BaseModel):
@@ -107,8 +112,8 @@ class CompanyOut(BaseModel):
     source_kind: str
     source_value: str
     enabled: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UTCDatetime
+    updated_at: UTCDatetime
 
 
 class ListingError(BaseModel):
@@ -173,9 +178,9 @@ class ProgressOut(BaseModel):
     elapsed_seconds: float | None
     companies: list[CompanyResult] = Field(description="Per-company results of this run")
     error_message: str | None
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
+    created_at: UTCDatetime
+    started_at: UTCDatetime | None
+    completed_at: UTCDatetime | None
     retry_count: int
     failed_items: list[FailedItem] = Field(description="Failed job URLs with their errors (the first 200)")
 
@@ -183,9 +188,9 @@ class ProgressOut(BaseModel):
 class HistoryEntry(BaseModel):
     run_id: int
     status: RunStatus
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
+    created_at: UTCDatetime
+    started_at: UTCDatetime | None
+    completed_at: UTCDatetime | None
     duration_seconds: float | None
     companies: list[str]
     total_jobs_found: int
