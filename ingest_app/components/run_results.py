@@ -12,7 +12,7 @@ def _company_row(company: RunCompanyRow) -> rx.Component:
         rx.table.cell(rx.text(company.name, weight="medium"), rx.text(company.source, size="1", color_scheme="gray")),
         rx.table.cell(company.listed),
         rx.table.cell(rx.text(company.archived, color_scheme="amber")),
-        rx.table.cell(rx.text(company.note, size="1", color_scheme="red")),
+        rx.table.cell(rx.text(company.note, size="1", color_scheme="red"), min_width="12em"),
     )
 
 
@@ -20,7 +20,7 @@ def _failed_row(item: FailedItemRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(item.url, href=item.url, is_external=True, size="1", class_name="break-all")),
         rx.table.cell(item.company),
-        rx.table.cell(rx.text(item.error, size="1", color_scheme="red")),
+        rx.table.cell(rx.text(item.error, size="1", color_scheme="red"), min_width="12em"),
     )
 
 
