@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ingest_app.core.crawl.types import Posting
 from ingest_app.core.models import IngestionRun, IngestionRunItem, Job, utcnow
+from tests.support.pages import job_page
 
 
 class CollectingSend:
@@ -134,25 +135,6 @@ class FixtureSite:
         return f"{self.base_url}/jobs/{job_id}"
 
 
-def _job_page(job_id: int) -> bytes:
-    data = {
-        "@context": "https://schema.org",
-        "@type": "JobPosting",
-        "title": f"Engineer {job_id}",
-        "description": f"<p>Job number {job_id}: build reliable things.</p>",
-        "datePosted": "2026-11-01",
-        "employmentType": "FULL_TIME",
-        "hiringOrganization": {"@type": "Organization", "name": "Acme"},
-        "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Berlin"}},
-    }
-    html = (
-        f"<html><head><title>Engineer {job_id}</title>"
-        f'<script type="application/ld+json">{json.dumps(data)}</script></head>'
-        f"<body><h1>Engineer {job_id}</h1><p>Job number {job_id}: build reliable things.</p></body></html>"
-    )
-    return html.encode()
-
-
 def _job_json(site: FixtureSite, job_id: int) -> dict[str, Any]:
     return {
         "id": job_id,
@@ -216,7 +198,7 @@ def _handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
                     return self._send(status, b"<html><body>error</body></html>", "text/html")
                 if api:
                     return self._send(200, json.dumps(_job_json(site, job_id)).encode(), "application/json")
-                return self._send(200, _job_page(job_id), "text/html; charset=utf-8")
+                return self._send(200, job_page(job_id), "text/html; charset=utf-8")
             return self._send(404, b"not found", "text/plain")
 
     return Handler

@@ -234,7 +234,7 @@ def test_an_unreachable_database_reports_every_record_of_the_batch(monkeypatch):
 
 
 def test_process_items_skips_closed_items_and_records_the_open_ones(engine, session, make_user, monkeypatch):
-    from ingest_app.core.pipeline import recording
+    from ingest_app.core.pipeline import batch
 
     user = make_user()
     urls = [URL.format(i) for i in range(3)]
@@ -246,7 +246,7 @@ def test_process_items_skips_closed_items_and_records_the_open_ones(engine, sess
         crawled.append(body["url"])
         return (None, "not_found: HTTP 404") if body["url"] == urls[2] else (posting(body["url"]), None)
 
-    monkeypatch.setattr(recording, "_crawl", fake_crawl)
+    monkeypatch.setattr(batch, "_crawl", fake_crawl)
     bodies = [
         {"run_id": run_id, "item_id": i, "url": u, "company": "Acme", "hints": {}}
         for i, u in zip(item_ids, urls, strict=True)
@@ -263,12 +263,12 @@ def test_process_items_skips_closed_items_and_records_the_open_ones(engine, sess
 
 @pytest.mark.parametrize("size", [1, 10])
 def test_process_items_with_a_thread_pool_map(engine, session, make_user, monkeypatch, size):
-    from ingest_app.core.pipeline import recording
+    from ingest_app.core.pipeline import batch
 
     user = make_user()
     urls = [URL.format(i) for i in range(size)]
     run_id, item_ids = seed_run(session, user.id, urls)
-    monkeypatch.setattr(recording, "_crawl", lambda body: (posting(body["url"]), None))
+    monkeypatch.setattr(batch, "_crawl", lambda body: (posting(body["url"]), None))
     bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -295,7 +295,7 @@ def test_an_archived_job_listed_again_is_reactivated_by_a_batch_and_not_counted_
 
 
 def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine, session, make_user, monkeypatch):
-    from ingest_app.core.pipeline import recording
+    from ingest_app.core.pipeline import batch
 
     user = make_user()
     urls = [URL.format(i) for i in range(3)]
@@ -307,7 +307,7 @@ def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine,
             raise down
         return posting(body["url"]), None
 
-    monkeypatch.setattr(recording, "_crawl", crawl)
+    monkeypatch.setattr(batch, "_crawl", crawl)
     bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
 
     outcomes = [o for o, _ in process_items(bodies)]
@@ -315,6 +315,6 @@ def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine,
     assert outcomes == ["succeeded", down, "succeeded"]
     assert item_states(engine, run_id)[urls[1]][0] == "pending"  # left for the redelivery
     assert run_row(engine, run_id).jobs_processed == 2
-    monkeypatch.setattr(recording, "_crawl", lambda body: (posting(body["url"]), None))
+    monkeypatch.setattr(batch, "_crawl", lambda body: (posting(body["url"]), None))
     assert [o for o, _ in process_items(bodies)] == ["skipped", "succeeded", "skipped"]
     assert run_row(engine, run_id).status == "completed"
