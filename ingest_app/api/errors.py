@@ -14,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from ingest_app.api.schemas import ErrorOut
-from ingest_app.core.companies import CompanyError, CompanyNotFound, DuplicateCompany
+from ingest_app.core.companies import CompanyError, CompanyLimitReached, CompanyNotFound, DuplicateCompany
 from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
+from ingest_app.core.ratelimit import RateLimited, retry_after_header
 from ingest_app.core.security import AuthError
 from ingest_app.core.users import EmailTaken, UserError
 
@@ -29,6 +30,7 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
     EmailTaken: 409,
     CompanyError: 422,
     DuplicateCompany: 409,
+    CompanyLimitReached: 409,
     CompanyNotFound: 404,
     NoCompanies: 422,
     RunAlreadyActive: 409,
@@ -41,6 +43,7 @@ _DESCRIPTIONS = {
     401: "Missing, malformed, expired or revoked bearer token",
     404: "Not found (or owned by another user)",
     409: "Conflict with the current state",
+    413: "The request body is larger than the server accepts",
     415: "Unsupported content type",
     422: "Invalid input; `detail` says which rule failed",
     429: "Too many attempts; retry after `Retry-After` seconds",
@@ -76,6 +79,11 @@ async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
         if cls in _STATUS_BY_ERROR:
             return _detail(_STATUS_BY_ERROR[cls], str(exc))
     raise exc  # pragma: no cover - only registered classes reach this handler
+
+
+async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return _detail(429, str(exc), retry_after_header(exc.retry_after))
 
 
 async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -124,6 +132,7 @@ def install(app: FastAPI) -> None:
     for cls in _STATUS_BY_ERROR:
         app.add_exception_handler(cls, _domain_error)
     app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ingest_app.api import errors
+from ingest_app.api.middleware import BodySizeLimit, SecurityHeaders
 from ingest_app.api.routes import auth, companies, ingest
 
 DESCRIPTION = """
@@ -13,8 +14,8 @@ Sign in with `POST /api/auth/token` (an OAuth2 password form with `username`=ema
 
 Errors are JSON `{"detail": ...}`: 401 for a missing or bad token, 404 for a run or company that is
 not yours, 409 for a conflict (duplicate, run already active, run already finished), 422 for invalid
-input, 429 with `Retry-After` when sign-in or registration is rate limited, 503 when the database is
-unavailable.
+input, 413 for a request body over the size cap, 429 with `Retry-After` when sign-in or registration is
+rate limited, 503 when the database is unavailable.
 """
 
 api = FastAPI(
@@ -28,6 +29,9 @@ api = FastAPI(
     redoc_url=None,
 )
 errors.install(api)
+# Added last = outermost: the body cap runs before anything reads the body.
+api.add_middleware(SecurityHeaders)
+api.add_middleware(BodySizeLimit)
 api.include_router(auth.router)
 api.include_router(companies.router)
 api.include_router(ingest.router)

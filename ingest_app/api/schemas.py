@@ -66,6 +66,11 @@ class RegisterIn(BaseModel):
     password: Text = Field(max_length=1024, examples=["analytical-engine-1843"])
 
 
+class RegisteredOut(BaseModel):
+    email: str
+    message: str
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

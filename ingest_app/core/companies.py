@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ingest_app.core.models import Company, utcnow
+from ingest_app.core.models import Company, User, utcnow
+from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec, parse_source_spec
 
 
@@ -19,6 +21,10 @@ class CompanyNotFound(LookupError):
 
 class DuplicateCompany(CompanyError):
     pass
+
+
+class CompanyLimitReached(CompanyError):
+    """The user already keeps MAX_COMPANIES_PER_USER companies."""
 
 
 def _clean_name(name: str) -> str:
@@ -54,7 +60,18 @@ def add_company(session: Session, user_id: int, *, name: str, source: str, enabl
     company = Company(
         user_id=user_id, name=_clean_name(name), source_kind=spec.kind, source_value=spec.value, enabled=enabled
     )
+    _check_room(session, user_id)
     return _save(session, company)
+
+
+def _check_room(session: Session, user_id: int) -> None:
+    """Refuse a company past the per-user cap. The user's row is locked first (PostgreSQL), so two
+    concurrent adds cannot both pass the count."""
+    limit = get_settings().max_companies_per_user
+    session.exec(select(User.id).where(User.id == user_id).with_for_update()).first()
+    count = session.exec(select(sa.func.count()).select_from(Company).where(Company.user_id == user_id)).one()
+    if count >= limit:
+        raise CompanyLimitReached(f"You can keep at most {limit} companies; delete one to add another")
 
 
 def update_company(
@@ -100,6 +117,7 @@ def _save(session: Session, company: Company) -> Company:
 
 __all__ = [
     "CompanyError",
+    "CompanyLimitReached",
     "CompanyNotFound",
     "DuplicateCompany",
     "add_company",

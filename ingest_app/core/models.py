@@ -44,6 +44,8 @@ class User(SQLModel, table=True):
     email: str = Field(sa_column=sa.Column(sa.String(320), nullable=False, unique=True))
     password_hash: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    # Every token carries the version it was issued under; signing out bumps it, revoking them all.
+    token_version: int = Field(default=0, sa_column=_counter("token_version"))
 
 
 class Company(SQLModel, table=True):

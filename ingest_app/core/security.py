@@ -1,11 +1,18 @@
-"""Password hashing (argon2 through the passlib API) and JWT issue/verify (PyJWT, HS256)."""
+"""Password hashing (argon2 through the passlib API) and JWT issue/verify (PyJWT, HS256).
+
+A token carries the user's `token_version` (claim `ver`); signing out increments the version, so
+every token issued before is refused from then on, wherever it was copied to.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import hashlib
+
 import jwt
+import sqlalchemy as sa
 from passlib.context import CryptContext
 from sqlmodel import Session
 
@@ -46,18 +53,28 @@ def dummy_verify(password: str) -> None:
 
 
 def create_access_token(
-    user_id: int, *, expires_minutes: int | None = None, now: datetime | None = None
+    user_id: int, *, version: int = 0, expires_minutes: int | None = None, now: datetime | None = None
 ) -> IssuedToken:
     settings = get_settings()
     minutes = expires_minutes if expires_minutes is not None else settings.jwt_expire_minutes
     issued = now or datetime.now(timezone.utc)
-    payload = {"sub": str(user_id), "iat": issued, "exp": issued + timedelta(minutes=minutes)}
+    payload = {"sub": str(user_id), "ver": int(version), "iat": issued, "exp": issued + timedelta(minutes=minutes)}
     token = jwt.encode(payload, settings.jwt_secret, algorithm=settings.jwt_algorithm)
     return IssuedToken(access_token=token, expires_in=minutes * 60)
 
 
+def issue_token_for(user: User) -> IssuedToken:
+    """A token of this user under its current token version."""
+    return create_access_token(int(user.id), version=user.token_version or 0)
+
+
 def decode_access_token(token: str) -> int:
     """The user id in a valid token; AuthError for anything else (expired, tampered, alg none...)."""
+    return decode_token_claims(token)[0]
+
+
+def decode_token_claims(token: str) -> tuple[int, int]:
+    """(user id, token version) of a valid token; AuthError for anything else."""
     settings = get_settings()
     try:
         payload = jwt.decode(
@@ -71,14 +88,29 @@ def decode_access_token(token: str) -> int:
     except jwt.PyJWTError as exc:
         raise AuthError("Invalid token") from exc
     try:
-        return int(payload["sub"])
+        return int(payload["sub"]), int(payload.get("ver", 0))
     except (TypeError, ValueError) as exc:
         raise AuthError("Invalid token") from exc
 
 
 def user_from_token(session: Session, token: str) -> User:
-    """The live user a token belongs to; a token of a deleted user is refused."""
-    user = session.get(User, decode_access_token(token))
-    if user is None:
+    """The live user a token belongs to; a token of a deleted user, or one revoked by signing
+    out, is refused."""
+    user_id, version = decode_token_claims(token)
+    user = session.get(User, user_id)
+    if user is None or (user.token_version or 0) != version:
         raise AuthError("Invalid token")
     return user
+
+
+def revoke_tokens(session: Session, user_id: int) -> None:
+    """Sign out everywhere: every token this user holds stops working now."""
+    session.execute(
+        sa.update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
+    )
+    session.flush()
+
+
+def token_fingerprint(token: str) -> str:
+    """A short, non-reversible name for a token (what may be logged or kept instead of it)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]

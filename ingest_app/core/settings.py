@@ -5,7 +5,12 @@ The worker imports this module too, so nothing here may import reflex.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import secrets
+import tempfile
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -34,12 +39,24 @@ class Settings(BaseSettings):
     jwt_secret: str = ""
     jwt_algorithm: Literal["HS256"] = "HS256"
     jwt_expire_minutes: int = Field(default=60 * 24, ge=1)
-    # Sign-in and registration rate limits (in-process sliding windows, per API process).
+    # Sign-in and registration rate limits (in-process sliding windows, per web process), shared
+    # by the REST routes and the UI. Failed sign-ins are counted per (email, address): an attacker's
+    # address is locked out of the account, the owner signing in from elsewhere is not.
     login_rate_limit_per_email: int = Field(default=10, ge=1)
     login_rate_limit_per_address: int = Field(default=60, ge=1)
     login_rate_window_seconds: float = Field(default=300.0, gt=0)
+    # Failures on one email from every address together; past it the email is slowed down (one
+    # attempt per LOGIN_EMAIL_COOLDOWN_SECONDS from each address), never locked.
+    login_failures_per_email_total: int = Field(default=50, ge=1)
+    login_email_cooldown_seconds: float = Field(default=10.0, gt=0)
     register_rate_limit_per_address: int = Field(default=10, ge=1)
     register_rate_window_seconds: float = Field(default=3600.0, gt=0)
+    # Web edge: request bodies larger than this are refused with 413 before they are read.
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Companies one user may keep.
+    max_companies_per_user: int = Field(default=200, ge=1)
+    # The UI's session cookie (HttpOnly); Secure is set whenever the page is served over https.
+    session_cookie_name: str = "ingest_session"
 
     # Queue (SQS; a local emulator on loopback by default)
     sqs_endpoint_url: str | None = "http://127.0.0.1:4566"
@@ -94,10 +111,16 @@ class Settings(BaseSettings):
                 # psycopg2 is the driver this project ships with.
                 self.database_url = "postgresql+psycopg2://" + self.database_url[len(prefix) :]
         if self.app_env == "production":
-            if len(self.jwt_secret) < _MIN_SECRET_LENGTH:
+            if len(self.jwt_secret) < _MIN_SECRET_LENGTH or not secret_looks_random(self.jwt_secret):
                 raise ValueError(
                     f"JWT_SECRET must be set to a random string of at least {_MIN_SECRET_LENGTH} "
-                    "characters when APP_ENV=production"
+                    "characters when APP_ENV=production (e.g. `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'`)"
+                )
+            if self.crawler_allow_private_hosts:
+                raise ValueError(
+                    "CRAWLER_ALLOW_PRIVATE_HOSTS=1 lets users make the servers fetch internal addresses; "
+                    "it is refused when APP_ENV=production"
                 )
         elif not self.jwt_secret and self.app_env != "worker":
             self.jwt_secret = _local_secret(self.data_dir / "jwt_secret")
@@ -119,16 +142,39 @@ class Settings(BaseSettings):
         return f"{endpoint}/000000000000/{self.crawl_queue_name}"
 
 
+# A secret of at least 32 characters must carry at least this many bits (Shannon estimate over its
+# characters): "k" * 40 or "changeme" repeated carry almost none; 32 random hex digits about 115 bits.
+_MIN_SECRET_BITS = 96
+
+
+def secret_looks_random(value: str) -> bool:
+    """A cheap entropy estimate: distinct characters and their spread, times the length."""
+    if not value:
+        return False
+    counts = Counter(value)
+    per_char = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return len(counts) >= 10 and per_char * len(value) >= _MIN_SECRET_BITS
+
+
 def _local_secret(path: Path) -> str:
-    """A development secret generated once and kept in a git-ignored file."""
+    """A development secret generated once and kept in a git-ignored file, private from the start."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         value = path.read_text().strip()
         if len(value) >= _MIN_SECRET_LENGTH:
             return value
     value = secrets.token_urlsafe(48)
-    path.write_text(value)
-    path.chmod(0o600)
+    # Written to a private temporary file (0600 at creation), then renamed into place: no moment
+    # where another user can read it, and no half-written secret.
+    fd, tmp = tempfile.mkstemp(prefix=".jwt_secret.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
     return value
 
 
