@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -10,6 +11,7 @@ import reflex as rx
 from ingest_app.core import pipeline
 from ingest_app.core.companies import (
     CompanyError,
+    CompanyLimitReached,
     CompanyNotFound,
     DuplicateCompany,
     add_company,
@@ -21,7 +23,7 @@ from ingest_app.core.companies import (
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import Company
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS, CompanyRow
 
 VALUE_LABELS = {
@@ -41,6 +43,10 @@ VALUE_PLACEHOLDERS = {
 def demo_site_url() -> str:
     """The local demo site the dev supervisor started, if any."""
     return os.environ.get("DEMO_SITE_URL", "").strip()
+
+
+MAX_NAME_CHARS = 200
+MAX_SOURCE_CHARS = 2048
 
 
 def company_row(company: Company) -> CompanyRow:
@@ -82,26 +88,21 @@ class CompaniesState(AuthState):
     def enabled_count(self) -> int:
         return sum(1 for company in self.companies if company.enabled)
 
-    def _refresh(self, user_id: int) -> None:
-        with session_scope() as session:
-            self.companies = [company_row(c) for c in list_companies(session, user_id)]
-            active = pipeline.get_active_run(session, user_id)
-            self.active_run_id = active.run_id if active is not None else 0
+    async def _refresh(self, user_id: int) -> None:
+        self.companies, self.active_run_id = await asyncio.to_thread(load_companies, user_id)
         self.demo_available = bool(demo_site_url())
         self.loaded = True
 
     @rx.event
-    def load(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def load(self):
         self.message = self.list_error = ""
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
 
     @rx.event
     def set_form_name(self, value: str) -> None:
-        self.form_name = value
-        self.name_error = ""
+        self.form_name = value[: MAX_NAME_CHARS + 1]
+        self.name_error = too_long("Name", value, MAX_NAME_CHARS)
 
     @rx.event
     def set_form_kind(self, value: str) -> None:
@@ -110,8 +111,8 @@ class CompaniesState(AuthState):
 
     @rx.event
     def set_form_value(self, value: str) -> None:
-        self.form_value = value
-        self.source_error = ""
+        self.form_value = value[: MAX_SOURCE_CHARS + 1]
+        self.source_error = too_long("The source", value, MAX_SOURCE_CHARS)
 
     @rx.event
     def set_form_open(self, value: bool) -> None:
@@ -125,49 +126,43 @@ class CompaniesState(AuthState):
         self.form_open = True
 
     @rx.event
-    def open_edit(self, company_id: int):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def open_edit(self, company_id: int):
+        user_id = self._auth_user_id
         try:
-            with session_scope() as session:
-                company = get_company(session, user_id, company_id)
-                self.form_name, self.form_kind, self.form_value = (
-                    company.name,
-                    company.source_kind,
-                    company.source_value,
-                )
+            self.form_name, self.form_kind, self.form_value = await asyncio.to_thread(
+                company_fields, user_id, company_id
+            )
         except CompanyNotFound:
             self.list_error = "That company no longer exists"
-            self._refresh(user_id)
+            await self._refresh(user_id)
             return None
         self.editing_id = company_id
         self.name_error = self.source_error = ""
         self.form_open = True
 
     @rx.event
-    def save(self, form_data: dict[str, Any] | None = None):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def save(self, form_data: dict[str, Any] | None = None):
+        user_id = self._auth_user_id
         if form_data:
             # The submitted fields are what the user sees, even if a debounced change is still on its way.
             self.form_name = str(form_data.get("name", self.form_name))
             self.form_value = str(form_data.get("value", self.form_value))
-        self.name_error = self.source_error = ""
+        self.name_error = too_long("Name", self.form_name, MAX_NAME_CHARS)
+        self.source_error = too_long("The source", self.form_value, MAX_SOURCE_CHARS)
+        if self.name_error or self.source_error:
+            return None
         try:
             source = str(make_source_spec(self.form_kind, self.form_value))
         except InvalidSourceSpec as exc:
             self.source_error = str(exc)
             return None
         try:
-            with session_scope() as session:
-                if self.editing_id:
-                    company = update_company(session, user_id, self.editing_id, name=self.form_name, source=source)
-                else:
-                    company = add_company(session, user_id, name=self.form_name, source=source)
-                saved_name = company.name
-        except DuplicateCompany as exc:
+            saved_name = await asyncio.to_thread(
+                save_company, user_id, self.editing_id, name=self.form_name, source=source
+            )
+        except (DuplicateCompany, CompanyLimitReached) as exc:
             self.source_error = str(exc)
             return None
         except CompanyError as exc:
@@ -176,55 +171,101 @@ class CompaniesState(AuthState):
         except CompanyNotFound:
             self.list_error = "That company no longer exists"
             self.form_open = False
-            self._refresh(user_id)
+            await self._refresh(user_id)
             return None
         self.message = f"Saved {saved_name}"
         self.form_open = False
-        self._refresh(user_id)
+        await self._refresh(user_id)
 
     @rx.event
-    def set_enabled(self, company_id: int, enabled: bool):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def set_enabled(self, company_id: int, enabled: bool):
+        user_id = self._auth_user_id
         try:
-            with session_scope() as session:
-                update_company(session, user_id, company_id, enabled=enabled)
+            await asyncio.to_thread(enable_company, user_id, company_id, bool(enabled))
         except CompanyNotFound:
             self.list_error = "That company no longer exists"
-        self._refresh(user_id)
+        await self._refresh(user_id)
 
     @rx.event
-    def delete(self, company_id: int):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def delete(self, company_id: int):
+        user_id = self._auth_user_id
         try:
-            with session_scope() as session:
-                delete_company(session, user_id, company_id)
+            await asyncio.to_thread(remove_company, user_id, company_id)
             self.message = "Company deleted"
         except CompanyNotFound:
             self.list_error = "That company no longer exists"
-        self._refresh(user_id)
+        await self._refresh(user_id)
 
     @rx.event
-    def add_demo_companies(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def add_demo_companies(self):
+        user_id = self._auth_user_id
         base_url = demo_site_url()
         if not base_url:
             self.list_error = "The demo site is not running (start the app with `make run`)"
             return None
-        from ingest_app.demo.site import demo_company_sources
+        try:
+            added = await asyncio.to_thread(add_demo, user_id, base_url)
+        except CompanyLimitReached as exc:
+            self.list_error = str(exc)
+            added = 0
+        else:
+            self.message = (
+                f"Added {added} demo companies" if added else "The demo companies are already in your list"
+            )
+        await self._refresh(user_id)
 
-        added = 0
-        for spec in demo_company_sources(base_url):
-            try:
-                with session_scope() as session:
-                    add_company(session, user_id, name=spec["name"], source=spec["source"])
-                added += 1
-            except DuplicateCompany:
-                continue
-        self.message = f"Added {added} demo companies" if added else "The demo companies are already in your list"
-        self._refresh(user_id)
+
+# --- the blocking work, run in worker threads ------------------------------------------------------
+
+
+def too_long(what: str, value: str, limit: int) -> str:
+    return f"{what} must be at most {limit} characters" if len(value) > limit else ""
+
+
+def load_companies(user_id: int) -> tuple[list[CompanyRow], int]:
+    with session_scope() as session:
+        rows = [company_row(c) for c in list_companies(session, user_id)]
+        active = pipeline.get_active_run(session, user_id)
+    return rows, int(active.run_id) if active is not None else 0
+
+
+def company_fields(user_id: int, company_id: int) -> tuple[str, str, str]:
+    with session_scope() as session:
+        company = get_company(session, user_id, company_id)
+        return company.name, company.source_kind, company.source_value
+
+
+def save_company(user_id: int, company_id: int, *, name: str, source: str) -> str:
+    with session_scope() as session:
+        if company_id:
+            company = update_company(session, user_id, company_id, name=name, source=source)
+        else:
+            company = add_company(session, user_id, name=name, source=source)
+        return company.name
+
+
+def enable_company(user_id: int, company_id: int, enabled: bool) -> None:
+    with session_scope() as session:
+        update_company(session, user_id, company_id, enabled=enabled)
+
+
+def remove_company(user_id: int, company_id: int) -> None:
+    with session_scope() as session:
+        delete_company(session, user_id, company_id)
+
+
+def add_demo(user_id: int, base_url: str) -> int:
+    from ingest_app.demo.site import demo_company_sources
+
+    added = 0
+    for spec in demo_company_sources(base_url):
+        try:
+            with session_scope() as session:
+                add_company(session, user_id, name=spec["name"], source=spec["source"])
+            added += 1
+        except DuplicateCompany:
+            continue
+    return added

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import reflex as rx
 
 from ingest_app.core import pipeline
 from ingest_app.core.db import session_scope
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_duration, format_when
 from ingest_app.states.rows import HistoryRow
 
@@ -36,22 +37,22 @@ class HistoryState(AuthState):
     limit: str = "10"
     loaded: bool = False
 
-    def _refresh(self, user_id: int) -> None:
-        with session_scope() as session:
-            self.runs = [history_row(run) for run in pipeline.list_history(session, user_id, limit=int(self.limit))]
+    async def _refresh(self, user_id: int) -> None:
+        self.runs = await asyncio.to_thread(history_rows, user_id, int(self.limit))
         self.loaded = True
 
     @rx.event
-    def load(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
-        self._refresh(user_id)
+    @signed_in
+    async def load(self):
+        await self._refresh(self._auth_user_id)
 
     @rx.event
-    def set_limit(self, value: str):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def set_limit(self, value: str):
         self.limit = value if value in LIMIT_CHOICES else "10"
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
+
+
+def history_rows(user_id: int, limit: int) -> list[HistoryRow]:
+    with session_scope() as session:
+        return [history_row(run) for run in pipeline.list_history(session, user_id, limit=limit)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 import reflex as rx
@@ -9,11 +10,17 @@ import reflex as rx
 from ingest_app.core.db import session_scope
 from ingest_app.core.jobs_search import job_company_names, search_jobs
 from ingest_app.core.models import Job
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import JobRow
 
 PAGE_SIZE = 20
 SNIPPET_CHARS = 400
+# Search input is bounded at the edge: longer text is refused with a message, never searched.
+MAX_QUERY_CHARS = 200
+MAX_COMPANY_FILTERS = 50
+MAX_PAGE = 100_000
+MAX_URL_QUERY_CHARS = 16_384
+QUERY_TOO_LONG = f"Search text is limited to {MAX_QUERY_CHARS} characters"
 
 
 def _salary(job: Job) -> str:
@@ -43,8 +50,32 @@ def job_row(job: Job) -> JobRow:
     )
 
 
+def search_page(
+    user_id: int, *, text: str, companies: list[str], include_archived: bool, page: int
+) -> tuple[list[JobRow], int, int, int, list[str]]:
+    """One page of the user's jobs and the company names to filter by (blocking)."""
+    with session_scope() as session:
+        result = search_jobs(
+            session,
+            user_id,
+            text=text,
+            companies=companies,
+            include_archived=include_archived,
+            page=page,
+            page_size=PAGE_SIZE,
+        )
+        rows = [job_row(job) for job in result.items]
+        names = job_company_names(session, user_id)
+    return rows, result.total, result.page, result.pages, names
+
+
+def bounded_companies(names: list[str]) -> list[str]:
+    return [name for name in names if name.strip() and len(name) <= 200][:MAX_COMPANY_FILTERS]
+
+
 class JobsState(AuthState):
     query: str = ""
+    query_error: str = ""
     selected_companies: list[str] = []
     company_names: list[str] = []
     show_archived: bool = False
@@ -54,85 +85,71 @@ class JobsState(AuthState):
     jobs: list[JobRow] = []
     loaded: bool = False
 
-    def _refresh(self, user_id: int) -> None:
-        with session_scope() as session:
-            result = search_jobs(
-                session,
-                user_id,
-                text=self.query,
-                companies=self.selected_companies,
-                include_archived=self.show_archived,
-                page=self.page,
-                page_size=PAGE_SIZE,
-            )
-            self.jobs = [job_row(job) for job in result.items]
-            self.total, self.page, self.pages = result.total, result.page, result.pages
-            names = job_company_names(session, user_id)
+    async def _refresh(self, user_id: int) -> None:
+        rows, total, page, pages, names = await asyncio.to_thread(
+            search_page,
+            user_id,
+            text=self.query,
+            companies=self.selected_companies,
+            include_archived=self.show_archived,
+            page=self.page,
+        )
+        self.jobs, self.total, self.page, self.pages = rows, total, page, pages
         self.company_names = sorted(set(names) | set(self.selected_companies))
         self.loaded = True
 
-    def _guarded(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return None, self._signed_out()
-        return user_id, None
-
     @rx.event
-    def load(self):
+    @signed_in
+    async def load(self):
         """on_load: filters come from the URL (`?q=...&company=A&company=B&archived=1`)."""
-        user_id, redirect = self._guarded()
-        if user_id is None:
-            return redirect
-        params = parse_qs(self.router.url.query or "")
-        self.query = (params.get("q") or [""])[0]
-        self.selected_companies = [name for name in params.get("company", []) if name.strip()]
+        raw = self.router.url.query or ""
+        params = parse_qs(raw) if len(raw) <= MAX_URL_QUERY_CHARS else {"q": ["x" * (MAX_QUERY_CHARS + 1)]}
+        query = (params.get("q") or [""])[0]
+        self.query_error = QUERY_TOO_LONG if len(query) > MAX_QUERY_CHARS else ""
+        self.query = "" if self.query_error else query
+        self.selected_companies = bounded_companies(params.get("company", []))
         self.show_archived = (params.get("archived") or ["0"])[0] in ("1", "true", "yes")
         self.page = 1
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
 
     @rx.event
-    def set_query(self, value: str):
-        user_id, redirect = self._guarded()
-        if user_id is None:
-            return redirect
+    @signed_in
+    async def set_query(self, value: str):
+        if len(value) > MAX_QUERY_CHARS:
+            self.query_error = QUERY_TOO_LONG
+            return rx.toast.warning(QUERY_TOO_LONG)
+        self.query_error = ""
         self.query = value
         self.page = 1
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
+        return None
 
     @rx.event
-    def toggle_company(self, name: str):
-        user_id, redirect = self._guarded()
-        if user_id is None:
-            return redirect
+    @signed_in
+    async def toggle_company(self, name: str):
         if name in self.selected_companies:
             self.selected_companies = [c for c in self.selected_companies if c != name]
         else:
-            self.selected_companies = [*self.selected_companies, name]
+            self.selected_companies = bounded_companies([*self.selected_companies, name])
         self.page = 1
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
 
     @rx.event
-    def clear_companies(self):
-        user_id, redirect = self._guarded()
-        if user_id is None:
-            return redirect
+    @signed_in
+    async def clear_companies(self):
         self.selected_companies = []
         self.page = 1
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
 
     @rx.event
-    def set_show_archived(self, value: bool):
-        user_id, redirect = self._guarded()
-        if user_id is None:
-            return redirect
+    @signed_in
+    async def set_show_archived(self, value: bool):
         self.show_archived = bool(value)
         self.page = 1
-        self._refresh(user_id)
+        await self._refresh(self._auth_user_id)
 
     @rx.event
-    def go_to_page(self, page: int):
-        user_id, redirect = self._guarded()
-        if user_id is None:
-            return redirect
-        self.page = page
-        self._refresh(user_id)
+    @signed_in
+    async def go_to_page(self, page: int):
+        self.page = max(1, min(int(page), MAX_PAGE))
+        await self._refresh(self._auth_user_id)

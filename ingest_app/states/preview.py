@@ -10,7 +10,7 @@ import reflex as rx
 from ingest_app.core import pipeline
 from ingest_app.core.companies import CompanyNotFound, list_companies
 from ingest_app.core.db import session_scope
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS, PreviewRow
 
 
@@ -23,6 +23,29 @@ def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
         return {"company_id": company_id, "count": 0, "urls": [], "error": "This company no longer exists"}
     except Exception as exc:  # a broken source must not break the page
         return {"company_id": company_id, "count": 0, "urls": [], "error": f"Preview failed: {exc}"}
+
+
+def preview_rows(user_id: int) -> list[PreviewRow] | None:
+    """The enabled companies as pending rows; None while a run is active (blocking)."""
+    with session_scope() as session:
+        if pipeline.get_active_run(session, user_id) is not None:
+            return None
+        return [
+            PreviewRow(
+                company_id=c.id or 0,
+                name=c.name,
+                source=f"{SOURCE_LABELS.get(c.source_kind, c.source_kind)} · {c.source_value}",
+            )
+            for c in list_companies(session, user_id, enabled_only=True)
+        ]
+
+
+def start_run(user_id: int, company_ids: list[int]) -> int:
+    with session_scope() as session:
+        run = pipeline.start_run(session, user_id, company_ids or None)
+        run_id = int(run.run_id)
+    pipeline.launch_stage3(run_id)
+    return run_id
 
 
 def error_text(error: Any) -> str:
@@ -67,23 +90,13 @@ class PreviewState(AuthState):
         return sum(1 for row in self.rows if not row.done)
 
     @rx.event
-    def load(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def load(self):
         self.error = ""
-        with session_scope() as session:
-            if pipeline.get_active_run(session, user_id) is not None:
-                return rx.redirect("/run")
-            companies = list_companies(session, user_id, enabled_only=True)
-            self.rows = [
-                PreviewRow(
-                    company_id=c.id or 0,
-                    name=c.name,
-                    source=f"{SOURCE_LABELS.get(c.source_kind, c.source_kind)} · {c.source_value}",
-                )
-                for c in companies
-            ]
+        rows = await asyncio.to_thread(preview_rows, self._auth_user_id)
+        if rows is None:
+            return rx.redirect("/run")
+        self.rows = rows
         self.loaded = True
         self._generation += 1
         if self.rows:
@@ -96,9 +109,9 @@ class PreviewState(AuthState):
             generation = self._generation
             if self._fetching_generation == generation:
                 return None  # this load's dry run is already under way
-            user_id = self._user_id()
+            user_id = await self._current_user_id()
             if user_id is None:
-                return self._signed_out()
+                return await self._signed_out()
             self._fetching_generation = generation
             self.fetching = True
             company_ids = [row.company_id for row in self.rows if not row.done]
@@ -118,20 +131,15 @@ class PreviewState(AuthState):
         return None
 
     @rx.event
-    def start(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+    @signed_in
+    async def start(self):
         self.error = ""
         company_ids = [row.company_id for row in self.rows]
         try:
-            with session_scope() as session:
-                run = pipeline.start_run(session, user_id, company_ids or None)
-                run_id = run.run_id
+            await asyncio.to_thread(start_run, self._auth_user_id, company_ids)
         except pipeline.RunAlreadyActive:
             return rx.redirect("/run")
         except pipeline.NoCompanies as exc:
             self.error = str(exc)
             return None
-        pipeline.launch_stage3(run_id)
         return rx.redirect("/run")

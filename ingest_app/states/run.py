@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,7 @@ import reflex as rx
 from ingest_app.core import pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import ACTIVE_RUN_STATUSES
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_duration, format_when
 from ingest_app.states.rows import FailedItemRow, RunCompanyRow
 
@@ -27,6 +28,16 @@ def find_run_id(user_id: int, requested: str) -> int:
             return int(active.run_id)
         latest = pipeline.list_history(session, user_id, limit=1)
         return int(latest[0]["run_id"]) if latest else 0
+
+
+def read_progress(user_id: int, run_id: int) -> dict[str, Any]:
+    with session_scope() as session:
+        return pipeline.get_progress(session, user_id, run_id)
+
+
+def reset_run(user_id: int, run_id: int) -> None:
+    with session_scope() as session:
+        pipeline.reset_run(session, user_id, run_id)
 
 
 def company_note(result: dict[str, Any]) -> str:
@@ -103,11 +114,10 @@ class RunState(AuthState):
         ]
         self.polling = self.status in ACTIVE_RUN_STATUSES
 
-    def _fetch(self, user_id: int) -> bool:
+    async def _fetch(self, user_id: int) -> bool:
         """Reload the run from the database; False if it is not this user's run."""
         try:
-            with session_scope() as session:
-                progress = pipeline.get_progress(session, user_id, self.run_id)
+            progress = await asyncio.to_thread(read_progress, user_id, self.run_id)
         except pipeline.RunNotFound:
             self.not_found = True
             self.polling = False
@@ -117,33 +127,32 @@ class RunState(AuthState):
         return True
 
     @rx.event
-    def load(self):
+    @signed_in
+    async def load(self):
         """on_load: show the requested run, or the active one, or the latest."""
-        user_id = self._user_id()
-        if user_id is None:
-            self.polling = False
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.reset_error = ""
-        requested = str(self.router.url.query_parameters.get("run", ""))
-        self.run_id = find_run_id(user_id, requested)
+        requested = str(self.router.url.query_parameters.get("run", ""))[:12]
+        self.run_id = await asyncio.to_thread(find_run_id, user_id, requested)
         self.status = ""
         self.polling = False
         self.not_found = False
         if self.run_id:
-            self._fetch(user_id)
+            await self._fetch(user_id)
         self.loaded = True
 
     @rx.event
-    def tick(self, _now: str = ""):
+    async def tick(self, _now: str = ""):
         """Fired every POLL_INTERVAL_MS by the hidden timer while the run is active."""
         if not self.polling:
             return None
-        user_id = self._user_id()
-        if user_id is None:
-            self.polling = False
-            return self._signed_out()
+        return await self._tick()
+
+    @signed_in
+    async def _tick(self):
+        user_id = self._auth_user_id
         was_active = self.status in ACTIVE_RUN_STATUSES
-        self._fetch(user_id)
+        await self._fetch(user_id)
         if was_active and not self.polling and not self.not_found:
             # Stage 5 gets its own address so a reload keeps showing these results.
             return rx.redirect(f"/run?run={self.run_id}")
@@ -154,18 +163,15 @@ class RunState(AuthState):
         self.polling = False
 
     @rx.event
-    def confirm_reset(self):
-        user_id = self._user_id()
-        if user_id is None:
-            self.polling = False
-            return self._signed_out()
+    @signed_in
+    async def confirm_reset(self):
+        user_id = self._auth_user_id
         self.reset_error = ""
         try:
-            with session_scope() as session:
-                pipeline.reset_run(session, user_id, self.run_id)
+            await asyncio.to_thread(reset_run, user_id, self.run_id)
         except pipeline.RunNotActive as exc:
             self.reset_error = str(exc)
-            self._fetch(user_id)
+            await self._fetch(user_id)
             return None
         except pipeline.RunNotFound as exc:
             self.reset_error = str(exc)

@@ -1,16 +1,36 @@
-"""Sign in and register; errors are shown next to the field they concern."""
+"""Sign in and register; errors are shown next to the field they concern.
+
+Both go through the same core functions and rate limits as the REST routes, and hash passwords in
+a worker thread, never on the event loop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
 
 from ingest_app.core import pipeline
 from ingest_app.core.db import session_scope
-from ingest_app.core.security import create_access_token
-from ingest_app.core.users import EmailTaken, UserError, authenticate, create_user, normalize_email
-from ingest_app.states.auth import AuthState
+from ingest_app.core.models import User
+from ingest_app.core.ratelimit import RateLimited
+from ingest_app.core.security import issue_token_for
+from ingest_app.core.users import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    UserError,
+    normalize_email,
+    register,
+    sign_in,
+)
+from ingest_app.states.auth import AuthState, SessionUser, keep_session_cookie_script
+
+NOT_SIGNED_IN = "Wrong email or password"
+# Registering an email that already has an account answers like a sign-in with those details, so
+# the form never says which emails are registered.
+REGISTER_FAILED = "Could not sign you in with these details. If you already have an account, sign in with its password"
 
 
 def landing_route(user_id: int) -> str:
@@ -18,6 +38,37 @@ def landing_route(user_id: int) -> str:
     with session_scope() as session:
         active = pipeline.get_active_run(session, user_id)
     return "/run" if active is not None else "/companies"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    user: SessionUser
+    token: str
+    landing: str
+
+
+def _outcome(user: User) -> Outcome:
+    session_user = SessionUser(int(user.id), user.email, user.token_version or 0)
+    return Outcome(session_user, issue_token_for(user).access_token, landing_route(session_user.user_id))
+
+
+def sign_in_blocking(email: str, password: str, address: str) -> Outcome | None:
+    with session_scope() as session:
+        user = sign_in(session, email=email, password=password, address=address)
+    return _outcome(user) if user is not None else None
+
+
+def register_blocking(email: str, password: str, address: str) -> Outcome | None:
+    with session_scope() as session:
+        user = register(session, email=email, password=password, address=address)
+    if user is not None:
+        return _outcome(user)
+    # The email has an account: these details sign in only if they are that account's.
+    return sign_in_blocking(email, password, address)
+
+
+def wait_message(exc: RateLimited) -> str:
+    return f"{exc} (in {exc.retry_after_seconds} s)"
 
 
 class SignInState(AuthState):
@@ -36,44 +87,40 @@ class SignInState(AuthState):
         self._clear_errors()
 
     @rx.event
-    def redirect_if_signed_in(self):
-        """on_load of the sign-in page: a valid stored session skips the form."""
-        user_id = self._user_id()
+    async def redirect_if_signed_in(self):
+        """on_load of the sign-in page: a valid session (this socket's cookie) skips the form."""
+        user_id = await self._current_user_id()
         if user_id is not None:
-            return rx.redirect(landing_route(user_id))
+            return rx.redirect(await asyncio.to_thread(landing_route, user_id))
+        return None
+
+    def _valid_input(self, email: str, password: str) -> bool:
+        if not email.strip():
+            self.email_error = "Enter your email address"
+        elif len(email) > MAX_EMAIL_LENGTH:
+            self.email_error = f"An email address has at most {MAX_EMAIL_LENGTH} characters"
+        if not password:
+            self.password_error = "Enter your password"
+        elif len(password) > MAX_PASSWORD_LENGTH:
+            self.password_error = f"A password has at most {MAX_PASSWORD_LENGTH} characters"
+        return not (self.email_error or self.password_error)
 
     @rx.event
-    def submit(self, form_data: dict[str, Any]):
+    async def submit(self, form_data: dict[str, Any]):
         self._clear_errors()
         email = str(form_data.get("email") or "")
         password = str(form_data.get("password") or "")
-        if self.mode == "register":
-            return self._register(email, password)
-        return self._sign_in(email, password)
-
-    def _sign_in(self, email: str, password: str):
-        if not email.strip():
-            self.email_error = "Enter your email address"
+        if not self._valid_input(email, password):
             return None
-        if not password:
-            self.password_error = "Enter your password"
-            return None
-        with session_scope() as session:
-            user = authenticate(session, email=email, password=password)
-            user_id = user.id if user is not None else None
-            user_email = user.email if user is not None else ""
-        if user_id is None:
-            self.form_error = "Wrong email or password"
-            return None
-        return self._signed_in(user_id, user_email)
-
-    def _register(self, email: str, password: str):
+        address = self.router.session.client_ip or "unknown"
+        registering = self.mode == "register"
         try:
-            with session_scope() as session:
-                user = create_user(session, email=email, password=password)
-                user_id, user_email = user.id, user.email
-        except EmailTaken as exc:
-            self.email_error = str(exc)
+            if registering:
+                outcome = await asyncio.to_thread(register_blocking, email, password, address)
+            else:
+                outcome = await asyncio.to_thread(sign_in_blocking, email, password, address)
+        except RateLimited as exc:
+            self.form_error = wait_message(exc)
             return None
         except UserError as exc:
             try:
@@ -83,9 +130,9 @@ class SignInState(AuthState):
             else:
                 self.password_error = str(exc)
             return None
-        return self._signed_in(user_id, user_email)
-
-    def _signed_in(self, user_id: int, user_email: str):
-        self.token = create_access_token(user_id).access_token
-        self.user_email = user_email
-        return rx.redirect(landing_route(user_id))
+        if outcome is None:
+            self.form_error = REGISTER_FAILED if registering else NOT_SIGNED_IN
+            return None
+        await self._clear_every_substate()  # nothing of an earlier session stays in this tab
+        self._bind(outcome.user)
+        return [rx.call_script(keep_session_cookie_script(outcome.token)), rx.redirect(outcome.landing)]
