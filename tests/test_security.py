@@ -33,11 +33,14 @@ def test_wrong_password_and_unknown_email_both_fail_authentication(session, make
 @pytest.mark.parametrize(
     ("email", "password", "message"),
     [
-        ("not-an-email", "abcdefg1", "valid email"),
-        ("a@b.co", "short1", "at least 8"),
-        ("a@b.co", "onlyletters", "mix"),
-        ("a\x00@b.co", "abcdefg1", "valid email"),
-        ("a@b.co", "abc\x00defg1", "NUL"),
+        ("not-an-email", "abcdefg1-2345", "valid email"),
+        ("a@b.co", "short1", "at least 12"),
+        ("a@b.co", "password1", "at least 12"),
+        ("a@b.co", " " * 16, "only spaces"),
+        ("a@b.co", "onlyletterstoo", "mix"),
+        ("a@b.co", "qwertyuiop!!", "most common"),
+        ("a\x00@b.co", "abcdefg1-2345", "valid email"),
+        ("a@b.co", "abc\x00defg1-2345", "NUL"),
     ],
 )
 def test_registration_rules_say_which_rule_failed(session, email, password, message):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+import stat
+
 import pytest
 from pydantic import ValidationError
 
@@ -25,11 +28,35 @@ def test_production_refuses_to_start_without_a_real_secret(tmp_path, monkeypatch
         Settings(app_env="production", data_dir=tmp_path)
     with pytest.raises(ValidationError, match="JWT_SECRET"):
         Settings(app_env="production", data_dir=tmp_path, jwt_secret="short")
-    ok = Settings(app_env="production", data_dir=tmp_path, jwt_secret="k" * 40)
-    assert ok.jwt_secret == "k" * 40
+    with pytest.raises(ValidationError, match="JWT_SECRET"):  # long enough, but no entropy
+        Settings(app_env="production", data_dir=tmp_path, jwt_secret="k" * 40)
+    secret = secrets.token_urlsafe(48)
+    ok = Settings(app_env="production", data_dir=tmp_path, jwt_secret=secret, crawler_allow_private_hosts=False)
+    assert ok.jwt_secret == secret
     assert not (tmp_path / "jwt_secret").exists()
 
 
 def test_postgres_urls_use_the_psycopg2_driver():
     assert Settings(database_url="postgres://u@h/db").database_url == "postgresql+psycopg2://u@h/db"
     assert Settings(database_url="postgresql://u@h/db").database_url == "postgresql+psycopg2://u@h/db"
+
+
+def test_the_local_secret_file_is_private_from_its_creation(tmp_path, monkeypatch):
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("APP_ENV", "development")
+    old = tmp_path / "jwt_secret"
+    old.write_text("too-short")  # an old, world-readable file that must be replaced
+    old.chmod(0o644)
+    with old.open() as reader:  # someone who opened the old file (or raced its creation)
+        secret = Settings(data_dir=tmp_path).jwt_secret
+        assert reader.read() == "too-short"  # never sees the new secret through the old file
+    assert stat.S_IMODE(old.stat().st_mode) == 0o600
+    assert old.read_text() == secret and len(secret) >= 32
+    assert [p.name for p in tmp_path.iterdir()] == ["jwt_secret"]  # no temporary file left behind
+
+
+def test_production_refuses_crawling_private_addresses(tmp_path):
+    with pytest.raises(ValidationError, match="CRAWLER_ALLOW_PRIVATE_HOSTS"):
+        Settings(
+            app_env="production", data_dir=tmp_path, jwt_secret=secrets.token_urlsafe(48), crawler_allow_private_hosts=True
+        )

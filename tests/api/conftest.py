@@ -18,7 +18,7 @@ from tests.api.helpers import PASSWORD
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Iterator[None]:
-    from ingest_app.api import ratelimit
+    from ingest_app.core import ratelimit
 
     ratelimit.reset_all()
     yield

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-PUBLIC = {("post", "/api/auth/register"), ("post", "/api/auth/token")}
+PUBLIC = {("post", "/api/auth/register"), ("post", "/api/auth/token"), ("delete", "/api/auth/session")}
 
 
 def test_openapi_declares_the_bearer_scheme_on_every_private_route(client):

@@ -154,7 +154,9 @@ def open_session(session: SessionDep, token: TokenDep, request: Request, respons
     return MessageOut(message="Session cookie set")
 
 
-@router.delete("/api/auth/session", response_model=MessageOut, summary="Forget the UI's session cookie")
+@router.delete(
+    "/api/auth/session", response_model=MessageOut, summary="Forget the UI's session cookie", responses=responses()
+)
 def close_session(response: Response) -> MessageOut:
     _clear_session_cookie(response)
     return MessageOut(message="Session cookie cleared")
