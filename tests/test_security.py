@@ -112,3 +112,27 @@ def test_token_of_a_deleted_user_is_refused(session, make_user):
     session.commit()
     with pytest.raises(AuthError):
         user_from_token(session, token)
+
+
+def test_db_upgrade_does_not_print_the_database_password_when_it_cannot_connect(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from ingest_app.core.settings import PROJECT_ROOT
+
+    password = "S3cret-db-Passw0rd"
+    # Port 1 on loopback: nothing listens there, the connection is refused at once.
+    env = {**os.environ, "DATABASE_URL": f"postgresql://ingest:{password}@127.0.0.1:1/jobs", "PGCONNECT_TIMEOUT": "3"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest_app", "db", "upgrade"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert password not in done.stdout + done.stderr
+    assert "cannot reach the database" in done.stderr and "ingest:***@127.0.0.1:1/jobs" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

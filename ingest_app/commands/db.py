@@ -13,6 +13,25 @@ def register(subparsers) -> None:
     upgrade.set_defaults(handler=_upgrade)
 
 
+def redacted_url(url: str) -> str:
+    """The database URL with its password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: say nothing of it
+        return "the configured DATABASE_URL"
+
+
+def _password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).password or None
+    except Exception:
+        return None
+
+
 def _upgrade(args) -> int:
     from sqlalchemy.exc import OperationalError
 
@@ -22,7 +41,9 @@ def _upgrade(args) -> int:
     try:
         upgrade(revision=args.revision)
     except OperationalError as exc:
-        sys.stderr.write(f"error: cannot reach the database ({get_settings().database_url}): {exc.orig}\n")
+        where = redacted_url(get_settings().database_url)
+        reason = " ".join(str(exc.orig).split()).replace(_password(get_settings().database_url) or "\x00", "***")
+        sys.stderr.write(f"error: cannot reach the database ({where}): {reason}\n")
         return 1
     print(f"database at revision {args.revision}")
     return 0
