@@ -58,5 +58,8 @@ def test_the_local_secret_file_is_private_from_its_creation(tmp_path, monkeypatc
 def test_production_refuses_crawling_private_addresses(tmp_path):
     with pytest.raises(ValidationError, match="CRAWLER_ALLOW_PRIVATE_HOSTS"):
         Settings(
-            app_env="production", data_dir=tmp_path, jwt_secret=secrets.token_urlsafe(48), crawler_allow_private_hosts=True
+            app_env="production",
+            data_dir=tmp_path,
+            jwt_secret=secrets.token_urlsafe(48),
+            crawler_allow_private_hosts=True,
         )

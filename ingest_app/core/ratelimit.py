@@ -154,5 +154,11 @@ def begin_registration(address: str) -> None:
 
 
 def reset_all() -> None:
-    for limiter in (login_by_email, login_by_address, login_failures_by_email, login_email_cooldown, register_by_address):
+    for limiter in (
+        login_by_email,
+        login_by_address,
+        login_failures_by_email,
+        login_email_cooldown,
+        register_by_address,
+    ):
         limiter.reset()

@@ -6,10 +6,9 @@ every token issued before is refused from then on, wherever it was copied to.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-
-import hashlib
 
 import jwt
 import sqlalchemy as sa
@@ -105,9 +104,7 @@ def user_from_token(session: Session, token: str) -> User:
 
 def revoke_tokens(session: Session, user_id: int) -> None:
     """Sign out everywhere: every token this user holds stops working now."""
-    session.execute(
-        sa.update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
-    )
+    session.execute(sa.update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
     session.flush()
 
 

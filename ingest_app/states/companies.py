@@ -212,9 +212,7 @@ class CompaniesState(AuthState):
             self.list_error = str(exc)
             added = 0
         else:
-            self.message = (
-                f"Added {added} demo companies" if added else "The demo companies are already in your list"
-            )
+            self.message = f"Added {added} demo companies" if added else "The demo companies are already in your list"
         await self._refresh(user_id)
 
 

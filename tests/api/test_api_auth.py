@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-
 from sqlmodel import select
 
 from ingest_app.core.models import User
@@ -250,7 +249,9 @@ def test_rate_limit_window_slides(client, make_user, monkeypatch):
     make_user(email="ada@example.com")
 
     def guess() -> int:
-        return client.post("/api/auth/token", json={"email": "ada@example.com", "password": "guess-1234567"}).status_code
+        return client.post(
+            "/api/auth/token", json={"email": "ada@example.com", "password": "guess-1234567"}
+        ).status_code
 
     assert guess() == 401
     now[0] += 40

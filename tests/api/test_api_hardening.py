@@ -78,8 +78,9 @@ def test_bodies_under_the_cap_still_work(client, make_user):
     make_user(email="ada@example.com")
     r = client.post("/api/auth/token", json={"email": "ada@example.com", "password": PASSWORD})
     assert r.status_code == 200
-    big = client.post("/api/companies", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
-                      headers={"Content-Type": "application/json"})
+    big = client.post(
+        "/api/companies", content=b"{" + b" " * (2 * 1024 * 1024) + b"}", headers={"Content-Type": "application/json"}
+    )
     assert big.status_code == 413 and "larger than" in big.json()["detail"]
 
 
@@ -191,7 +192,10 @@ def test_companies_per_user_are_capped(client, alice, bob, monkeypatch):
     assert r.json() == {"detail": "You can keep at most 2 companies; delete one to add another"}
     assert len(client.get("/api/companies", headers=headers).json()) == 2
     _, bob_headers = bob  # the cap is per user
-    assert client.post("/api/companies", json={"name": "B", "source": "greenhouse:b"}, headers=bob_headers).status_code == 201
+    assert (
+        client.post("/api/companies", json={"name": "B", "source": "greenhouse:b"}, headers=bob_headers).status_code
+        == 201
+    )
 
 
 @pytest.mark.parametrize("field", ["email", "password"])

@@ -12,8 +12,7 @@ from ingest_app.states.history import HistoryState
 from ingest_app.states.jobs import JobsState
 from ingest_app.states.preview import PreviewState
 from ingest_app.states.run import RunState
-from ingest_app.states.sign_in import SignInState
-from ingest_app.states.sign_in import REGISTER_FAILED
+from ingest_app.states.sign_in import REGISTER_FAILED, SignInState
 from tests.ui.state_helpers import call, new_state, redirect_target, scripts
 
 BAD_TOKENS = ["", "not-a-jwt", create_access_token(999_999).access_token]

@@ -197,10 +197,7 @@ def test_sign_in_handlers_hash_off_the_event_loop(make_user, caplog):
     async def scenario() -> None:
         asyncio.get_running_loop().slow_callback_duration = one_hash / 2
         await asyncio.gather(
-            *(
-                type(tab).submit.fn(tab, {"email": "victim@example.com", "password": "wrong-pass-123"})
-                for tab in tabs
-            )
+            *(type(tab).submit.fn(tab, {"email": "victim@example.com", "password": "wrong-pass-123"}) for tab in tabs)
         )
 
     with caplog.at_level(logging.WARNING, logger="asyncio"):
