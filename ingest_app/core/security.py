@@ -6,7 +6,6 @@ every token issued before is refused from then on, wherever it was copied to.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -107,7 +106,3 @@ def revoke_tokens(session: Session, user_id: int) -> None:
     session.execute(sa.update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
     session.flush()
 
-
-def token_fingerprint(token: str) -> str:
-    """A short, non-reversible name for a token (what may be logged or kept instead of it)."""
-    return hashlib.sha256(token.encode()).hexdigest()[:16]

@@ -111,6 +111,7 @@ class JobsState(AuthState):
         self.show_archived = (params.get("archived") or ["0"])[0] in ("1", "true", "yes")
         self.page = 1
         await self._refresh(self._auth_user_id)
+        return rx.toast.warning(QUERY_TOO_LONG) if self.query_error else None
 
     @rx.event
     @signed_in
