@@ -105,4 +105,3 @@ def revoke_tokens(session: Session, user_id: int) -> None:
     """Sign out everywhere: every token this user holds stops working now."""
     session.execute(sa.update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
     session.flush()
-
