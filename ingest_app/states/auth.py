@@ -94,7 +94,7 @@ def keep_session_cookie_script(token: str) -> str:
     """Browser script: hand the new token to the backend, which keeps it as an HttpOnly cookie."""
     return (
         f"fetch({json.dumps(_api_url('/api/auth/session'))}, {{method: 'POST', credentials: 'include', "
-        f"headers: {{Authorization: {json.dumps('Bearer ' + token)}}}}})"
+        f"headers: {{Authorization: {json.dumps('Bearer ' + token)}}}}}).catch(() => null)"
     )
 
 

@@ -135,4 +135,7 @@ class SignInState(AuthState):
             return None
         await self._clear_every_substate()  # nothing of an earlier session stays in this tab
         self._bind(outcome.user)
-        return [rx.call_script(keep_session_cookie_script(outcome.token)), rx.redirect(outcome.landing)]
+        # With a callback the browser awaits the script's promise before the next event, so the
+        # cookie is in place before the redirect (and any reload after it).
+        keep_cookie = rx.call_script(keep_session_cookie_script(outcome.token), callback=rx.call_script("null"))
+        return [keep_cookie, rx.redirect(outcome.landing)]
