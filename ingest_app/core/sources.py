@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-
 MAX_VALUE_LENGTH = 2048
 _NAMED_VALUES = ("greenhouse", "lever", "ashby", "careers")  # a token/name (or URL) rather than a board URL
 
