@@ -126,6 +126,8 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
     """A listing entry (no description) or a single-posting answer (with `jobAd`)."""
     location = entry.get("location") if isinstance(entry.get("location"), dict) else {}
     workplace = "hybrid" if location.get("hybrid") else "remote" if location.get("remote") else None
+    if workplace is None and location.get("remote") is False and location.get("hybrid") is False:
+        workplace = "onsite"
     job_ad = entry.get("jobAd") if isinstance(entry.get("jobAd"), dict) else {}
     sections = job_ad.get("sections") if isinstance(job_ad.get("sections"), dict) else {}
     description = "\n".join(

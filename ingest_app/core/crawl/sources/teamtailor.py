@@ -30,6 +30,7 @@ FAMILY = "teamtailor"
 DOMAIN = "teamtailor.com"
 MAX_PAGES = 50
 _cache = BoardCache()
+_REMOTE = {"fully": "remote", "temporary": "remote", "hybrid": "hybrid", "none": "onsite"}
 
 
 def normalize_board(value: str) -> str:
@@ -143,7 +144,8 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
         location=n.join_locations([p for p in places if p]),
         department=n.clean_text(entry.get("department"), 300),
         employment_type=n.employment_type(entry.get("employmentType")),
-        workplace_type=n.workplace_type(entry.get("remoteStatus")),
+        workplace_type=_REMOTE.get((entry.get("remoteStatus") or "").lower())
+        or n.workplace_type(entry.get("remoteStatus")),
         posted_at=_date(entry.get("pubDate")),
         description=n.html_to_text(entry.get("description")),
         apply_url=entry.get("link") or source_url,

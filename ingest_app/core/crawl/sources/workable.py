@@ -36,6 +36,7 @@ _SHORTCODE = re.compile(r"^[A-Za-z0-9]{4,20}$")
 _REFUSED = (401, 403, 405)
 _QUERY = {"query": "", "department": [], "location": [], "remote": [], "workplace": [], "worktype": []}
 _widgets = BoardCache()
+_TYPES = {"full": "full_time", "part": "part_time", "contract": "contract", "temporary": "temporary"}
 
 
 def _slug(board: str) -> str:
@@ -167,18 +168,15 @@ def _workplace(entry: dict) -> str | None:
 def posting_from_entry(entry: dict, source_url: str) -> Posting:
     """A v2 detail, a widget entry (full) or a v3 listing entry (no description)."""
     description = "\n".join(str(entry.get(k) or "") for k in ("description", "requirements", "benefits")).strip()
-    salary = entry.get("salary") if isinstance(entry.get("salary"), dict) else {}
-    low, high = n.salary_range(salary.get("salary_from"), salary.get("salary_to"))
     return Posting(
         source_url=source_url,
         title=n.clean_text(entry.get("title")),
         location=_location(entry),
         department=n.clean_text(text_field(entry.get("department")), 300),
-        employment_type=n.employment_type(entry.get("employment_type") or entry.get("type")),
+        employment_type=n.employment_type(entry.get("employment_type"))
+        or _TYPES.get(str(entry.get("type")))
+        or n.employment_type(entry.get("type")),
         workplace_type=_workplace(entry),
-        salary_min=low,
-        salary_max=high,
-        salary_currency=n.currency(salary.get("salary_currency")),
         posted_at=n.parse_date(entry.get("published") or entry.get("published_on") or entry.get("created_at")),
         description=n.html_to_text(description) if description else None,
         apply_url=entry.get("application_url") or source_url,
