@@ -78,20 +78,23 @@ def _postings_url(board: str, *more: str) -> str:
     return api_url(get_settings().smartrecruiters_api_base, "v1", "companies", _company(board), "postings", *more)
 
 
-def _entries(board: str) -> list[dict]:
+def _entries(board: str) -> tuple[list[dict], str | None]:
+    """Every posting, paged by what each answer holds (a server may cap `limit` below ours)."""
     entries: list[dict] = []
-    for page in range(MAX_PAGES):
-        url = _postings_url(board) + f"?limit={PAGE_SIZE}&offset={page * PAGE_SIZE}"
+    offset = 0
+    for _ in range(MAX_PAGES):
+        url = _postings_url(board) + f"?limit={PAGE_SIZE}&offset={offset}"
         try:
             data = fetch_json(url)
         except CrawlError as err:
             raise board_error(err, FAMILY, board) from None
         expect(isinstance(data, dict) and isinstance(data.get("content"), list), FAMILY, "has no content list", url)
         entries.extend(p for p in data["content"] if isinstance(p, dict) and p.get("id"))
+        offset += len(data["content"])
         total = data.get("totalFound") if isinstance(data.get("totalFound"), int) else 0
-        if not data["content"] or (page + 1) * PAGE_SIZE >= total:
-            break
-    return entries
+        if not data["content"] or offset >= total:
+            return entries, None
+    return entries, f"the smartrecruiters board has more than {MAX_PAGES} pages; listed the first {MAX_PAGES}"
 
 
 def _job(board: str, entry: dict) -> ListedJob | None:
@@ -102,13 +105,16 @@ def _job(board: str, entry: dict) -> ListedJob | None:
 
 
 def list_jobs(board: str) -> JobListing:
-    return JobListing(dedupe([_job(board, e) for e in _entries(board) if e.get("visibility", "PUBLIC") == "PUBLIC"]))
+    entries, incomplete = _entries(board)
+    listing = JobListing(dedupe([_job(board, e) for e in entries if e.get("visibility", "PUBLIC") == "PUBLIC"]))
+    listing.incomplete = incomplete
+    return listing
 
 
 def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
     """Partial postings (no description) straight from the listing."""
     pairs = []
-    for entry in _entries(board):
+    for entry in _entries(board)[0]:
         job = _job(board, entry)
         if job is not None:
             pairs.append((job, posting_from_entry(entry, job.url)))

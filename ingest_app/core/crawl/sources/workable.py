@@ -86,7 +86,7 @@ def _job_url(board: str, shortcode: str) -> str:
     return f"{board}j/{shortcode}/"
 
 
-def _v3_entries(board: str) -> list[dict]:
+def _v3_entries(board: str) -> tuple[list[dict], str | None]:
     url = _api(board, "v3", "jobs")
     entries: list[dict] = []
     body: dict = dict(_QUERY)
@@ -96,9 +96,9 @@ def _v3_entries(board: str) -> list[dict]:
         entries.extend(j for j in data["results"] if isinstance(j, dict) and j.get("shortcode"))
         token = data.get("nextPage")
         if not token or not data["results"]:
-            return entries
+            return entries, None
         body = dict(_QUERY, token=token)
-    raise CrawlError("parse_error", f"the workable board pages on past {MAX_PAGES} pages", url=url)
+    return entries, f"the workable board has more than {MAX_PAGES} pages; listed the first {MAX_PAGES}"
 
 
 def _widget(board: str) -> dict[str, dict]:
@@ -113,13 +113,14 @@ def _widget(board: str) -> dict[str, dict]:
     )
 
 
-def _entries(board: str) -> tuple[list[dict], bool]:
-    """The board's jobs and whether they came from the widget (full postings)."""
+def _entries(board: str) -> tuple[list[dict], bool, str | None]:
+    """The board's jobs, whether they came from the widget (full postings), why it may be incomplete."""
     try:
-        return _v3_entries(board), False
+        entries, incomplete = _v3_entries(board)
+        return entries, False, incomplete
     except CrawlError as err:
         if err.status in _REFUSED:
-            return list(_widget(board).values()), True
+            return list(_widget(board).values()), True, None
         raise board_error(err, FAMILY, board) from None
 
 
@@ -130,13 +131,17 @@ def _job(board: str, entry: dict, widget: bool) -> ListedJob | None:
 
 
 def list_jobs(board: str) -> JobListing:
-    entries, widget = _entries(board)
-    return JobListing(dedupe([_job(board, e, widget) for e in entries if e.get("state", "published") == "published"]))
+    entries, widget, incomplete = _entries(board)
+    listing = JobListing(
+        dedupe([_job(board, e, widget) for e in entries if e.get("state", "published") == "published"])
+    )
+    listing.incomplete = incomplete
+    return listing
 
 
 def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
     """Full postings when the board is read from the widget feed; v3 listings carry no description."""
-    entries, widget = _entries(board)
+    entries, widget, _ = _entries(board)
     pairs = []
     for entry in entries:
         job = _job(board, entry, widget)
