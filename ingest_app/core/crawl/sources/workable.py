@@ -133,7 +133,7 @@ def _job(board: str, entry: dict, widget: bool) -> ListedJob | None:
 def list_jobs(board: str) -> JobListing:
     entries, widget, incomplete = _entries(board)
     listing = JobListing(
-        dedupe([_job(board, e, widget) for e in entries if e.get("state", "published") == "published"])
+        dedupe([_job(board, e, widget) for e in entries if widget or e.get("state") in (None, "published")])
     )
     listing.incomplete = incomplete
     return listing
