@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, extract_job_for_source, list_company_jobs
-from ingest_app.core.crawl.sources import get_family, personio, pinpoint, recruitee, teamtailor, workable
+from ingest_app.core.crawl.sources import get_family, personio, pinpoint, teamtailor, workable
 from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.fixture_server import FIXTURES
 
@@ -309,7 +309,10 @@ def test_personio_without_a_feed_falls_back_to_its_job_pages(ats) -> None:
 
 
 def test_personio_feed_with_a_dtd_is_refused_not_expanded(ats) -> None:
-    bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><workzag-jobs>&b;</workzag-jobs>'
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+        "<workzag-jobs>&b;</workzag-jobs>"
+    )
     ats.page("/ps/xml", bomb, "application/xml")
     with pytest.raises(CrawlError) as exc:
         list_company_jobs(f"personio:{ats.url('/ps')}")
