@@ -73,7 +73,7 @@ def make_source_spec(kind: str, value: str) -> SourceSpec:
         normalized = family.normalize(value)
     except (ValueError, CrawlError) as exc:
         reason = exc.reason if isinstance(exc, CrawlError) else str(exc)
-        if isinstance(exc, CrawlError) and "://" not in value:
+        if "://" not in value and kind not in _NAMED_VALUES:
             reason = f"a {family.label} source is its board URL (http:// or https://)"
         message = reason[:1].upper() + reason[1:]
         raise InvalidSourceSpec(f"{message} (example: {family.example})") from None
