@@ -64,6 +64,7 @@ class _Failure:
     status: int
     remaining: int | None
     retry_after: float | None
+    exact: bool = False
 
 
 class DemoSite:
@@ -182,11 +183,17 @@ class DemoSite:
                 self._path_latency[path_prefix] = seconds
 
     def inject_failure(
-        self, path_prefix: str, status: int = 500, times: int | None = None, retry_after: float | None = None
+        self,
+        path_prefix: str,
+        status: int = 500,
+        times: int | None = None,
+        retry_after: float | None = None,
+        exact: bool = False,
     ) -> None:
-        """Answer `status` for requests under `path_prefix` (`times` times, or until cleared)."""
+        """Answer `status` for requests under `path_prefix` (or only at that path, with `exact`),
+        `times` times or until cleared."""
         with self._lock:
-            self._failures[path_prefix] = _Failure(status, times, retry_after)
+            self._failures[path_prefix] = _Failure(status, times, retry_after, exact)
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -200,7 +207,7 @@ class DemoSite:
     def _failure_for(self, path: str) -> _Failure | None:
         with self._lock:
             for prefix, failure in self._failures.items():
-                if path.startswith(prefix):
+                if path == prefix or (not failure.exact and path.startswith(prefix)):
                     if failure.remaining is not None:
                         if failure.remaining <= 0:
                             continue
