@@ -10,9 +10,6 @@ import time
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as DefusedET
-
 from ingest_app.core.crawl import http as _http
 from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
@@ -177,7 +174,11 @@ def post_json(url: str, payload: dict, *, retries: int | None = None):
 
 
 def parse_xml(text: str, family: str, url: str):
-    """A fetched XML document through defusedxml: no entities, no external references, no DTDs."""
+    """A fetched XML document through defusedxml: no entities, no external references, no DTDs.
+    (Imported here, so the modules that never read XML do not need it.)"""
+    from defusedxml import DefusedXmlException
+    from defusedxml import ElementTree as DefusedET
+
     try:
         return DefusedET.fromstring(text.encode("utf-8", "surrogatepass"), forbid_dtd=True)
     except DefusedXmlException as exc:
