@@ -10,6 +10,7 @@ import time
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
+
 from ingest_app.core.crawl import http as _http
 from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
