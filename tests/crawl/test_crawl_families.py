@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, extract_job_for_source, list_company_jobs
-from ingest_app.core.crawl.sources import get_family, personio, pinpoint, teamtailor, workable
+from ingest_app.core.crawl.sources import get_family, recruitee
 from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.fixture_server import FIXTURES
 
@@ -23,11 +23,7 @@ def ats(server, monkeypatch):
     monkeypatch.setenv("WORKABLE_API_BASE", server.url("/wk-api"))
     monkeypatch.setenv("RIPPLING_API_BASE", server.url("/rp-api"))
     reset_settings_cache()
-    for module in (personio, pinpoint, teamtailor, workable):
-        module.clear_cache()
-    yield server
-    for module in (personio, pinpoint, teamtailor, workable):
-        module.clear_cache()
+    yield server  # the crawl conftest clears every board cache around each test
 
 
 def _text(name: str, server) -> bytes:
@@ -259,8 +255,16 @@ def test_recruitee_listing_carries_full_postings(ats) -> None:
     requests = len(ats.requests)
     assert extract_job(jobs[0].url, jobs[0].hints | {"entry": offer}).to_dict() == first.to_dict()
     assert len(ats.requests) == requests  # a listing entry in the hints needs no request
+    assert extract_job(jobs[0].url, jobs[0].hints).to_dict() == first.to_dict()  # from the cached board
+    assert ats.hits["/rc/api/offers/"] == 2  # the listing, listing_postings; extraction asked nothing new
+
+    recruitee.clear_cache()
+    ats.page("/rc/api/offers/", '{"offers": []}', "application/json")  # no longer listed...
     ats.page("/rc/api/offers/backend-developer-berlin", json.dumps({"offer": offer}), "application/json")
-    assert extract_job(jobs[0].url, jobs[0].hints).to_dict() == first.to_dict()
+    assert extract_job(jobs[0].url, jobs[0].hints).to_dict() == first.to_dict()  # ...but still published
+    with pytest.raises(CrawlError) as exc:
+        extract_job(jobs[1].url, jobs[1].hints)
+    assert exc.value.kind == "not_found"
 
 
 def test_pinpoint_listing_carries_postings_and_hides_invisible_pay(ats) -> None:

@@ -186,3 +186,11 @@ def match_url(url: str) -> str | None:
         if spec:
             return spec
     return None
+
+
+def clear_caches() -> None:
+    """Forget every cached board (the families that re-read their board to extract a job)."""
+    for family in FAMILIES:
+        clear = getattr(family.module, "clear_cache", None)
+        if clear is not None:
+            clear()

@@ -1,6 +1,6 @@
 """recruitee:BOARD_URL via the Recruitee careers-site API (`{board}/api/offers/`). The listing
-carries full postings (description, salary, remote flags); `{board}/api/offers/{slug}` is the
-single-job endpoint."""
+carries full postings (description, salary, remote flags), so extraction re-reads the (cached)
+board; `{board}/api/offers/{slug}` answers for an offer the board no longer lists."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import quote
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
+    BoardCache,
     board_base,
     board_error,
     dedupe,
@@ -22,6 +23,7 @@ from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posti
 
 FAMILY = "recruitee"
 DOMAIN = "recruitee.com"
+_cache = BoardCache()
 
 
 def normalize_board(value: str) -> str:
@@ -47,7 +49,13 @@ def _entries(board: str) -> list[dict]:
     except CrawlError as err:
         raise board_error(err, FAMILY, board) from None
     expect(isinstance(data, dict) and isinstance(data.get("offers"), list), FAMILY, "has no offers list", url)
-    return [o for o in data["offers"] if isinstance(o, dict) and o.get("slug")]
+    offers = [o for o in data["offers"] if isinstance(o, dict) and o.get("slug")]
+    _cache.store(board, _published(offers))
+    return offers
+
+
+def _published(offers: list[dict]) -> dict[str, dict]:
+    return {str(o["slug"]): o for o in offers if o.get("status", "published") == "published"}
 
 
 def _url(board: str, offer: dict) -> str:
@@ -120,9 +128,16 @@ def extract(hints: dict, source_url: str) -> Posting:
     board, slug = hints.get("board"), hints.get("job_id")
     if not board or not slug:
         raise CrawlError("parse_error", "recruitee hints need board and job_id", url=source_url)
+    offer = _cache.get(str(board), str(slug), lambda: _published(_entries(str(board)))).get(str(slug))
+    if offer is not None:
+        return posting_from_entry(offer, source_url)
     url = f"{board}/api/offers/{quote(str(slug), safe='')}"
     data = fetch_json(url)
     offer = data.get("offer") if isinstance(data, dict) else None
     if not isinstance(offer, dict) or not offer.get("title"):
         raise CrawlError("not_a_job_page", "recruitee returned no offer", url=source_url)
     return posting_from_entry(offer, source_url)
+
+
+def clear_cache() -> None:
+    _cache.clear()
