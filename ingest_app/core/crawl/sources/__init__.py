@@ -109,7 +109,7 @@ FAMILIES: tuple[Family, ...] = (
         "recruitee:https://acme.recruitee.com/",
         "Board URL",
         "full postings: description, salary, remote flags",
-        "none needed (single-job endpoint used when hints lack the entry)",
+        "none (re-reads the cached board; the single-offer endpoint for an offer it no longer lists)",
     ),
     Family(
         "personio",
