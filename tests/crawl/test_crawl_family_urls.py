@@ -249,3 +249,40 @@ def test_post_answer_size_is_capped(server, monkeypatch) -> None:
     with pytest.raises(CrawlError) as exc:
         post_json(url, {})
     assert exc.value.kind == "too_large"
+
+
+@pytest.mark.parametrize(
+    ("spec", "url", "hints"),
+    [
+        (
+            "greenhouse:acme",
+            "https://careers.acme.example/open-roles?gh_jid=4012345",
+            {"token": "acme", "job_id": 4012345},
+        ),
+        ("greenhouse:acme", "https://careers.acme.example/jobs/4012345", {"token": "acme", "job_id": 4012345}),
+        (
+            "lever:acme",
+            "https://careers.acme.example/o/0c8e7a2b-1111-4a5e-9d3e-5f1a2b3c4d5e",
+            {"site": "acme", "job_id": "0c8e7a2b-1111-4a5e-9d3e-5f1a2b3c4d5e"},
+        ),
+        (
+            "ashby:acme",
+            "https://acme.example/careers/0c8e7a2b-1111-4a5e-9d3e-5f1a2b3c4d5e/application",
+            {"org": "acme"},
+        ),
+        ("recruitee:https://careers.acme.example/", "https://careers.acme.example/o/backend", {"job_id": "backend"}),
+        (
+            "workday:https://jobs.acme.example/recruiting/acme/External",
+            "https://jobs.acme.example/recruiting/acme/External/job/Berlin/X_R-1",
+            {"path": "/job/Berlin/X_R-1"},
+        ),
+    ],
+)
+def test_a_job_of_a_given_board_is_recognized_on_any_host(spec: str, url: str, hints: dict) -> None:
+    from ingest_app.core.crawl.service import source_hints
+
+    found = source_hints(spec, url)
+    assert found["source"] == spec.split(":", 1)[0] and found.items() >= hints.items()
+    with pytest.raises(CrawlError) as exc:
+        source_hints(spec, "https://elsewhere.example/about")
+    assert exc.value.kind == "invalid_url"
