@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import import_module
 from types import ModuleType
+from urllib.parse import urlsplit
 
 from ingest_app.core.crawl.types import JobListing, ListedJob, Posting
 
@@ -22,9 +24,10 @@ class Family:
     value_label: str  # what the spec's value is, for forms
     listing_carries: str  # what one listing answer holds (README, UI help)
     detail: str  # when a per-job request is needed
+    hosts: tuple[str, ...] = ()  # the public host names (and their subdomains) `match_url` knows
     module_name: str | None = None
 
-    @property
+    @cached_property
     def module(self) -> ModuleType:
         return import_module(f"{__name__}.{self.module_name or self.name}")
 
@@ -69,8 +72,9 @@ FAMILIES: tuple[Family, ...] = (
         "Board token or board URL",
         "title, place, date (full postings with content=true)",
         "per job (pay ranges come only from the single-job endpoint)",
+        hosts=("greenhouse.io",),
     ),
-    Family("lever", "Lever", "lever:acme", "Site name or board URL", "full postings", "per job"),
+    Family("lever", "Lever", "lever:acme", "Site name or board URL", "full postings", "per job", hosts=("lever.co",)),
     Family(
         "ashby",
         "Ashby",
@@ -78,6 +82,7 @@ FAMILIES: tuple[Family, ...] = (
         "Organization or board URL",
         "full postings with compensation",
         "none (extraction re-reads the cached board)",
+        hosts=("ashbyhq.com",),
     ),
     Family(
         "workday",
@@ -86,6 +91,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "title, place, a vague date; 20 per page",
         "per job (description, start date, time type)",
+        hosts=("myworkdayjobs.com", "myworkdaysite.com"),
     ),
     Family(
         "smartrecruiters",
@@ -94,6 +100,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "partial postings: title, place, department, type, date; 100 per page",
         "per job (description sections)",
+        hosts=("smartrecruiters.com",),
     ),
     Family(
         "workable",
@@ -102,6 +109,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "title, place, type, date (paged); full postings from the widget feed when the API refuses",
         "per job (description), none from the widget feed",
+        hosts=("workable.com",),
     ),
     Family(
         "recruitee",
@@ -110,6 +118,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "full postings: description, salary, remote flags",
         "none (re-reads the cached board; the single-offer endpoint for an offer it no longer lists)",
+        hosts=("recruitee.com",),
     ),
     Family(
         "personio",
@@ -118,6 +127,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "full postings (XML feed); without a feed, job page links",
         "none (re-reads the cached feed); job pages without a feed",
+        hosts=("jobs.personio.de", "jobs.personio.com"),
     ),
     Family(
         "teamtailor",
@@ -126,6 +136,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "full postings (RSS, paged by offset)",
         "none (re-reads the cached feed); the job page when missing from it",
+        hosts=("teamtailor.com",),
     ),
     Family(
         "bamboohr",
@@ -134,6 +145,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "title, department, place, type",
         "per job (description, date)",
+        hosts=("bamboohr.com",),
     ),
     Family(
         "pinpoint",
@@ -142,6 +154,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "full postings with compensation",
         "none (extraction re-reads the cached board)",
+        hosts=("pinpointhq.com",),
     ),
     Family(
         "rippling",
@@ -150,6 +163,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "title, department, place",
         "per job (description, pay range)",
+        hosts=("ats.rippling.com",),
     ),
     Family(
         "breezy",
@@ -158,6 +172,7 @@ FAMILIES: tuple[Family, ...] = (
         "Board URL",
         "title, place, type, department, date",
         "per job (the job page's JSON-LD)",
+        hosts=("breezy.hr",),
     ),
     Family(
         "careers",
@@ -176,9 +191,24 @@ def get_family(name: str) -> Family | None:
     return _BY_NAME.get((name or "").strip().lower())
 
 
+def url_host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def on_public_host(family: Family, host: str) -> bool:
+    """Cheap first check: is `host` one of the family's public hosts (or under one)?"""
+    return any(host == h or host.endswith("." + h) for h in family.hosts)
+
+
 def match_url(url: str) -> str | None:
     """The spec of the board a public ATS board or job URL belongs to, else None."""
+    host = url_host(url)
     for family in FAMILIES:
+        if not on_public_host(family, host):
+            continue
         try:
             spec = family.match_url(url)
         except ValueError:
