@@ -86,6 +86,17 @@ def test_workday_pages_by_twenty_with_the_total_from_the_first_page(ats) -> None
     assert not getattr(jobs, "incomplete", None)
 
 
+def test_workday_board_on_its_public_host_shape(ats) -> None:
+    ats.add(WD_API + "/jobs", lambda h: h.send_body(200, _text("workday_jobs.json", ats), JSON))
+    board = ats.url(WD)
+    jobs = list_company_jobs(f"workday:{board}/")
+    assert [(j.url, j.title, j.external_id) for j in jobs] == [
+        (board + "/job/Berlin/Senior-Payments-Engineer_R-10442", "Senior Payments Engineer", "R-10442"),
+        (board + "/job/Hamburg-Hafen/Lagerist--m-w-d-_R-10450-1", "Lagerist (m/w/d)", "R-10450"),
+    ]
+    assert len(ats.posts) == 1  # the total (2) fits in the first page
+
+
 def test_workday_detail_is_one_normalized_posting(ats) -> None:
     path = "/job/Berlin/Senior-Payments-Engineer_R-10442"
     _json_route(ats, WD_API + path, "workday_job.json")
