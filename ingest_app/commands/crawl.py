@@ -1,4 +1,5 @@
-"""`dry-run --source SPEC` lists a company's current job URLs; `extract URL` prints one posting."""
+"""`dry-run --source SPEC` lists a company's current job URLs; `extract URL` (or `extract --source SPEC URL`)
+prints one posting."""
 
 from __future__ import annotations
 
