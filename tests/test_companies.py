@@ -24,7 +24,8 @@ def test_add_list_update_delete_own_companies(session, make_user):
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("workday:acme", "greenhouse:TOKEN"),
+        ("icims:acme", "greenhouse:TOKEN"),
+        ("workday:acme", "http"),
         ("greenhouse:", "board token"),
         ("lever:has space", "site name"),
         ("careers:ftp://x.example/jobs", "http"),

@@ -11,7 +11,11 @@ from ingest_app.cli import print_json
 def register(subparsers) -> None:
     parser = subparsers.add_parser("companies", help="a user's companies")
     sub = parser.add_subparsers(dest="companies_command", metavar="ACTION", required=True)
-    add = sub.add_parser("add", help="track a company (greenhouse:TOKEN, lever:SITE, ashby:ORG, careers:URL)")
+    add = sub.add_parser(
+        "add",
+        help="track a company (greenhouse:TOKEN, lever:SITE, ashby:ORG, careers:URL or FAMILY:BOARD_URL, "
+        "e.g. workday:https://acme.wd5.myworkdayjobs.com/External)",
+    )
     add.add_argument("--user", required=True, metavar="EMAIL")
     add.add_argument("--name", required=True)
     add.add_argument("--source", required=True, metavar="SPEC")

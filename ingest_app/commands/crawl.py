@@ -1,4 +1,5 @@
-"""`dry-run --source SPEC` lists a company's current job URLs; `extract URL` prints one posting."""
+"""`dry-run --source SPEC` lists a company's current job URLs; `extract URL` (or `extract --source SPEC URL`)
+prints one posting."""
 
 from __future__ import annotations
 
@@ -7,14 +8,26 @@ import sys
 
 from ingest_app.cli import print_json
 
+SPEC_HELP = (
+    "greenhouse:TOKEN, lever:SITE, ashby:ORG, careers:URL or FAMILY:BOARD_URL for workday, smartrecruiters, "
+    "workable, recruitee, personio, teamtailor, bamboohr, pinpoint, rippling, breezy "
+    "(e.g. recruitee:https://acme.recruitee.com/)"
+)
+
 
 def register(subparsers) -> None:
     dry = subparsers.add_parser("dry-run", help="print the JSON array of a source's current job URLs")
-    dry.add_argument("--source", required=True, help="greenhouse:TOKEN, lever:SITE, ashby:ORG or careers:URL")
+    dry.add_argument("--source", required=True, help=SPEC_HELP)
     dry.set_defaults(handler=_dry_run)
-    extract = subparsers.add_parser("extract", help="print one normalized job posting as JSON")
+    extract = subparsers.add_parser(
+        "extract",
+        help="print one normalized job posting as JSON (a known ATS job URL is read from the ATS API)",
+    )
     extract.add_argument("url")
     extract.add_argument("--hints", default=None, help="source hints as JSON (as listed by the dry run)")
+    extract.add_argument(
+        "--source", default=None, metavar="SPEC", help="the job's board, for a job URL on any host: " + SPEC_HELP
+    )
     extract.set_defaults(handler=_extract)
 
 
@@ -35,11 +48,16 @@ def _dry_run(args) -> int:
 
 
 def _extract(args) -> int:
-    from ingest_app.core.crawl import CrawlError, extract_job
+    from ingest_app.core.crawl import CrawlError, extract_job, extract_job_for_source
 
+    if args.source and args.hints:
+        sys.stdout.write(json.dumps({"error": "invalid_url", "reason": "give --source or --hints, not both"}) + "\n")
+        return 1
     try:
         hints = json.loads(args.hints) if args.hints else None
-        posting = extract_job(args.url, hints)
+        if hints is not None and not isinstance(hints, dict):
+            raise ValueError
+        posting = extract_job_for_source(args.source, args.url) if args.source else extract_job(args.url, hints)
     except ValueError:
         sys.stdout.write(json.dumps({"error": "invalid_url", "reason": "--hints must be a JSON object"}) + "\n")
         return 1

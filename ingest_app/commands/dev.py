@@ -102,6 +102,9 @@ def _run(args) -> int:
                     "GREENHOUSE_API_BASE": f"{demo_url}/greenhouse",
                     "LEVER_API_BASE": f"{demo_url}/lever",
                     "ASHBY_API_BASE": f"{demo_url}/ashby",
+                    "SMARTRECRUITERS_API_BASE": f"{demo_url}/smartrecruiters-api",
+                    "WORKABLE_API_BASE": f"{demo_url}/workable-api",
+                    "RIPPLING_API_BASE": f"{demo_url}/rippling-api",
                     "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
                 }
             )

@@ -48,6 +48,7 @@ def company_dialog() -> rx.Component:
                             width="100%",
                         ),
                         CompaniesState.source_error,
+                        CompaniesState.value_hint,
                     ),
                     rx.flex(
                         rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),

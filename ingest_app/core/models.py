@@ -13,7 +13,24 @@ RUN_STATUSES = ("archiving", "ingesting", "completed", "failed")
 ACTIVE_RUN_STATUSES = ("archiving", "ingesting")
 ITEM_STATES = ("pending", "succeeded", "failed")
 JOB_STATUSES = ("active", "archived")
-SOURCE_KINDS = ("greenhouse", "lever", "ashby", "careers")
+# The source families of ingest_app.core.crawl.sources.FAMILIES (a test keeps them equal).
+SOURCE_KINDS = (
+    "greenhouse",
+    "lever",
+    "ashby",
+    "workday",
+    "smartrecruiters",
+    "workable",
+    "recruitee",
+    "personio",
+    "teamtailor",
+    "bamboohr",
+    "pinpoint",
+    "rippling",
+    "breezy",
+    "careers",
+)
+SOURCE_KINDS_CHECK = "source_kind IN (" + ",".join(f"'{kind}'" for kind in SOURCE_KINDS) + ")"
 
 JSONVariant = sa.JSON().with_variant(JSONB(), "postgresql")
 
@@ -52,7 +69,7 @@ class Company(SQLModel, table=True):
     __tablename__ = "companies"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "source_kind", "source_value", name="uq_companies_user_source"),
-        sa.CheckConstraint("source_kind IN ('greenhouse','lever','ashby','careers')", name="ck_companies_source_kind"),
+        sa.CheckConstraint(SOURCE_KINDS_CHECK, name="ck_companies_source_kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     greenhouse_api_base: str = "https://boards-api.greenhouse.io"
     lever_api_base: str = "https://api.lever.co"
     ashby_api_base: str = "https://api.ashbyhq.com"
+    smartrecruiters_api_base: str = "https://api.smartrecruiters.com"
+    workable_api_base: str = "https://apply.workable.com"
+    rippling_api_base: str = "https://api.rippling.com"
 
     # Pipeline / worker
     worker_concurrency: int = Field(default=4, ge=1)

@@ -62,7 +62,21 @@ COMPANY_WORDS = (
     "Falcon",
 )
 COMPANY_SUFFIX = ("Robotics", "Analytics", "Kitchens", "Health", "Logistics", "Labs", "Energy", "Studios")
-KINDS = ("greenhouse", "lever", "ashby", "careers")
+KINDS = ("greenhouse", "lever", "ashby", "careers")  # what `DemoSite.generate` cycles through by default
+BOARD_KINDS = (
+    "workday",
+    "smartrecruiters",
+    "workable",
+    "recruitee",
+    "personio",
+    "teamtailor",
+    "bamboohr",
+    "pinpoint",
+    "rippling",
+    "breezy",
+)
+ALL_KINDS = KINDS + BOARD_KINDS
+_UUID_KINDS = ("lever", "ashby", "pinpoint", "rippling")
 
 
 @dataclass
@@ -138,8 +152,9 @@ def description_html(rng: random.Random, title: str, company: str) -> str:
 
 
 class JobFactory:
-    """Creates jobs with ids shaped like each ATS uses (numeric for Greenhouse, UUIDs for Lever and
-    Ashby, short slugs for careers pages)."""
+    """Creates jobs with ids shaped like each ATS uses (numeric for Greenhouse, UUIDs for Lever,
+    Ashby, Pinpoint and Rippling, requisition ids for Workday, shortcodes for Workable, hex ids for
+    Breezy, title slugs for Recruitee offers, short slugs for careers pages)."""
 
     def __init__(self, seed: int = 7):
         self.rng = random.Random(seed)
@@ -148,13 +163,24 @@ class JobFactory:
     def make(self, company: DemoCompany, **overrides) -> DemoJob:
         rng = self.rng
         self.counter += 1
-        if company.kind == "greenhouse":
+        title = overrides.pop("title", None) or (rng.choice(LEVELS) + rng.choice(TITLES)).strip()
+        kind = company.kind
+        if kind in ("greenhouse", "personio", "bamboohr", "teamtailor"):
             job_id = str(self.counter)
-        elif company.kind in ("lever", "ashby"):
+        elif kind in _UUID_KINDS:
             job_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        elif kind == "workday":
+            job_id = f"R{self.counter}"
+        elif kind == "smartrecruiters":
+            job_id = str(744_000_000_000_000 + self.counter)
+        elif kind == "workable":
+            job_id = f"{rng.getrandbits(40):010X}"
+        elif kind == "breezy":
+            job_id = f"{rng.getrandbits(48):012x}"
+        elif kind == "recruitee":
+            job_id = f"{slugify(title)}-{self.counter % 1000}"
         else:
             job_id = f"r{self.counter}"
-        title = overrides.pop("title", None) or (rng.choice(LEVELS) + rng.choice(TITLES)).strip()
         city, region, country = rng.choice(LOCATIONS)
         low = rng.randrange(50, 160) * 1000
         job = DemoJob(
@@ -182,10 +208,32 @@ DEFAULT_COMPANIES = (
     ("Bluefin Analytics", "lever", "bluefin", 7),
     ("Cobalt Kitchens", "ashby", "cobalt", 5),
     ("Juniper Health", "careers", "juniper", 8),
+    ("Granite Logistics", "workday", "granite", 6),
+    ("Lumen Energy", "smartrecruiters", "lumen", 5),
+    ("Tidewater Studios", "workable", "tidewater", 5),
+    ("Maple Labs", "recruitee", "maple", 6),
+    ("Quartz Kitchens", "personio", "quartz", 5),
+    ("Harbor Health", "teamtailor", "harbor", 6),
+    ("Aurora Analytics", "bamboohr", "aurora", 5),
+    ("Cedar Robotics", "pinpoint", "cedar", 6),
+    ("Pinnacle Energy", "rippling", "pinnacle", 5),
+    ("Orchid Studios", "breezy", "orchid", 6),
 )
 
 
+def board_path(kind: str, slug: str) -> str:
+    """Where a board-URL family's board lives on the demo site (its job pages hang below it)."""
+    if kind == "workday":
+        return f"/workday/{slug}/External"
+    if kind == "rippling":
+        return f"/rippling/{slug}/jobs"
+    return f"/{kind}/{slug}"
+
+
 def source_for(kind: str, slug: str, base_url: str) -> str:
+    base = base_url.rstrip("/")
     if kind == "careers":
-        return f"careers:{base_url.rstrip('/')}/careers/{slug}/"
+        return f"careers:{base}/careers/{slug}/"
+    if kind in BOARD_KINDS:
+        return f"{kind}:{base}{board_path(kind, slug)}" + ("/" if kind == "workable" else "")
     return f"{kind}:{slug}"

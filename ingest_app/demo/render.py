@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, time
 from functools import lru_cache
 
-from ingest_app.demo.data import DemoCompany, DemoJob
+from ingest_app.demo.data import BOARD_KINDS, DemoCompany, DemoJob
 
 BANNER = "Demo data — fictional companies"
 _GH_EMPLOYMENT = {
@@ -38,6 +38,10 @@ _SCHEMA_EMPLOYMENT = {
 
 
 def job_path(company: DemoCompany, job: DemoJob) -> str:
+    if company.kind in BOARD_KINDS:
+        from ingest_app.demo.boards import job_path as board_job_path
+
+        return board_job_path(company, job)
     return f"/jobs/{company.slug}/{job.id}"
 
 
@@ -292,8 +296,9 @@ def index_page(base: str, companies: list[tuple[str, str, int]]) -> bytes:
         for name, source, count in companies
     )
     body = (
-        f"<h1>{BANNER}</h1><p>Fictional companies served in the shapes of Greenhouse, Lever, Ashby and a "
-        f"plain careers page.</p><table><tr><th>Company</th><th>Source</th><th>Open jobs</th></tr>{rows}</table>"
+        f"<h1>{BANNER}</h1><p>Fictional companies served in the shapes of Greenhouse, Lever, Ashby, Workday, "
+        "SmartRecruiters, Workable, Recruitee, Personio, Teamtailor, BambooHR, Pinpoint, Rippling, Breezy HR "
+        f"and a plain careers page.</p><table><tr><th>Company</th><th>Source</th><th>Open jobs</th></tr>{rows}</table>"
     )
     return _page(BANNER, body)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -21,6 +22,23 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._answer("GET", None)
+
+    def do_POST(self) -> None:  # noqa: N802 - Workday and Workable list their jobs by POST
+        length = self.headers.get("Content-Length", "0")
+        size = int(length) if length.isdigit() else 0
+        if size > 65536:
+            self.close_connection = True
+            self._send(413, "text/plain", b"request body too large\n", {})
+            return
+        raw = self.rfile.read(size) if size else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        self._answer("POST", body)
+
+    def _answer(self, method: str, body) -> None:
         site = self.server.site
         parts = urlsplit(self.path)
         with site._lock:
@@ -34,12 +52,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(failure.status, "text/plain", b"injected failure\n", headers)
             return
         try:
-            status, ctype, body, headers = site.respond(
-                parts.path, parse_qs(parts.query), self.headers.get("Host", "127.0.0.1")
+            status, ctype, data, headers = site.respond(
+                parts.path, parse_qs(parts.query), self.headers.get("Host", "127.0.0.1"), method, body
             )
         except Exception as exc:  # noqa: BLE001 - a demo bug answers 500, never kills the server
-            status, ctype, body, headers = 500, "text/plain", f"error: {exc}\n".encode(), {}
-        self._send(status, ctype, body, headers)
+            status, ctype, data, headers = 500, "text/plain", f"error: {exc}\n".encode(), {}
+        self._send(status, ctype, data, headers)
 
     def _send(self, status: int, ctype: str, body: bytes, headers: dict) -> None:
         self.send_response(status)
@@ -100,6 +118,9 @@ class DemoServer:
             "GREENHOUSE_API_BASE": f"{self.base_url}/greenhouse",
             "LEVER_API_BASE": f"{self.base_url}/lever",
             "ASHBY_API_BASE": f"{self.base_url}/ashby",
+            "SMARTRECRUITERS_API_BASE": f"{self.base_url}/smartrecruiters-api",
+            "WORKABLE_API_BASE": f"{self.base_url}/workable-api",
+            "RIPPLING_API_BASE": f"{self.base_url}/rippling-api",
             "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
         }
 

@@ -1,7 +1,9 @@
 """A demo/fixture job site on 127.0.0.1: fictional companies served in the shapes of the Greenhouse,
-Lever and Ashby APIs and as a plain careers page, with JSON-LD job pages.
+Lever and Ashby APIs, of the ten board-URL families (Workday, SmartRecruiters, Workable, Recruitee,
+Personio, Teamtailor, BambooHR, Pinpoint, Rippling, Breezy: `board_routes.py`) and as a plain
+careers page, with JSON-LD job pages.
 
-    server = start_demo_server()            # DemoSite.default(): 4 small companies
+    server = start_demo_server()            # DemoSite.default(): 14 small companies, one per family
     os.environ.update(server.settings_env())  # point the crawler at it
     server.company_sources()                # [{"name": ..., "source": "greenhouse:northwind"}, ...]
     server.stop()
@@ -15,7 +17,13 @@ URL layout under the base URL:
     /lever/v0/postings/{slug}[/{id}]?skip=&limit= Lever Postings API
     /ashby/posting-api/job-board/{slug}           Ashby job board API
     /careers/{slug}/?page=N                       careers page (nav/footer/cookie noise, pagination)
-    /jobs/{slug}/{id}                             job page with schema.org JSON-LD (every company)
+    /jobs/{slug}/{id}                             job page with schema.org JSON-LD (the first four kinds)
+    /wday/cxs/{slug}/External/jobs (POST), /job/. Workday CXS; boards at /workday/{slug}/External
+    /smartrecruiters-api/, /workable-api/, /rippling-api/   the settings-based families' APIs
+    /{family}/{slug}/...                          a board-URL family's board: its endpoints (Recruitee
+                                                  /api/offers, Personio /xml, Teamtailor /jobs.rss,
+                                                  BambooHR /careers/list, Pinpoint /postings.json,
+                                                  Breezy /json) and JSON-LD job pages at its job URLs
     /robots.txt, /                                robots rules, an index of the companies
 
 ATS jobs are extracted from the API shapes; `kinds=("careers",)` makes every job a page fetch
@@ -31,8 +39,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ingest_app.demo import render
+from ingest_app.demo import board_routes, render
 from ingest_app.demo.data import (
+    ALL_KINDS,
     COMPANY_SUFFIX,
     COMPANY_WORDS,
     DEFAULT_COMPANIES,
@@ -55,6 +64,7 @@ class _Failure:
     status: int
     remaining: int | None
     retry_after: float | None
+    exact: bool = False
 
 
 class DemoSite:
@@ -84,7 +94,7 @@ class DemoSite:
     # ----- building -----------------------------------------------------------------------------
     @classmethod
     def default(cls, rotate: bool = True) -> DemoSite:
-        """The small demo for `make run`: one company per source kind, 5-8 jobs each. With `rotate`,
+        """The small demo for `make run`: one company per source family, 5-8 jobs each. With `rotate`,
         every listing after a company's first one swaps one posting out and one in."""
         site = cls()
         for name, kind, slug, count in DEFAULT_COMPANIES:
@@ -117,8 +127,8 @@ class DemoSite:
     def add_company(
         self, name: str, kind: str, *, slug: str | None = None, jobs: int = 0, rotate: bool = False, page_size: int = 10
     ) -> DemoCompany:
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}")
+        if kind not in ALL_KINDS:
+            raise ValueError(f"kind must be one of {ALL_KINDS}")
         with self._lock:
             slug = slug or slugify(name)
             base, n = slug, 2
@@ -173,11 +183,17 @@ class DemoSite:
                 self._path_latency[path_prefix] = seconds
 
     def inject_failure(
-        self, path_prefix: str, status: int = 500, times: int | None = None, retry_after: float | None = None
+        self,
+        path_prefix: str,
+        status: int = 500,
+        times: int | None = None,
+        retry_after: float | None = None,
+        exact: bool = False,
     ) -> None:
-        """Answer `status` for requests under `path_prefix` (`times` times, or until cleared)."""
+        """Answer `status` for requests under `path_prefix` (or only at that path, with `exact`),
+        `times` times or until cleared."""
         with self._lock:
-            self._failures[path_prefix] = _Failure(status, times, retry_after)
+            self._failures[path_prefix] = _Failure(status, times, retry_after, exact)
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -191,7 +207,7 @@ class DemoSite:
     def _failure_for(self, path: str) -> _Failure | None:
         with self._lock:
             for prefix, failure in self._failures.items():
-                if path.startswith(prefix):
+                if path == prefix or (not failure.exact and path.startswith(prefix)):
                     if failure.remaining is not None:
                         if failure.remaining <= 0:
                             continue
@@ -225,8 +241,10 @@ class DemoSite:
             return company, job
 
     # ----- routing --------------------------------------------------------------------------------
-    def respond(self, path: str, query: dict[str, list[str]], host: str) -> tuple[int, str, bytes, dict]:
-        """(status, content type, body, extra headers) for a GET."""
+    def respond(
+        self, path: str, query: dict[str, list[str]], host: str, method: str = "GET", body: object = None
+    ) -> tuple[int, str, bytes, dict]:
+        """(status, content type, body, extra headers) for a GET (or a POST with a parsed JSON body)."""
         base = self.base_url or f"http://{host}"
         parts = [p for p in path.split("/") if p]
         q = {k: v[-1] for k, v in query.items()}
@@ -254,6 +272,9 @@ class DemoSite:
             return _json(200, render.ashby_board(base, company, jobs))
         if head == "careers" and len(parts) == 2:
             return self._careers(parts[1], q)
+        answer = board_routes.respond(self, base, path, parts, q, method, body)
+        if answer is not None:
+            return answer
         if head == "jobs" and len(parts) >= 3:
             company, job = self._find(None, parts[1], parts[2])
             if job is None:

@@ -20,24 +20,19 @@ from ingest_app.core.companies import (
     list_companies,
     update_company,
 )
+from ingest_app.core.crawl.sources import FAMILIES
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import Company
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS, CompanyRow
 
-VALUE_LABELS = {
-    "greenhouse": "Board token",
-    "lever": "Site name",
-    "ashby": "Organization",
-    "careers": "Careers page URL",
-}
+# The source picker offers every family of the one family table, each with its example.
+VALUE_LABELS = {family.name: family.value_label for family in FAMILIES}
 VALUE_PLACEHOLDERS = {
-    "greenhouse": "e.g. acme",
-    "lever": "e.g. acme",
-    "ashby": "e.g. acme",
-    "careers": "https://acme.example/careers",
+    family.name: ("e.g. " if "://" not in family.value_example else "") + family.value_example for family in FAMILIES
 }
+VALUE_HINTS = {family.name: f"Example: {family.example}" for family in FAMILIES}
 
 
 def demo_site_url() -> str:
@@ -83,6 +78,10 @@ class CompaniesState(AuthState):
     @rx.var
     def value_placeholder(self) -> str:
         return VALUE_PLACEHOLDERS.get(self.form_kind, "")
+
+    @rx.var
+    def value_hint(self) -> str:
+        return VALUE_HINTS.get(self.form_kind, "")
 
     @rx.var
     def enabled_count(self) -> int:

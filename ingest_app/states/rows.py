@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-SOURCE_LABELS = {
-    "greenhouse": "Greenhouse",
-    "lever": "Lever",
-    "ashby": "Ashby",
-    "careers": "Careers page",
-}
+from ingest_app.core.crawl.sources import FAMILIES
+
+SOURCE_LABELS = {family.name: family.label for family in FAMILIES}
 
 
 @dataclasses.dataclass

@@ -37,7 +37,7 @@ def test_add_list_get_update_delete(client, alice):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"name": "X", "source": "workday:acme"}, "greenhouse:TOKEN"),
+        ({"name": "X", "source": "icims:acme"}, "greenhouse:TOKEN"),
         ({"name": "X", "source": "greenhouse:"}, "board token"),
         ({"name": "X", "source": "lever:has space"}, "site name"),
         ({"name": "X", "source": "careers:ftp://x.example/jobs"}, "http"),

@@ -24,18 +24,18 @@ FAST_SETTINGS = {
 @pytest.fixture(autouse=True)
 def crawl_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from ingest_app.core.crawl.robots import clear_robots_cache
-    from ingest_app.core.crawl.sources import ashby
+    from ingest_app.core.crawl.sources import clear_caches
 
     for key, value in FAST_SETTINGS.items():
         monkeypatch.setenv(key, value)
     reset_settings_cache()
     clear_robots_cache()
-    ashby.clear_cache()
+    clear_caches()
     yield
     monkeypatch.undo()
     reset_settings_cache()
     clear_robots_cache()
-    ashby.clear_cache()
+    clear_caches()
 
 
 @pytest.fixture

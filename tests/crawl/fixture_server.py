@@ -21,7 +21,18 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10
 
+    body: bytes = b""
+
     def do_GET(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = self.headers.get("Content-Length", "0")
+        self.body = self.rfile.read(int(length)) if length.isdigit() else b""
+        self.server.owner.posts.append((urlsplit(self.path).path, self.body))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
         server: FixtureServer = self.server.owner
         path = urlsplit(self.path).path
         server.hits[path] += 1
@@ -64,6 +75,7 @@ class FixtureServer:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict]] = []
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.lock = threading.Lock()
         self.sockets: set[socket.socket] = set()
         self._httpd = _HTTPServer(("127.0.0.1", 0), Handler)

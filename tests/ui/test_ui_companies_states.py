@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from ingest_app.core.models import Company
+from ingest_app.demo.data import ALL_KINDS
 from ingest_app.demo.site import DemoSite
 from ingest_app.states.companies import CompaniesState
 from ingest_app.states.preview import PreviewState, apply_preview, error_text, preview_one
@@ -79,7 +80,8 @@ def test_demo_companies_button_follows_the_demo_site(make_user):
         assert state.demo_available is True
         call(state, "add_demo_companies")
         call(state, "add_demo_companies")
-    assert len(state.companies) == 4
+    assert len(state.companies) == 14  # one company per source family
+    assert {row.source_kind for row in state.companies} == set(ALL_KINDS)
     assert state.message == "The demo companies are already in your list"
 
 

@@ -7,18 +7,10 @@ from urllib.parse import urljoin, urlsplit
 from ingest_app.core.crawl.ats_urls import hints_for_url
 from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.http import PAGE_TYPES, fetch
-from ingest_app.core.crawl.sources import ashby, careers, greenhouse, lever
+from ingest_app.core.crawl.sources import get_family
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
 from ingest_app.core.crawl.urls import MAX_URL_LENGTH, canonicalize_url
 from ingest_app.core.sources import InvalidSourceSpec, SourceSpec, parse_source_spec
-
-_LISTERS = {
-    "greenhouse": greenhouse.list_jobs,
-    "lever": lever.list_jobs,
-    "ashby": ashby.list_jobs,
-    "careers": careers.list_jobs,
-}
-_EXTRACTORS = {"greenhouse": greenhouse.extract, "lever": lever.extract, "ashby": ashby.extract}
 
 
 def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
@@ -28,10 +20,10 @@ def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
             spec = parse_source_spec(spec)
         except InvalidSourceSpec as exc:
             raise CrawlError("invalid_url", str(exc)) from None
-    lister = _LISTERS.get(spec.kind)
-    if lister is None:
+    family = get_family(spec.kind)
+    if family is None:
         raise CrawlError("invalid_url", f"unknown source kind {spec.kind!r}")
-    return _guarded(lambda: lister(spec.value))
+    return _guarded(lambda: family.list_jobs(spec.value))
 
 
 def extract_job(url: str, hints: dict | None = None) -> Posting:
@@ -39,10 +31,34 @@ def extract_job(url: str, hints: dict | None = None) -> Posting:
     return _guarded(lambda: _extract(url, hints))
 
 
+def source_hints(spec: SourceSpec | str, url: str) -> dict:
+    """Extraction hints for a job of the board `spec` at `url`, whatever its host (a custom
+    domain, a self-hosted board, a local server). Raises CrawlError when the URL is not one."""
+    if isinstance(spec, str):
+        try:
+            spec = parse_source_spec(spec)
+        except InvalidSourceSpec as exc:
+            raise CrawlError("invalid_url", str(exc)) from None
+    family = get_family(spec.kind)
+    source_url = canonicalize_url(url)
+    if family is None or family.job_hints is None:
+        return {}
+    hints = family.job_hints(spec.value, source_url)
+    if not hints:
+        raise CrawlError("invalid_url", f"{source_url} is not a job URL of {spec}", url=source_url)
+    return hints
+
+
+def extract_job_for_source(spec: SourceSpec | str, url: str) -> Posting:
+    """`extract --source SPEC URL`: one posting of that board, read from its ATS API."""
+    return _guarded(lambda: _extract(url, source_hints(spec, url)))
+
+
 def _extract(url: str, hints: dict | None) -> Posting:
     source_url = canonicalize_url(url)
     hints = dict(hints or {}) or hints_for_url(source_url)
-    extractor = _EXTRACTORS.get(str(hints.get("source", "")))
+    family = get_family(str(hints.get("source", "")))
+    extractor = family.extract if family is not None else None
     if extractor is not None:
         posting = extractor(hints, source_url)
     else:

@@ -3,12 +3,14 @@ reads the board through a short per-process cache."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from urllib.parse import unquote, urlsplit
 
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
-from ingest_app.core.crawl.sources.common import api_url, board_not_found, dedupe, listed
+from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
 from ingest_app.core.settings import get_settings
 
@@ -115,3 +117,41 @@ def extract(hints: dict, source_url: str) -> Posting:
 
 def clear_cache() -> None:
     _cache.clear()
+
+
+# ----- spec and URL recognition ----------------------------------------------------------------
+
+FAMILY = "ashby"
+_UUID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def normalize_board(value: str) -> str:
+    """An organization name, or any board/job URL of it (`https://jobs.ashbyhq.com/acme`)."""
+    value = value.strip()
+    if "://" in value:
+        spec = match_url(value)
+        if spec is None:
+            raise ValueError("an Ashby board URL looks like https://jobs.ashbyhq.com/ORG")
+        return spec.split(":", 1)[1]
+    if not SLUG.match(value):
+        raise ValueError(f"The ashby organization name must be 1-100 letters, digits, '.', '_' or '-' (got {value!r})")
+    return value
+
+
+def match_url(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    segments = [unquote(s) for s in parts.path.split("/") if s]
+    if (parts.hostname or "").lower() == "jobs.ashbyhq.com" and segments and SLUG.match(segments[0]):
+        return f"{FAMILY}:{segments[0]}"
+    return None
+
+
+def job_hints(org: str, url: str) -> dict | None:
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    for segment in reversed(segments[-2:]):
+        if _UUID.match(segment.lower()):
+            return {"source": FAMILY, "org": org, "job_id": segment.lower()}
+    return None

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import json
+import random
+import re
+import threading
+import time
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from ingest_app.core.crawl.types import CrawlError, ListedJob
+import httpx
+
+from ingest_app.core.crawl import http as _http
+from ingest_app.core.crawl.extract import extract_from_html
+from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
 from ingest_app.core.crawl.urls import canonicalize_url
+from ingest_app.core.settings import get_settings
+
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # a board token, site or organization name
 
 
 def api_url(base: str, *parts: str) -> str:
@@ -37,3 +49,201 @@ def board_not_found(err: CrawlError, kind: str, name: str) -> CrawlError:
     if err.kind in ("not_found", "gone"):
         return CrawlError("not_found", f"no {kind} board named {name!r}", url=err.url, status=err.status)
     return err
+
+
+# ----- helpers for the board-URL families ----------------------------------------------------------
+
+
+def board_base(board_url: str) -> str:
+    """The board URL without query, fragment or trailing slash: endpoints of host-per-tenant
+    families hang below it (`https://acme.recruitee.com` + `/api/offers`)."""
+    parts = urlsplit(canonicalize_url(board_url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def path_segments(url: str) -> list[str]:
+    return [unquote(s) for s in urlsplit(url).path.split("/") if s]
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def on_domain(host: str, domain: str) -> bool:
+    """`host` is a subdomain of `domain` (a tenant host such as acme.recruitee.com)."""
+    return host.endswith("." + domain) and host.count(".") == domain.count(".") + 1
+
+
+def tenant_origin(url: str, domain: str) -> str | None:
+    """`https://acme.recruitee.com` for any URL on a tenant host of `domain`, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not on_domain(host, domain):
+        return None
+    return f"https://{host}"
+
+
+def relative_segments(board: str, url: str) -> list[str] | None:
+    """The path segments of `url` below the board (same host, path under the board's), else None."""
+    try:
+        b, u = urlsplit(board), urlsplit(url)
+        if (b.hostname or "").lower() != (u.hostname or "").lower() or b.port != u.port:
+            return None
+    except ValueError:
+        return None
+    prefix = b.path.rstrip("/")
+    if not (u.path == prefix or u.path.startswith(prefix + "/")):
+        return None
+    return [unquote(s) for s in u.path[len(prefix) :].split("/") if s]
+
+
+def board_error(err: CrawlError, kind: str, board: str) -> CrawlError:
+    """A missing board is `not_found` (the company moved or the URL is wrong); the rest as is."""
+    if err.kind in ("not_found", "gone"):
+        return CrawlError("not_found", f"no {kind} board at {board}", url=err.url, status=err.status)
+    return err
+
+
+def expect(condition: bool, family: str, what: str, url: str | None = None) -> None:
+    if not condition:
+        raise CrawlError("parse_error", f"the {family} answer {what}", url=url)
+
+
+def text_field(value) -> str | None:
+    """A label out of the `{"label": ...}` / `{"name": ...}` / plain string shapes ATS APIs use."""
+    if isinstance(value, dict):
+        value = value.get("label") or value.get("name") or value.get("descriptor") or value.get("text")
+    if isinstance(value, (list, tuple)):
+        value = next((text_field(v) for v in value if text_field(v)), None)
+    return str(value) if value not in (None, "") else None
+
+
+# ----- POST (Workday and Workable list their jobs by POST) -----------------------------------------
+
+
+class _PostTransport:
+    """Sends each request the safe fetcher builds as a POST with `body`: the same guarded
+    connection pool, per-host limit, timeouts, size cap and error typing as every GET."""
+
+    def __init__(self, inner, body: bytes):
+        self._inner = inner
+        self._body = body
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        post = httpx.Request("POST", request.url, headers=request.headers, content=self._body)
+        post.extensions = request.extensions
+        return self._inner.handle_request(post)
+
+
+def post_json(url: str, payload: dict, *, retries: int | None = None):
+    """POST a JSON body to a public ATS API and parse the JSON answer. Raises CrawlError. A
+    redirect is refused (a POST is never replayed to another URL)."""
+    s = get_settings()
+    headers = {
+        "User-Agent": s.user_agent,
+        "Accept-Encoding": "gzip, deflate",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
+    transport = _PostTransport(_http.get_transport(), json.dumps(payload).encode())
+    retries = s.crawler_max_retries if retries is None else retries
+    attempt = 0
+    while True:
+        try:
+            _http._check_url(url)
+            result, location = _http._fetch_hop(transport, url, s, None, s.crawler_max_api_bytes, headers)
+            if result is None:
+                raise CrawlError("http_error", f"the API redirected the request to {location[:200]}", url=url)
+            return result.json()
+        except CrawlError as err:
+            if not err.transient or attempt >= retries:
+                raise
+            wait = getattr(err, "retry_after", None)
+            if wait is None:
+                wait = s.crawler_backoff_base * (2**attempt) * (0.75 + random.random() / 2)
+            time.sleep(min(max(wait, 0.0), s.crawler_max_retry_after))
+            attempt += 1
+
+
+# ----- XML feeds (Personio, Teamtailor) ------------------------------------------------------------
+
+
+def parse_xml(text: str, family: str, url: str):
+    """A fetched XML document through defusedxml: no entities, no external references, no DTDs.
+    (Imported here, so the modules that never read XML do not need it.)"""
+    from defusedxml import DefusedXmlException
+    from defusedxml import ElementTree as DefusedET
+
+    try:
+        return DefusedET.fromstring(text.encode("utf-8", "surrogatepass"), forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise CrawlError(
+            "parse_error", f"the {family} feed uses forbidden XML ({exc.__class__.__name__})", url=url
+        ) from None
+    except DefusedET.ParseError as exc:
+        raise CrawlError("parse_error", f"the {family} feed is not valid XML ({exc})"[:300], url=url) from None
+
+
+def local_name(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def child_text(el, name: str) -> str | None:
+    """Text of the first direct child whose local name is `name` (namespace ignored)."""
+    for child in el:
+        if local_name(child.tag) == name:
+            return (child.text or "").strip() or None
+    return None
+
+
+def children(el, name: str) -> list:
+    return [child for child in el if local_name(child.tag) == name]
+
+
+# ----- job pages (Breezy details, fallbacks) -------------------------------------------------------
+
+
+def posting_from_page(url: str) -> Posting:
+    """A job page's structured data (JSON-LD, microdata, HTML fallback) through the safe fetcher."""
+    result = _http.fetch(url, accept=_http.PAGE_TYPES, robots=True)
+    return extract_from_html(result.text, url)
+
+
+# ----- boards re-read for extraction (families without a single-job endpoint) ---------------------
+
+_MIN_REFRESH_SECONDS = 5.0
+
+
+class BoardCache:
+    """A short per-process cache of whole boards, one fetch at a time per board however many
+    worker threads ask; a job missing from a cached board refreshes it (at most every 5 s)."""
+
+    def __init__(self) -> None:
+        self._boards: dict[str, tuple[float, dict[str, dict]]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def store(self, key: str, board: dict[str, dict]) -> dict[str, dict]:
+        self._boards[key] = (time.monotonic(), board)
+        return board
+
+    def get(self, key: str, job_id: str, load) -> dict[str, dict]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            cached = self._boards.get(key)
+            if cached:
+                age = time.monotonic() - cached[0]
+                fresh = age < get_settings().crawler_board_cache_seconds
+                if fresh and (job_id in cached[1] or age < _MIN_REFRESH_SECONDS):
+                    return cached[1]
+            return self.store(key, load())
+
+    def clear(self) -> None:
+        self._boards.clear()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
-from ingest_app.core.crawl.sources.common import api_url, board_not_found, dedupe, listed
+from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
 from ingest_app.core.settings import get_settings
 
@@ -87,3 +88,54 @@ def extract(hints: dict, source_url: str) -> Posting:
     if not isinstance(data, dict) or not data.get("title"):
         raise CrawlError("not_a_job_page", "greenhouse returned no job posting", url=source_url)
     return posting_from_api(data, source_url)
+
+
+# ----- spec and URL recognition ----------------------------------------------------------------
+
+FAMILY = "greenhouse"
+_HOSTS = ("boards.greenhouse.io", "job-boards.greenhouse.io", "boards.eu.greenhouse.io", "job-boards.eu.greenhouse.io")
+
+
+def _token_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() not in _HOSTS:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if segments[:1] == ["embed"]:
+        token = dict(parse_qsl(parts.query)).get("for")
+    else:
+        token = segments[0] if segments else None
+    return token if token and SLUG.match(token) else None
+
+
+def normalize_board(value: str) -> str:
+    """A board token, or any board/job URL of the board (`https://boards.greenhouse.io/acme`)."""
+    value = value.strip()
+    if "://" in value:
+        token = _token_of(value)
+        if token is None:
+            raise ValueError("a Greenhouse board URL looks like https://boards.greenhouse.io/TOKEN")
+        return token
+    if not SLUG.match(value):
+        raise ValueError(f"The greenhouse board token must be 1-100 letters, digits, '.', '_' or '-' (got {value!r})")
+    return value
+
+
+def match_url(url: str) -> str | None:
+    try:
+        token = _token_of(url)
+    except ValueError:
+        return None
+    return f"{FAMILY}:{token}" if token else None
+
+
+def job_hints(token: str, url: str) -> dict | None:
+    """Hints for a job of board `token` at any URL: `/jobs/ID` or a `gh_jid=ID` parameter."""
+    parts = urlsplit(url)
+    job_id = dict(parse_qsl(parts.query)).get("gh_jid")
+    segments = [s for s in parts.path.split("/") if s]
+    if not job_id and len(segments) >= 2 and segments[-2] == "jobs":
+        job_id = segments[-1]
+    if job_id and job_id.isdigit() and len(job_id) < 20:
+        return {"source": FAMILY, "token": token, "job_id": int(job_id)}
+    return None

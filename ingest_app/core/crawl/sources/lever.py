@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
-from ingest_app.core.crawl.sources.common import api_url, board_not_found, dedupe, listed
+from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
 from ingest_app.core.settings import get_settings
 
@@ -84,3 +87,42 @@ def extract(hints: dict, source_url: str) -> Posting:
     if not isinstance(data, dict) or not data.get("text"):
         raise CrawlError("not_a_job_page", "lever returned no job posting", url=source_url)
     return posting_from_api(data, source_url, hints.get("company"))
+
+
+# ----- spec and URL recognition ----------------------------------------------------------------
+
+FAMILY = "lever"
+_HOSTS = ("jobs.lever.co", "jobs.eu.lever.co")
+_UUID = re.compile(r"^[0-9a-f-]{36}$")
+
+
+def normalize_board(value: str) -> str:
+    """A site name, or any board/job URL of the site (`https://jobs.lever.co/acme`)."""
+    value = value.strip()
+    if "://" in value:
+        spec = match_url(value)
+        if spec is None:
+            raise ValueError("a Lever board URL looks like https://jobs.lever.co/SITE")
+        return spec.split(":", 1)[1]
+    if not SLUG.match(value):
+        raise ValueError(f"The lever site name must be 1-100 letters, digits, '.', '_' or '-' (got {value!r})")
+    return value
+
+
+def match_url(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    segments = [s for s in parts.path.split("/") if s]
+    if (parts.hostname or "").lower() in _HOSTS and segments and SLUG.match(segments[0]):
+        return f"{FAMILY}:{segments[0]}"
+    return None
+
+
+def job_hints(site: str, url: str) -> dict | None:
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    for segment in reversed(segments[-2:]):
+        if _UUID.match(segment.lower()):
+            return {"source": FAMILY, "site": site, "job_id": segment.lower()}
+    return None
