@@ -1,7 +1,7 @@
 """companies.source_kind accepts the ten new ATS families
 
 Revision ID: 0013
-Revises: 0001
+Revises: 0002_token_version
 Create Date: 2026-12-01 19:50:00
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_token_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
