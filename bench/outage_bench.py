@@ -50,7 +50,9 @@ def one_run(args: argparse.Namespace, *, outage: float, workdir: Path) -> dict:
         stack.callback(pages.stop)
         proxy = stack.enter_context(database_proxy(os.environ["DATABASE_URL"]))
         with session_scope() as session:
-            user = create_user(session, email=f"bench-{secrets.token_hex(4)}@example.com", password=secrets.token_urlsafe(16))
+            user = create_user(
+                session, email=f"bench-{secrets.token_hex(4)}@example.com", password=secrets.token_urlsafe(16)
+            )
             session.commit()
             urls = [pages.slow_url(n, seconds=args.page_seconds) for n in range(args.items)]
             run_id, _ = seed_ingesting_run(session, user.id, urls)
