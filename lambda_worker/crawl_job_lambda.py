@@ -147,16 +147,17 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         results = process_items([body for _, body in valid], executor=_executor(), concurrency=limit, deadline=deadline)
     else:
         results = []
+    given_back: dict[str, list[str]] = {}
     for (message_id, body), (result, seconds) in zip(valid, results, strict=True):
         if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
             if is_connection_error(result):
                 database_health.mark_down(result)
-            logger.warning(
-                "run %s item %s: %s; giving it back to the queue", body["run_id"], body["item_id"], one_line(result)
-            )
+            given_back.setdefault(one_line(result), []).append(f"{body['run_id']}/{body['item_id']}")
             outcomes[message_id] = Outcome(error=result, seconds=seconds)
         else:
             outcomes[message_id] = Outcome(result=result, seconds=seconds)
+    for reason, items in given_back.items():
+        logger.warning("%d item(s) go back to the queue (%s): %s", len(items), ", ".join(items[:10]), reason)
     if _observer is not None:
         for outcome in outcomes.values():
             _observer(outcome.result or "error", outcome.seconds)
