@@ -89,8 +89,8 @@ def one_run(args: argparse.Namespace, *, outage: float, workdir: Path) -> dict:
     return {
         "seconds": round(seconds, 1),
         "received": stats["received"],
-        "db_pauses": stats["db_pauses"],
-        "paused_seconds": stats["paused_seconds"],
+        "db_pauses": stats.get("db_pauses"),
+        "paused_seconds": stats.get("paused_seconds"),
     }
 
 

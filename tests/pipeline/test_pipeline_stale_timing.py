@@ -87,3 +87,42 @@ def test_a_retry_whose_messages_the_queue_refuses_is_reported_failed_with_the_re
     assert report["resent"] == 0 and report["retry_count"] == 1
     assert report["reason"].startswith("Could not enqueue 4 of 4 jobs") and "queue unreachable" in report["reason"]
     assert run_row(engine, run_id).status == "failed"
+
+
+def test_a_run_locked_elsewhere_does_not_hold_the_detector_back_from_other_runs(
+    engine, session, make_user, monkeypatch
+):
+    import threading
+
+    monkeypatch.setenv("WORKER_DB_LOCK_TIMEOUT_MS", "300")
+    reset_settings_cache()
+    locked_user, other_user = make_user(), make_user()
+    locked, _ = seed_run(session, locked_user.id, URLS)
+    other, other_items = seed_run(session, other_user.id, [u + "?o" for u in URLS])
+    _age(engine, locked, 3600)
+    _age(engine, other, 3600)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(sa.select(RUNS.c.run_id).where(RUNS.c.run_id == locked).with_for_update())
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    queue = CollectingSend()
+    started = time.monotonic()
+    try:
+        reports = detect_stale_runs(send=queue)
+    finally:
+        took = time.monotonic() - started
+        release.set()
+        holder.join(10)
+        reset_settings_cache()
+
+    assert [(r["run_id"], r["action"]) for r in reports] == [(other, "retried")]
+    assert took < 3, f"the detector waited {took:.1f} s behind the lock"
+    assert sorted(queue.item_ids) == sorted(other_items)
+    assert run_row(engine, locked).retry_count == 0  # left for the next cycle
