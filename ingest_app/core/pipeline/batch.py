@@ -189,8 +189,10 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
     longer ingesting) or the infrastructure exception that kept it from being recorded (nothing
     of it changed then; the message should be delivered again).
 
-    On PostgreSQL the items of one run go in one transaction; a posting the database refuses
-    sends that run's items through the one-by-one path, where it becomes a failed item.
+    On PostgreSQL the items of one run go in one transaction, and the runs of one call are recorded
+    at the same time (their rows are disjoint: one active run per user), so a lock held on one
+    run's rows delays only that run until `lock_timeout`. A posting the database refuses sends
+    that run's items through the one-by-one path, where it becomes a failed item.
     """
     for r in results:
         if (r.posting is None) == (r.error is None):
@@ -200,10 +202,10 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
     for index, r in enumerate(results):
         groups.setdefault(r.run_id, []).append(index)
     postgres = get_engine().dialect.name == "postgresql"
-    for run_id in sorted(groups):
-        indexes = groups[run_id]
+
+    def record_run(run_id: int) -> None:
         first: dict[int, int] = {}
-        for index in indexes:  # the same item twice in one batch: the second is a duplicate
+        for index in groups[run_id]:  # the same item twice in one batch: the second is a duplicate
             first.setdefault(results[index].item_id, index)
         unique = [results[i] for i in first.values()]
         if postgres:
@@ -211,19 +213,31 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
                 done = _record_run_batch(run_id, unique)
                 for item_id, index in first.items():
                     out[index] = done[item_id]
-                continue
+                return
             except (sa.exc.DataError, sa.exc.IntegrityError):
                 log.warning("recording run %s's batch failed on its data; recording its items one by one", run_id)
-            except Exception as exc:  # infrastructure: none of these items changed
+            except Exception as exc:  # infrastructure (down, a lock held elsewhere): none of these changed
                 for index in first.values():
                     out[index] = exc
-                continue
+                return
         for item_id, index in first.items():
             r = results[index]
             try:
                 out[index] = _record_one(run_id, item_id, r.url, r.posting, r.error)
             except Exception as exc:  # infrastructure: this item did not change
                 out[index] = exc
+
+    run_ids = sorted(groups)
+    if postgres and len(run_ids) > 1:
+        others = [threading.Thread(target=record_run, args=(r,), name=f"record-{r}") for r in run_ids[1:]]
+        for thread in others:
+            thread.start()
+        record_run(run_ids[0])
+        for thread in others:
+            thread.join()
+    else:
+        for run_id in run_ids:
+            record_run(run_id)
     return out
 
 
