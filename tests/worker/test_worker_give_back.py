@@ -1,0 +1,59 @@
+"""Messages that meet an infrastructure error are given back to the real queue with a short delay
+that grows with their receive count, instead of staying invisible for the visibility timeout."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from ingest_app.core import queue as q
+from ingest_app.core.emulator import free_port
+from lambda_worker import crawl_job_lambda
+from lambda_worker.poller import LocalContext, to_lambda_record
+from tests.support.emulator import apply_env, env_applied, make_test_queue
+
+
+@pytest.fixture
+def slow_queue(sqs_emulator):
+    queue, previous = make_test_queue(sqs_emulator, visibility_timeout=1800)
+    try:
+        yield queue
+    finally:
+        apply_env(previous)
+
+
+def test_a_message_given_back_returns_after_a_delay_that_doubles_per_receive(slow_queue) -> None:
+    q.send_messages([{"run_id": 1, "item_id": 1}])
+    client = q.get_client()
+    arn = q.queue_arn(slow_queue.url)
+    nowhere = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+    gaps: list[float] = []
+    counts: list[str] = []
+    given_back_at: float | None = None
+    fast = {"WORKER_RETRY_DELAY_SECONDS": "1", "WORKER_RETRY_DELAY_MAX_SECONDS": "4", "DATABASE_URL": nowhere}
+    with env_applied(fast):
+        for _ in range(4):
+            deadline = time.monotonic() + 10
+            messages: list[dict] = []
+            while not messages and time.monotonic() < deadline:
+                messages = client.receive_message(
+                    QueueUrl=slow_queue.url, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+                ).get("Messages", [])
+            assert messages, "the message did not come back within 10 s"
+            if given_back_at is not None:
+                gaps.append(time.monotonic() - given_back_at)
+            counts.append(messages[0]["Attributes"]["ApproximateReceiveCount"])
+            event = {"Records": [to_lambda_record(messages[0], arn=arn, region="us-east-1")]}
+            response = crawl_job_lambda.handler(event, LocalContext())
+            given_back_at = time.monotonic()
+            assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
+    assert os.environ["DATABASE_URL"] != nowhere
+    assert crawl_job_lambda.database_health.probe() is True  # this process sees the database again
+    assert counts == ["1", "2", "3", "4"]
+    # 1 s, 2 s, 4 s (the maximum): never the 1800 s visibility timeout.
+    for gap, expected in zip(gaps, (1, 2, 4), strict=True):
+        assert expected - 0.3 <= gap <= expected + 2.5, gaps
+    assert json.loads(messages[0]["Body"]) == {"run_id": 1, "item_id": 1}
