@@ -91,12 +91,18 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
+RETRY_DELAY_FACTOR = 3
+
+
 def retry_delay(receive_count: int) -> int:
-    """Seconds before a message given back comes again: WORKER_RETRY_DELAY_SECONDS, doubling with
-    each receive, at most WORKER_RETRY_DELAY_MAX_SECONDS."""
+    """Seconds before a message given back comes again: WORKER_RETRY_DELAY_SECONDS, tripled with
+    each receive, at most WORKER_RETRY_DELAY_MAX_SECONDS (5, 15, 45, 135, 405 s by default: a
+    short outage costs seconds, a long one does not push the messages through their 5 receives
+    into the DLQ within a few minutes)."""
     settings = get_settings()
     exponent = max(0, min(receive_count - 1, 16))
-    return int(min(settings.worker_retry_delay_max_seconds, settings.worker_retry_delay_seconds * 2**exponent))
+    delay = settings.worker_retry_delay_seconds * RETRY_DELAY_FACTOR**exponent
+    return int(min(settings.worker_retry_delay_max_seconds, delay))
 
 
 def give_back(records: list[dict[str, Any]]) -> int:

@@ -88,9 +88,10 @@ class Settings(BaseSettings):
     # rest of its batch is recorded without waiting for it.
     worker_item_timeout_seconds: float = Field(default=90.0, gt=0)
     # A message that met an infrastructure error (database down, a lock held elsewhere) comes back
-    # after this delay, doubling with each receive up to the maximum (never the visibility timeout).
+    # after this delay, tripled with each receive up to the maximum (never the visibility timeout):
+    # 5, 15, 45, 135, 405 s, so the DLQ's 5 receives span about 10 minutes of outage on Lambda.
     worker_retry_delay_seconds: float = Field(default=5.0, ge=0)
-    worker_retry_delay_max_seconds: float = Field(default=60.0, ge=0, le=43200)
+    worker_retry_delay_max_seconds: float = Field(default=600.0, ge=0, le=43200)
     # While the database is unreachable the local worker stops receiving and probes it this often.
     worker_db_probe_seconds: float = Field(default=2.0, gt=0)
     # Worker and stale-detector sessions (PostgreSQL): a lock held by someone else, a runaway
