@@ -53,7 +53,7 @@ def production_queue(sqs_emulator):
 
 @pytest.mark.slow
 def test_a_database_outage_delays_a_run_by_seconds_not_the_visibility_timeout(
-    session, engine, make_user, page_server: PageServer, production_queue, tmp_path: Path
+    session, engine, make_user, page_server: PageServer, production_queue, tmp_path: Path, record_property
 ) -> None:
     user = make_user()
     urls = [page_server.slow_url(n, seconds=0.3) for n in range(40)]
@@ -78,6 +78,8 @@ def test_a_database_outage_delays_a_run_by_seconds_not_the_visibility_timeout(
         finally:
             assert stop_worker(worker) == 0
     stats = read_metrics(metrics)
+    record_property("seconds_to_complete_after_the_outage", round(recovered, 1))
+    record_property("received", stats["received"])
     assert stalled_at < 40, "the outage came too late to matter"
     # Every message given back during the outage returned within seconds of the database.
     assert recovered < 20, f"the run needed {recovered:.1f} s after the database came back"
@@ -106,7 +108,7 @@ def _hold_run_lock(engine, run_id: int, release: threading.Event, held: threadin
 
 @pytest.mark.slow
 def test_a_run_row_lock_held_elsewhere_does_not_stop_another_users_run(
-    session, engine, make_user, page_server: PageServer, production_queue, tmp_path: Path
+    session, engine, make_user, page_server: PageServer, production_queue, tmp_path: Path, record_property
 ) -> None:
     alice, bob = make_user(), make_user()
     run_a, _ = seed_ingesting_run(session, alice.id, [page_server.url(n) for n in range(20)])
@@ -133,6 +135,8 @@ def test_a_run_row_lock_held_elsewhere_does_not_stop_another_users_run(
         release.set()
         holder.join(10)
         assert stop_worker(worker) == 0
+    record_property("other_run_seconds_while_locked", round(b_done, 1))
+    record_property("locked_run_seconds_after_release", round(a_done, 1))
     assert b_done < 15, f"bob's run took {b_done:.1f} s while alice's row was locked"
     assert a_done < 20, f"alice's run took {a_done:.1f} s after the lock was released"
     for run_id in (run_a, run_b):
