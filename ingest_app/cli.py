@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -49,10 +50,11 @@ EXIT_UNAVAILABLE = 3  # the database or the queue cannot be reached
 
 
 class _OneLineFormatter(logging.Formatter):
-    """Log records as one line each: an exception's first line, not its traceback."""
+    """Log records as one line each: an exception's first line, not its traceback (LOG_LEVEL=DEBUG
+    keeps tracebacks)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        if record.exc_info and record.exc_info[1] is not None:
+        if record.exc_info and record.exc_info[1] is not None and os.environ.get("LOG_LEVEL", "").upper() != "DEBUG":
             from ingest_app.core.db import one_line
 
             text = f"{record.getMessage()}: {one_line(record.exc_info[1])}"

@@ -57,3 +57,42 @@ def test_a_message_given_back_returns_after_a_delay_that_grows_per_receive(slow_
     for gap, expected in zip(gaps, (1, 3, 5), strict=True):
         assert expected - 0.3 <= gap <= expected + 2.5, gaps
     assert json.loads(messages[0]["Body"]) == {"run_id": 1, "item_id": 1}
+
+
+def test_while_the_database_is_down_a_lambda_batch_goes_back_uncrawled_then_counts_once_it_is_back(
+    session, engine, make_user, page_server, slow_queue
+) -> None:
+    from tests.support.runs import counters, item_bodies, seed_ingesting_run
+    from tests.support.tcp_proxy import database_proxy
+
+    user = make_user()
+    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1), page_server.url(2)])
+    q.send_messages(item_bodies(session, run_id))
+    client = q.get_client()
+    arn = q.queue_arn(slow_queue.url)
+
+    def receive_event() -> dict:
+        messages: list[dict] = []
+        deadline = time.monotonic() + 12
+        while len(messages) < 2 and time.monotonic() < deadline:
+            messages += client.receive_message(
+                QueueUrl=slow_queue.url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageSystemAttributeNames=["All"]
+            ).get("Messages", [])
+        assert len(messages) == 2
+        return {"Records": [to_lambda_record(m, arn=arn, region="us-east-1") for m in messages]}
+
+    with database_proxy(os.environ["DATABASE_URL"]) as proxy:
+        env = {"DATABASE_URL": proxy.url(os.environ["DATABASE_URL"]), "WORKER_RETRY_DELAY_SECONDS": "1"}
+        with env_applied(env):
+            proxy.close()
+            first = crawl_job_lambda.handler(receive_event(), LocalContext())  # learns the database is down
+            assert crawl_job_lambda.database_health.is_down
+            second = crawl_job_lambda.handler(receive_event(), LocalContext())  # came back after 1 s
+            assert page_server.requests == []  # nothing crawled while the database is down
+            proxy.open()
+            third = crawl_job_lambda.handler(receive_event(), LocalContext())  # came back after 3 s
+    assert len(first["batchItemFailures"]) == len(second["batchItemFailures"]) == 2
+    assert third == {"batchItemFailures": []}
+    assert not crawl_job_lambda.database_health.is_down
+    assert counters(engine, run_id)["status"] == "completed"
+    assert counters(engine, run_id)["jobs_added"] == 2
