@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
+import os
 import sys
 from typing import Any
 
@@ -44,6 +46,68 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_UNAVAILABLE = 3  # the database or the queue cannot be reached
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log records as one line each: an exception's first line, not its traceback (LOG_LEVEL=DEBUG
+    keeps tracebacks)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and record.exc_info[1] is not None and os.environ.get("LOG_LEVEL", "").upper() != "DEBUG":
+            from ingest_app.core.db import one_line
+
+            text = f"{record.getMessage()}: {one_line(record.exc_info[1])}"
+            record = logging.makeLogRecord(
+                {**record.__dict__, "msg": text, "args": (), "exc_info": None, "exc_text": None}
+            )
+        return super().format(record)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record is emitted."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
+def _configure_logging() -> None:
+    """Warnings and errors on stderr, one line each (the worker configures its own logging)."""
+    root = logging.getLogger()
+    if any(isinstance(h, _StderrHandler) for h in root.handlers):
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(_OneLineFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    root.addHandler(handler)
+
+
+def unavailable_message(exc: BaseException) -> str | None:
+    """One line for an error that means the database or the queue is unreachable, else None."""
+    from ingest_app.core.db import is_connection_error, one_line
+    from ingest_app.core.queue import QueueError
+
+    if isinstance(exc, QueueError):
+        return f"error: {one_line(exc)}"
+    if is_connection_error(exc):
+        from sqlalchemy.engine import make_url
+
+        from ingest_app.core.settings import get_settings
+
+        try:
+            url = make_url(get_settings().database_url)
+            target = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+        except Exception:
+            target = "the configured database"
+        return f"error: the database is unreachable ({target}): {one_line(exc)}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -51,4 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    return int(handler(args) or 0)
+    if args.command != "worker":
+        _configure_logging()
+    try:
+        return int(handler(args) or 0)
+    except Exception as exc:
+        message = unavailable_message(exc)
+        if message is None:
+            raise
+        sys.stderr.write(message + "\n")
+        return EXIT_UNAVAILABLE

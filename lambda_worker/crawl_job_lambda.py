@@ -1,10 +1,14 @@
 """Crawl worker: an SQS batch handler with partial batch responses.
 
-Each record carries one item of a run (`run_id`, `item_id`, `url`, `company`, `hints`). The records
-of a batch are checked with one query, crawled concurrently in threads, and their results recorded
-together by `ingest_app.core.pipeline.process_items` (exactly once each). Only infrastructure
-errors (database unreachable, ...) come back as `batchItemFailures` so SQS redelivers them; a
-failed crawl is a failed item, and a malformed body is logged and dropped.
+Each record names one item of a run (`run_id`, `item_id`; its other fields are labels): what to
+crawl, the URL and the hints, is read from the item row. The records of a batch are checked with
+one query, crawled concurrently in threads with a deadline each, and recorded in groups as they
+finish by `ingest_app.core.pipeline.process_items` (exactly once each). Only infrastructure errors
+(database unreachable, a lock held elsewhere) come back as `batchItemFailures`, each first given
+back to the queue with a short delay that grows with its receive count (ChangeMessageVisibility),
+so it returns in seconds rather than after the 30-minute visibility timeout. While the database is
+known to be down, a batch is given back without crawling. A failed crawl is a failed item, and a
+malformed body is logged and dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from ingest_app.core.db import database_health, is_connection_error, one_line
 from ingest_app.core.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -36,8 +41,16 @@ _pool_lock = threading.Lock()
 _observer: Callable[[str, float], None] | None = None
 
 
+# Time kept back from the Lambda deadline to record the last items and give messages back.
+DEADLINE_MARGIN_SECONDS = 15.0
+
+
 class MalformedMessage(ValueError):
     pass
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database is known to be down: the batch goes back to the queue uncrawled."""
 
 
 @dataclass
@@ -63,11 +76,7 @@ def parse_body(text: str) -> dict[str, Any]:
     for key in ("run_id", "item_id"):
         if not isinstance(body.get(key), int) or isinstance(body.get(key), bool):
             raise MalformedMessage(f"{key} must be an integer")
-    if not isinstance(body.get("url"), str) or not body["url"]:
-        raise MalformedMessage("url must be a non-empty string")
-    if not isinstance(body.get("hints", {}), dict):
-        raise MalformedMessage("hints must be an object")
-    return body
+    return {"run_id": body["run_id"], "item_id": body["item_id"]}  # nothing else in it is trusted
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -82,10 +91,47 @@ def _executor() -> ThreadPoolExecutor:
     return _pool
 
 
-def process_records(records: list[dict[str, Any]]) -> dict[str, Outcome]:
+RETRY_DELAY_FACTOR = 3
+
+
+def retry_delay(receive_count: int) -> int:
+    """Seconds before a message given back comes again: WORKER_RETRY_DELAY_SECONDS, tripled with
+    each receive, at most WORKER_RETRY_DELAY_MAX_SECONDS (5, 15, 45, 135, 405 s by default: a
+    short outage costs seconds, a long one does not push the messages through their 5 receives
+    into the DLQ within a few minutes)."""
+    settings = get_settings()
+    exponent = max(0, min(receive_count - 1, 16))
+    delay = settings.worker_retry_delay_seconds * RETRY_DELAY_FACTOR**exponent
+    return int(min(settings.worker_retry_delay_max_seconds, delay))
+
+
+def give_back(records: list[dict[str, Any]]) -> int:
+    """Make `records` visible again after retry_delay(their receive count); how many were changed.
+    Never raises: a message that could not be given back reappears after the visibility timeout."""
+    from ingest_app.core.queue import change_visibility, queue_url_from_arn
+
+    by_queue: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        try:
+            count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+        except ValueError:
+            count = 1
+        entry = {"ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": retry_delay(count)}
+        by_queue.setdefault(record.get("eventSourceARN") or "", []).append(entry)
+    changed = 0
+    for arn, entries in by_queue.items():
+        try:
+            changed += change_visibility(queue_url_from_arn(arn), entries)
+        except Exception as exc:
+            logger.warning("could not give %d message(s) back early: %s", len(entries), one_line(exc))
+    return changed
+
+
+def process_records(records: list[dict[str, Any]], *, deadline: float | None = None) -> dict[str, Outcome]:
     """Process a batch's records: one open-items query, the crawls concurrently (at most
-    `worker_batch_concurrency` of this batch at once), the results recorded together; the outcome
-    of each, keyed by messageId."""
+    `worker_batch_concurrency` of this batch at once, each within `worker_item_timeout_seconds`,
+    all before `deadline`, a time.monotonic() value), the finished ones recorded as they finish;
+    the outcome of each, keyed by messageId."""
     from ingest_app.core.pipeline import process_items
 
     if not records:
@@ -99,37 +145,47 @@ def process_records(records: list[dict[str, Any]]) -> dict[str, Outcome]:
         except MalformedMessage as exc:
             logger.error("dropping malformed message %s: %s", record.get("messageId"), exc)
             outcomes[record["messageId"]] = Outcome(result=DROPPED, seconds=time.perf_counter() - started)
-    limit = max(1, min(len(valid), get_settings().worker_batch_concurrency))
-    if limit == 1:
-        map_fn = map
+    if valid and database_health.is_down and database_health.probe() is not True:
+        down = DatabaseUnavailable(f"database unreachable: {database_health.last_error}")
+        results: list[tuple[Any, float]] = [(down, time.perf_counter() - started)] * len(valid)
+    elif valid:
+        limit = max(1, min(len(valid), get_settings().worker_batch_concurrency))
+        results = process_items([body for _, body in valid], executor=_executor(), concurrency=limit, deadline=deadline)
     else:
-        slots = threading.BoundedSemaphore(limit)
-
-        def map_fn(fn, items):
-            def _limited(item):
-                with slots:
-                    return fn(item)
-
-            return _executor().map(_limited, items)
-
-    results = process_items([body for _, body in valid], map_fn=map_fn) if valid else []
+        results = []
+    given_back: dict[str, list[str]] = {}
     for (message_id, body), (result, seconds) in zip(valid, results, strict=True):
         if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
-            logger.warning("run %s item %s: %s; leaving it on the queue", body["run_id"], body["item_id"], result)
+            if is_connection_error(result):
+                database_health.mark_down(result)
+            given_back.setdefault(one_line(result), []).append(f"{body['run_id']}/{body['item_id']}")
             outcomes[message_id] = Outcome(error=result, seconds=seconds)
         else:
             outcomes[message_id] = Outcome(result=result, seconds=seconds)
+    for reason, items in given_back.items():
+        logger.warning("%d item(s) go back to the queue (%s): %s", len(items), ", ".join(items[:10]), reason)
     if _observer is not None:
         for outcome in outcomes.values():
             _observer(outcome.result or "error", outcome.seconds)
     return {r["messageId"]: outcomes[r["messageId"]] for r in records}
 
 
+def _deadline(context: Any) -> float | None:
+    try:
+        remaining = context.get_remaining_time_in_millis() / 1000.0
+    except Exception:
+        return None
+    return time.monotonic() + max(1.0, remaining - DEADLINE_MARGIN_SECONDS)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records") or []
     if not records:
         return {"batchItemFailures": []}
-    outcomes = process_records(records)
+    outcomes = process_records(records, deadline=_deadline(context))
+    failed = [r for r in records if outcomes[r["messageId"]].error is not None]
+    if failed:
+        give_back(failed)  # before reporting them: they return in seconds, not after the visibility timeout
 
     def record_handler(record: SQSRecord) -> str | None:
         outcome = outcomes[record.message_id]

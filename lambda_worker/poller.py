@@ -2,8 +2,11 @@
 
 Long-polls the crawl queue for batches of up to 10, runs `concurrency` batches at once, hands each
 batch to `crawl_job_lambda.handler` as a Lambda SQS event, deletes the records that succeeded and
-leaves the reported failures to reappear after the visibility timeout. Runs the stale-run detector
-on a timer. SIGTERM/SIGINT stop it after the in-flight batches finish (a second signal exits now).
+leaves the reported failures to the queue (the handler has given them back with a short delay).
+While the database is down it receives nothing: one thread probes the database every
+WORKER_DB_PROBE_SECONDS and polling resumes when it answers, so an outage does not drain the queue
+into failures. Runs the stale-run detector on a timer. SIGTERM/SIGINT stop it after the in-flight
+batches finish (a second signal exits now).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ingest_app.core.db import database_health, is_connection_error, one_line
 from ingest_app.core.queue import crawl_queue_url, get_client, queue_arn
 from ingest_app.core.settings import get_settings
 from lambda_worker import crawl_job_lambda, stale_run_lambda
@@ -61,6 +65,8 @@ class PollerStats:
     reported_failures: int = 0
     handler_errors: int = 0
     released: int = 0
+    db_pauses: int = 0
+    paused_seconds: float = 0.0
     results: collections.Counter = field(default_factory=collections.Counter)
     item_seconds: collections.deque = field(default_factory=lambda: collections.deque(maxlen=100_000))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -85,6 +91,8 @@ class PollerStats:
                 "reported_failures": self.reported_failures,
                 "handler_errors": self.handler_errors,
                 "released": self.released,
+                "db_pauses": self.db_pauses,
+                "paused_seconds": round(self.paused_seconds, 3),
                 "results": dict(self.results),
                 "item_seconds": list(self.item_seconds),
                 "peak_rss_mb": peak_rss_mb(),
@@ -218,9 +226,25 @@ class Poller:
             self._arn = queue_arn(self.queue_url)
         return self._arn
 
+    def _wait_for_database(self) -> None:
+        """While the database is known to be down: receive nothing; one thread probes it."""
+        if not database_health.is_down:
+            return
+        self.stats.add(db_pauses=1)
+        paused = time.monotonic()
+        interval = get_settings().worker_db_probe_seconds
+        while database_health.is_down and not self.stopping.is_set():
+            if database_health.probe() is True:
+                break
+            self.stopping.wait(interval)
+        self.stats.add(paused_seconds=time.monotonic() - paused)
+
     def _loop(self) -> None:
         failures = 0
         while not self.stopping.is_set():
+            self._wait_for_database()
+            if self.stopping.is_set():
+                break
             try:
                 arn = self.arn
                 response = self.client.receive_message(
@@ -258,10 +282,14 @@ class Poller:
         self.stats.add(batches=1, received=len(messages))
         try:
             response = self.handler(event, LocalContext())
-        except Exception:
-            # Like Lambda: a crashed invocation leaves the whole batch to reappear.
+        except Exception as exc:
+            # Like Lambda, a crashed invocation leaves the whole batch to be delivered again; it is
+            # given back with the same short delay as a reported failure.
+            if is_connection_error(exc):
+                database_health.mark_down(exc)
             log.exception("handler raised; %d message(s) will be delivered again", len(messages))
             self.stats.add(handler_errors=1)
+            crawl_job_lambda.give_back(event["Records"])
             return
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -307,8 +335,12 @@ class Poller:
         while not self.stopping.is_set():
             try:
                 stale_run_lambda.handler({}, LocalContext(function_name="stale-run-detector-local"))
-            except Exception:
-                log.exception("stale-run detector failed")
+            except Exception as exc:
+                if is_connection_error(exc):
+                    database_health.mark_down(exc)
+                    log.warning("stale-run detector skipped: database unreachable (%s)", one_line(exc))
+                else:
+                    log.exception("stale-run detector failed")
             self.stopping.wait(self.stale_interval)
 
 

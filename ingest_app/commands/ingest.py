@@ -31,14 +31,32 @@ def summary(progress: dict[str, Any]) -> dict[str, Any]:
 
 
 def wait_for_run(user_id: int, run_id: int, *, timeout: float, poll_interval: float = 0.5) -> dict[str, Any]:
-    """Poll the run until it is completed or failed (or `timeout` passes); its progress."""
-    from ingest_app.core.db import session_scope
+    """Poll the run until it is completed or failed (or `timeout` passes); its progress.
+
+    While the database cannot be reached the run goes on in the workers: say so once on stderr and
+    keep waiting (the error is raised only if it is still unreachable when `timeout` passes)."""
+    from ingest_app.core.db import is_connection_error, one_line, session_scope
     from ingest_app.core.pipeline import get_progress
 
     deadline = time.monotonic() + timeout
+    down_since: float | None = None
     while True:
-        with session_scope() as session:
-            progress = get_progress(session, user_id, run_id)
+        try:
+            with session_scope() as session:
+                progress = get_progress(session, user_id, run_id)
+        except Exception as exc:
+            if not is_connection_error(exc) or time.monotonic() >= deadline:
+                raise
+            if down_since is None:
+                down_since = time.monotonic()
+                sys.stderr.write(
+                    f"warning: the database is unreachable ({one_line(exc)}); run {run_id} goes on, still waiting\n"
+                )
+            time.sleep(poll_interval)
+            continue
+        if down_since is not None:
+            sys.stderr.write(f"the database is reachable again after {time.monotonic() - down_since:.0f} s\n")
+            down_since = None
         if progress["status"] in ("completed", "failed") or time.monotonic() >= deadline:
             return progress
         time.sleep(poll_interval)

@@ -44,11 +44,12 @@ def dlq_name(queue_name: str) -> str:
     return f"{queue_name}-dlq"
 
 
-def get_client(settings: Settings | None = None) -> Any:
-    """The process-wide SQS client for the configured endpoint, region and keys."""
+def get_client(settings: Settings | None = None, *, attempts: int = 4) -> Any:
+    """The process-wide SQS client for the configured endpoint, region and keys (`attempts`: the
+    botocore retry budget of each call; a small one for calls that must fail fast)."""
     settings = settings or get_settings()
     endpoint = settings.sqs_endpoint_url or None
-    key = (endpoint, settings.aws_region, settings.aws_access_key_id, settings.aws_secret_access_key)
+    key = (endpoint, settings.aws_region, settings.aws_access_key_id, settings.aws_secret_access_key, attempts)
     client = _clients.get(key)
     if client is None:
         with _lock:
@@ -68,7 +69,7 @@ def get_client(settings: Settings | None = None) -> Any:
                         max_pool_connections=64,
                         connect_timeout=5,
                         read_timeout=LONG_POLL_SECONDS + 10,
-                        retries={"max_attempts": 4, "mode": "standard"},
+                        retries={"max_attempts": attempts, "mode": "standard"},
                     ),
                     **credentials,
                 )
@@ -105,6 +106,41 @@ def crawl_queue_url(settings: Settings | None = None) -> str:
     if settings.sqs_endpoint_url:
         return settings.queue_url
     return queue_url_for(settings.crawl_queue_name, settings)
+
+
+def queue_url_from_arn(arn: str, settings: Settings | None = None) -> str:
+    """The URL of the queue `arn:aws:sqs:REGION:ACCOUNT:NAME` (a Lambda record's eventSourceARN):
+    the configured crawl queue's URL when the name matches, else built for the configured endpoint
+    (or AWS's)."""
+    settings = settings or get_settings()
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[:3] != ["arn", "aws", "sqs"] or not parts[5]:
+        raise QueueError(f"not an SQS queue ARN: {arn[:200]!r}")
+    region, account, name = parts[3], parts[4], parts[5]
+    if name == settings.crawl_queue_name and (settings.crawl_queue_url or settings.sqs_endpoint_url):
+        return crawl_queue_url(settings)
+    if settings.sqs_endpoint_url:
+        return f"{settings.sqs_endpoint_url.rstrip('/')}/{account}/{name}"
+    return f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+
+
+def change_visibility(queue_url: str, entries: list[dict[str, Any]]) -> int:
+    """ChangeMessageVisibilityBatch for entries {ReceiptHandle, VisibilityTimeout}, in tens, failing
+    fast (one retry); the number changed. Raises QueueError when the queue cannot be reached."""
+    client = get_client(attempts=2)
+    changed = 0
+    for start in range(0, len(entries), BATCH_SIZE):
+        chunk = entries[start : start + BATCH_SIZE]
+        try:
+            response = client.change_message_visibility_batch(
+                QueueUrl=queue_url, Entries=[{"Id": str(i), **entry} for i, entry in enumerate(chunk)]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise QueueError(f"could not change message visibility: {exc}") from exc
+        changed += len(response.get("Successful", []))
+        for failure in response.get("Failed", []):
+            log.warning("visibility change refused: %s %s", failure.get("Code"), failure.get("Message", ""))
+    return changed
 
 
 def send_messages(

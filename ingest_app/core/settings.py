@@ -104,6 +104,27 @@ class Settings(BaseSettings):
     # lose the last fraction of a second of results as a whole (item, job, counters together); those
     # items are pending again and the stale detector re-enqueues them, so counts stay exact.
     worker_synchronous_commit: bool = False
+    # A crawl that takes longer than this is recorded as a failed item ("timeout: ..."), and the
+    # rest of its batch is recorded without waiting for it.
+    worker_item_timeout_seconds: float = Field(default=90.0, gt=0)
+    # A message that met an infrastructure error (database down, a lock held elsewhere) comes back
+    # after this delay, tripled with each receive up to the maximum (never the visibility timeout):
+    # 5, 15, 45, 135, 405 s, so the DLQ's 5 receives span about 10 minutes of outage on Lambda.
+    worker_retry_delay_seconds: float = Field(default=5.0, ge=0)
+    worker_retry_delay_max_seconds: float = Field(default=600.0, ge=0, le=43200)
+    # While the database is unreachable the local worker stops receiving and probes it this often.
+    worker_db_probe_seconds: float = Field(default=2.0, gt=0)
+    # Worker and stale-detector sessions (PostgreSQL): a lock held by someone else, a runaway
+    # statement or a transaction left idle (a frozen or partitioned worker) ends in an error after
+    # this many milliseconds instead of blocking everyone behind it. 0 disables one.
+    worker_db_lock_timeout_ms: int = Field(default=3000, ge=0)
+    worker_db_statement_timeout_ms: int = Field(default=120_000, ge=0)
+    worker_db_idle_in_transaction_timeout_ms: int = Field(default=60_000, ge=0)
+    # TCP keepalives on every PostgreSQL connection: a dead peer is noticed in about
+    # idle + interval * count seconds instead of the kernel's two hours.
+    db_keepalives_idle_seconds: int = Field(default=30, ge=1)
+    db_keepalives_interval_seconds: int = Field(default=10, ge=1)
+    db_keepalives_count: int = Field(default=3, ge=1)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

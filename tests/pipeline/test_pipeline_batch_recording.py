@@ -318,3 +318,56 @@ def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine,
     monkeypatch.setattr(batch, "_crawl", lambda body: (posting(body["url"]), None))
     assert [o for o, _ in process_items(bodies)] == ["skipped", "succeeded", "skipped"]
     assert run_row(engine, run_id).status == "completed"
+
+
+def test_a_lock_held_on_one_run_does_not_delay_recording_another_run_of_the_batch(
+    engine, session, make_user, monkeypatch
+):
+    import threading
+    import time
+
+    from ingest_app.core.models import IngestionRun
+    from ingest_app.core.settings import reset_settings_cache
+
+    runs = IngestionRun.__table__
+    monkeypatch.setenv("WORKER_DB_LOCK_TIMEOUT_MS", "1500")
+    reset_settings_cache()
+    alice, bob = make_user(), make_user()
+    run_a, items_a = seed_run(session, alice.id, [URL.format(1)])
+    run_b, items_b = seed_run(session, bob.id, [URL.format(2)])
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as conn, conn.begin():
+            conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_a).with_for_update())
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    bob_recorded_after: list[float] = []
+    started = time.monotonic()
+
+    def watch_bob() -> None:
+        while run_row(engine, run_b).status != "completed" and time.monotonic() - started < 5:
+            time.sleep(0.02)
+        bob_recorded_after.append(time.monotonic() - started)
+
+    watcher = threading.Thread(target=watch_bob)
+    watcher.start()
+    try:
+        outcomes = record_item_results(
+            [result(run_a, items_a[0], URL.format(1)), result(run_b, items_b[0], URL.format(2))]
+        )
+    finally:
+        release.set()
+        holder.join(10)
+        watcher.join(10)
+        reset_settings_cache()
+
+    assert outcomes[1] == "succeeded"
+    assert isinstance(outcomes[0], sa.exc.OperationalError) and "lock timeout" in str(outcomes[0])
+    assert bob_recorded_after[0] < 1.0, f"bob's item waited {bob_recorded_after[0]:.1f} s behind alice's lock"
+    assert run_row(engine, run_a).jobs_processed == 0  # nothing of it changed: its message comes back
+    assert record_item_results([result(run_a, items_a[0], URL.format(1))]) == ["succeeded"]

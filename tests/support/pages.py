@@ -1,12 +1,15 @@
 """A tiny local job site for worker tests: `/jobs/<n>` serves a JSON-LD JobPosting page,
-anything else 404. Binds 127.0.0.1 on a free port; `stop()` shuts it down."""
+`/slow/<n>?seconds=S` the same page after S seconds, anything else 404. Binds 127.0.0.1 on a free
+port; `requests` lists the paths asked for; `stop()` shuts it down."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -32,7 +35,12 @@ def job_page(n: int) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server API
-        parts = self.path.strip("/").split("/")
+        self.server.requests.append(self.path)
+        split = urlsplit(self.path)
+        parts = split.path.strip("/").split("/")
+        if len(parts) == 2 and parts[0] == "slow" and parts[1].isdigit():
+            time.sleep(float(parse_qs(split.query).get("seconds", ["1"])[0]))
+            parts[0] = "jobs"
         if len(parts) == 2 and parts[0] == "jobs" and parts[1].isdigit():
             body, status = job_page(int(parts[1])), 200
         else:
@@ -51,6 +59,7 @@ class PageServer:
     def __init__(self) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
+        self.httpd.requests = []
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -58,8 +67,15 @@ class PageServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests
+
     def url(self, n: int) -> str:
         return f"{self.base_url}/jobs/{n}"
+
+    def slow_url(self, n: int, seconds: float) -> str:
+        return f"{self.base_url}/slow/{n}?seconds={seconds:g}"
 
     def stop(self) -> None:
         self.httpd.shutdown()

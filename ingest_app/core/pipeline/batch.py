@@ -1,11 +1,15 @@
-"""Recording a batch of queue messages: one pre-check query, concurrent crawls, then one
-recording transaction per run with the same guarantees as `record_item_result` per item."""
+"""Recording a batch of queue messages: one pre-check query (which also reads each item's URL and
+hints: a message names an item, it never says what to crawl), concurrent crawls with a deadline
+each, and the finished items recorded as they finish, one transaction per run and group, with the
+same guarantees as `record_item_result` per item."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +30,13 @@ from ingest_app.core.pipeline.recording import (
     complete_if_counted,
     relax_commit,
 )
+from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
 _OPEN_ITEMS = (
-    sa.select(ITEMS.c.id, ITEMS.c.run_id)
+    sa.select(ITEMS.c.id, ITEMS.c.run_id, ITEMS.c.url, ITEMS.c.hints)
     .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
     .where(
         ITEMS.c.id.in_(sa.bindparam("p_item_ids", expanding=True)),
@@ -92,15 +97,19 @@ class ItemResult:
     error: str | None = None
 
 
-def open_item_ids(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The (run_id, item_id) pairs whose run is ingesting and whose item is still pending: one query."""
+def open_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
+    """The items whose run is ingesting and which are still pending, one query: (run_id, item_id)
+    -> what to crawl for it, read from the item row (`run_id`, `item_id`, `url`, `hints`)."""
     pairs = list(pairs)
     if not pairs:
-        return set()
+        return {}
     with get_engine().connect() as conn:
         rows = conn.execute(_OPEN_ITEMS, {"p_item_ids": sorted({item for _, item in pairs})}).all()
-    found = {(row.run_id, row.id) for row in rows}
-    return {pair for pair in pairs if pair in found}
+    found = {
+        (row.run_id, row.id): {"run_id": row.run_id, "item_id": row.id, "url": row.url, "hints": row.hints or {}}
+        for row in rows
+    }
+    return {pair: found[pair] for pair in pairs if pair in found}
 
 
 def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
@@ -180,8 +189,10 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
     longer ingesting) or the infrastructure exception that kept it from being recorded (nothing
     of it changed then; the message should be delivered again).
 
-    On PostgreSQL the items of one run go in one transaction; a posting the database refuses
-    sends that run's items through the one-by-one path, where it becomes a failed item.
+    On PostgreSQL the items of one run go in one transaction, and the runs of one call are recorded
+    at the same time (their rows are disjoint: one active run per user), so a lock held on one
+    run's rows delays only that run until `lock_timeout`. A posting the database refuses sends
+    that run's items through the one-by-one path, where it becomes a failed item.
     """
     for r in results:
         if (r.posting is None) == (r.error is None):
@@ -191,10 +202,10 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
     for index, r in enumerate(results):
         groups.setdefault(r.run_id, []).append(index)
     postgres = get_engine().dialect.name == "postgresql"
-    for run_id in sorted(groups):
-        indexes = groups[run_id]
+
+    def record_run(run_id: int) -> None:
         first: dict[int, int] = {}
-        for index in indexes:  # the same item twice in one batch: the second is a duplicate
+        for index in groups[run_id]:  # the same item twice in one batch: the second is a duplicate
             first.setdefault(results[index].item_id, index)
         unique = [results[i] for i in first.values()]
         if postgres:
@@ -202,69 +213,216 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
                 done = _record_run_batch(run_id, unique)
                 for item_id, index in first.items():
                     out[index] = done[item_id]
-                continue
+                return
             except (sa.exc.DataError, sa.exc.IntegrityError):
                 log.warning("recording run %s's batch failed on its data; recording its items one by one", run_id)
-            except Exception as exc:  # infrastructure: none of these items changed
+            except Exception as exc:  # infrastructure (down, a lock held elsewhere): none of these changed
                 for index in first.values():
                     out[index] = exc
-                continue
+                return
         for item_id, index in first.items():
             r = results[index]
             try:
                 out[index] = _record_one(run_id, item_id, r.url, r.posting, r.error)
             except Exception as exc:  # infrastructure: this item did not change
                 out[index] = exc
+
+    run_ids = sorted(groups)
+    if postgres and len(run_ids) > 1:
+        others = [threading.Thread(target=record_run, args=(r,), name=f"record-{r}") for r in run_ids[1:]]
+        for thread in others:
+            thread.start()
+        record_run(run_ids[0])
+        for thread in others:
+            thread.join()
+    else:
+        for run_id in run_ids:
+            record_run(run_id)
     return out
+
+
+class ItemDeferred(RuntimeError):
+    """An item of the batch that was not crawled before the invocation's time ran out: nothing of it
+    changed; its message should come back."""
+
+
+CrawlResult = tuple[Posting | None, str | None, BaseException | None]
+
+
+def _timeout_error(seconds: float) -> str:
+    return f"timeout: crawling the page took longer than the worker's {seconds:g} s limit per item"
+
+
+class _Slots:
+    """At most `limit` crawls of one batch at once. A crawl given up on frees its slot at once
+    (its thread may still be waiting on the page); its own release later is then a no-op."""
+
+    def __init__(self, limit: int) -> None:
+        self._semaphore = threading.Semaphore(limit)
+        self._lock = threading.Lock()
+        self._held: set[int] = set()
+        self.abandoned: set[int] = set()
+        self.started: dict[int, float] = {}
+
+    def enter(self, key: int) -> bool:
+        self._semaphore.acquire()
+        with self._lock:
+            if key in self.abandoned:
+                self._semaphore.release()
+                return False
+            self._held.add(key)
+            self.started[key] = time.monotonic()
+            return True
+
+    def leave(self, key: int) -> None:
+        with self._lock:
+            if key in self._held:
+                self._held.discard(key)
+                self._semaphore.release()
+
+    def abandon(self, key: int) -> None:
+        with self._lock:
+            self.abandoned.add(key)
+        self.leave(key)
+
+
+def crawl_as_completed(
+    executor: Executor,
+    bodies: list[dict[str, Any]],
+    crawl: Callable[[dict[str, Any]], CrawlResult],
+    *,
+    concurrency: int,
+    item_timeout: float,
+    deadline: float | None = None,
+    linger: float = 0.05,
+) -> Iterator[list[tuple[int, CrawlResult]]]:
+    """Crawl `bodies` in `executor` (at most `concurrency` at once) and yield groups of
+    (position, result) as they finish, so each group can be recorded without waiting for the
+    slowest page. A crawl running longer than `item_timeout` seconds is given up: it yields a
+    failed result with a timeout error. At `deadline` (time.monotonic()) every crawl still running
+    is given up the same way, and those not started yield an ItemDeferred exception."""
+    slots = _Slots(max(1, concurrency))
+
+    def run(position: int, body: dict[str, Any]) -> CrawlResult | None:
+        if not slots.enter(position):
+            return None
+        try:
+            return crawl(body)
+        finally:
+            slots.leave(position)
+
+    futures: dict[Future, int] = {executor.submit(run, i, body): i for i, body in enumerate(bodies)}
+    pending = set(futures)
+    while pending:
+        now = time.monotonic()
+        wakes = [slots.started[futures[f]] + item_timeout for f in pending if futures[f] in slots.started]
+        if deadline is not None:
+            wakes.append(deadline)
+        if len(wakes) < len(pending):  # some not started yet: look again soon for their start time
+            wakes.append(now + 0.5)
+        done, _ = wait(pending, timeout=max(0.0, min(wakes) - now), return_when=FIRST_COMPLETED)
+        if done and linger > 0 and len(done) < len(pending):
+            # Items that finish moments apart are recorded together, in one transaction.
+            more, _ = wait(pending - done, timeout=linger, return_when=ALL_COMPLETED)
+            done |= more
+        group: list[tuple[int, CrawlResult]] = []
+        for future in done:
+            pending.discard(future)
+            result = future.result()
+            if result is not None:
+                group.append((futures[future], result))
+        now = time.monotonic()
+        for future in list(pending):
+            position = futures[future]
+            began = slots.started.get(position)
+            out_of_time = deadline is not None and now >= deadline
+            if began is not None and (now >= began + item_timeout or out_of_time):
+                slots.abandon(position)
+                pending.discard(future)
+                log.warning("giving up on %s after %.1f s", bodies[position].get("url"), now - began)
+                group.append((position, (None, _timeout_error(item_timeout), None)))
+            elif began is None and out_of_time:
+                slots.abandon(position)
+                future.cancel()
+                pending.discard(future)
+                group.append((position, (None, None, ItemDeferred("not crawled before the time limit"))))
+        if group:
+            yield group
 
 
 def process_items(
     bodies: list[dict[str, Any]],
     *,
     map_fn: Callable[[Callable[[dict[str, Any]], Any], list[dict[str, Any]]], Iterator[Any]] = map,
+    executor: Executor | None = None,
+    concurrency: int | None = None,
+    item_timeout: float | None = None,
+    deadline: float | None = None,
 ) -> list[tuple[str | BaseException, float]]:
     """Handle a batch of queue message bodies: per body (outcome, seconds), where the outcome is
     "skipped", "succeeded", "failed", or the infrastructure exception that should bring that
-    message back. One pre-check query for the batch, the open items crawled through `map_fn`
-    (e.g. a thread pool's map), then their results recorded together (record_item_results).
+    message back. One pre-check query for the batch reads the open items' URLs and hints (a body
+    only names its item: a forged URL in it is never fetched).
+
+    With `executor`, the open items are crawled there (`concurrency` at once, each within
+    `item_timeout`, settings.worker_item_timeout_seconds by default) and recorded in groups as they
+    finish (crawl_as_completed). Without, they are crawled through `map_fn` (e.g. a thread pool's
+    map) and recorded together.
     """
     started = time.perf_counter()
     if not bodies:
         return []
     pairs = [(int(b["run_id"]), int(b["item_id"])) for b in bodies]
     try:
-        open_pairs = open_item_ids(pairs)
+        items = open_items(pairs)
     except Exception as exc:  # infrastructure: every message comes back
         seconds = time.perf_counter() - started
         return [(exc, seconds)] * len(bodies)
     todo: list[int] = []
     seen: set[tuple[int, int]] = set()
     for index, pair in enumerate(pairs):
-        if pair in open_pairs and pair not in seen:
+        if pair in items and pair not in seen:
             seen.add(pair)
             todo.append(index)
+    work = [items[pairs[i]] for i in todo]
 
-    def crawl(body: dict[str, Any]) -> tuple[Posting | None, str | None, BaseException | None, float]:
+    def crawl(body: dict[str, Any]) -> CrawlResult:
         try:
             posting, error = _crawl(body)
-            return posting, error, None, time.perf_counter() - started
+            return posting, error, None
         except Exception as exc:
-            return None, None, exc, time.perf_counter() - started
+            return None, None, exc
 
-    crawled = list(map_fn(crawl, [bodies[i] for i in todo]))
     out: list[tuple[str | BaseException, float]] = [("skipped", time.perf_counter() - started)] * len(bodies)
-    to_record: list[ItemResult] = []
-    recorded_at: list[int] = []
-    for index, (posting, error, exc, _seconds) in zip(todo, crawled, strict=True):
-        if exc is not None:
-            out[index] = (exc, _seconds)
-            continue
-        run_id, item_id = pairs[index]
-        to_record.append(ItemResult(run_id, item_id, bodies[index].get("url"), posting, error))
-        recorded_at.append(index)
-    if to_record:
-        outcomes = record_item_results(to_record)
-        finished = time.perf_counter() - started
-        for index, outcome in zip(recorded_at, outcomes, strict=True):
-            out[index] = (outcome, finished)
+
+    def record(group: Iterable[tuple[int, CrawlResult]]) -> None:
+        to_record: list[ItemResult] = []
+        recorded_at: list[int] = []
+        for position, (posting, error, exc) in group:
+            index = todo[position]
+            if exc is not None:
+                out[index] = (exc, time.perf_counter() - started)
+                continue
+            run_id, item_id = pairs[index]
+            to_record.append(ItemResult(run_id, item_id, work[position]["url"], posting, error))
+            recorded_at.append(index)
+        if to_record:
+            outcomes = record_item_results(to_record)
+            finished = time.perf_counter() - started
+            for index, outcome in zip(recorded_at, outcomes, strict=True):
+                out[index] = (outcome, finished)
+
+    if executor is None:
+        record(enumerate(map_fn(crawl, work)))
+        return out
+    settings = get_settings()
+    for group in crawl_as_completed(
+        executor,
+        work,
+        crawl,
+        concurrency=concurrency or settings.worker_batch_concurrency,
+        item_timeout=item_timeout or settings.worker_item_timeout_seconds,
+        deadline=deadline,
+    ):
+        record(group)
     return out

@@ -26,10 +26,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from ingest_app.core.crawl.types import CrawlError, Posting
-from ingest_app.core.db import get_engine
+from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.jobs import upsert_job
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
-from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +93,10 @@ def complete_if_done(conn: sa.Connection, run_id: int) -> bool:
 
 
 def relax_commit(conn: sa.Connection) -> None:
-    """Unless WORKER_SYNCHRONOUS_COMMIT is set, this transaction's commit does not wait for the disk
-    flush (PostgreSQL): a crash loses it whole, its items stay pending and are re-sent."""
-    if conn.dialect.name == "postgresql" and not get_settings().worker_synchronous_commit:
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    """The worker's limits for the recording transaction just begun (db.worker_transaction), and,
+    unless WORKER_SYNCHRONOUS_COMMIT is set, a commit that does not wait for the disk flush
+    (PostgreSQL): a crash loses it whole, its items stay pending and are re-sent."""
+    worker_transaction(conn, relax_commit=True)
 
 
 def complete_if_counted(conn: sa.Connection, run_id: int, counters: Any) -> None:
@@ -165,17 +164,20 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
 
 
 _OPEN_ITEM = (
-    sa.select(RUNS.c.status, ITEMS.c.state)
+    sa.select(RUNS.c.status, ITEMS.c.state, ITEMS.c.url, ITEMS.c.hints)
     .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
     .where(ITEMS.c.id == sa.bindparam("p_item_id"), ITEMS.c.run_id == _RUN_ID)
 )
 
 
-def _item_is_open(run_id: int, item_id: int) -> bool:
-    """Cheap pre-check: the run is ingesting and the item still pending."""
+def _open_item(run_id: int, item_id: int) -> dict[str, Any] | None:
+    """Cheap pre-check: what to crawl for the item (from its row) while the run is ingesting and the
+    item pending; None otherwise."""
     with get_engine().connect() as conn:
         row = conn.execute(_OPEN_ITEM, {"p_item_id": item_id, "p_run_id": run_id}).first()
-    return row is not None and row.status == "ingesting" and row.state == "pending"
+    if row is None or row.status != "ingesting" or row.state != "pending":
+        return None
+    return {"run_id": run_id, "item_id": item_id, "url": row.url, "hints": row.hints or {}}
 
 
 def _crawl(body: dict[str, Any]) -> tuple[Posting | None, str | None]:
@@ -212,12 +214,14 @@ def _record_one(run_id: int, item_id: int, url: Any, posting: Posting | None, er
 def process_item(body: dict[str, Any]) -> str:
     """Handle one queue message body: "skipped", "succeeded" or "failed".
 
+    The body only names the item (`run_id`, `item_id`); the URL and hints come from the item row.
     A crawl failure of any kind (after the crawler's own retries) is recorded as a failed item.
     Only infrastructure errors (the database unreachable) raise, so the message is redelivered.
     """
     run_id = int(body["run_id"])
     item_id = int(body["item_id"])
-    if not _item_is_open(run_id, item_id):
+    item = _open_item(run_id, item_id)
+    if item is None:
         return "skipped"
-    posting, error = _crawl(body)
-    return _record_one(run_id, item_id, body.get("url"), posting, error)
+    posting, error = _crawl(item)
+    return _record_one(run_id, item_id, item["url"], posting, error)

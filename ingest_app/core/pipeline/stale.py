@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ingest_app.core.db import get_engine
+from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.models import ACTIVE_RUN_STATUSES, IngestionRun, IngestionRunItem, as_utc, utcnow
 from ingest_app.core.pipeline.stage3 import SendFn, enqueue, pending_bodies, run_stage3
 from ingest_app.core.settings import get_settings
@@ -73,8 +73,27 @@ def _update_if_unchanged(conn: sa.Connection, run: Any, cutoff: datetime, **valu
     return result.rowcount == 1
 
 
-def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime, now: datetime) -> bool:
-    return _update_if_unchanged(conn, run, cutoff, retry_count=RUNS.c.retry_count + 1, last_heartbeat=now)
+def _db_now(conn: sa.Connection) -> Any:
+    """The database's clock at this statement (PostgreSQL), not the cycle's start: a heartbeat
+    stamped with a cycle's start time would already look stale after a slow cycle."""
+    return sa.func.now() if conn.dialect.name == "postgresql" else utcnow()
+
+
+def _claim_retry(conn: sa.Connection, run: Any, cutoff: datetime) -> bool:
+    return _update_if_unchanged(conn, run, cutoff, retry_count=RUNS.c.retry_count + 1, last_heartbeat=_db_now(conn))
+
+
+def _after_resend(run_id: int, attempt: int) -> Any:
+    """Once the retry's messages are sent: its heartbeat is the end of the sending (a long send
+    must not make the run look stale at once); the run's status and reason as they are now."""
+    with get_engine().begin() as conn:
+        worker_transaction(conn)
+        conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.run_id == run_id, RUNS.c.status == "ingesting", RUNS.c.retry_count == attempt)
+            .values(last_heartbeat=_db_now(conn))
+        )
+        return conn.execute(sa.select(RUNS.c.status, RUNS.c.error_message).where(RUNS.c.run_id == run_id)).one()
 
 
 def _failure_message(run: Any, pending: int, minutes: float) -> str:
@@ -98,6 +117,7 @@ def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> d
     report: dict[str, Any] = {"run_id": run.run_id, "user_id": run.user_id, "status_before": run.status}
     if run.status == "ingesting":
         with get_engine().begin() as conn:
+            worker_transaction(conn)
             pending = _pending_count(conn, run.run_id)
             if pending == 0:
                 if not _complete_finished(conn, run.run_id, cutoff, now):
@@ -107,7 +127,8 @@ def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> d
         pending = None
     if run.retry_count < settings.stale_max_retries:
         with get_engine().begin() as conn:
-            if not _claim_retry(conn, run, cutoff, now):
+            worker_transaction(conn)
+            if not _claim_retry(conn, run, cutoff):
                 return None  # another detector (or a worker's heartbeat) got there first
         attempt = run.retry_count + 1
         if run.status == "archiving":
@@ -119,9 +140,13 @@ def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> d
         with get_engine().connect() as conn:
             bodies = pending_bodies(conn, run.run_id)
         sent = enqueue(run.run_id, bodies, send)
+        after = _after_resend(run.run_id, attempt)
+        if after.status == "failed":  # the queue refused the messages: enqueue failed the run
+            return {**report, "action": "failed", "retry_count": attempt, "resent": sent, "reason": after.error_message}
         return {**report, "action": "retried", "retry_count": attempt, "resent": sent}
     message = _failure_message(run, pending or 0, settings.stale_after_minutes)
     with get_engine().begin() as conn:
+        worker_transaction(conn)
         if not _fail_stale(conn, run, message, cutoff, now):
             return None
     return {**report, "action": "failed", "retry_count": run.retry_count, "reason": message}
