@@ -2,8 +2,9 @@
 
 - http/https only; each connection (every redirect hop) resolves the host, refuses non-global
   addresses unless `CRAWLER_ALLOW_PRIVATE_HOSTS` is set, and connects to the address it checked.
-- At most `crawler_max_redirects` redirects, connect/read/total timeouts, a size cap counted on
-  decompressed bytes, a content-type check for pages.
+- At most `crawler_max_redirects` redirects, connect/read timeouts, and one total deadline per
+  `fetch()` that covers every hop, retry, robots.txt and the body, enforced down to each socket
+  read (see deadline.py); a size cap counted on decompressed bytes, a content-type check for pages.
 - 429/5xx/timeouts: bounded retries with exponential backoff honoring Retry-After.
 - robots.txt (careers pages), a per-host concurrency limit, the product's User-Agent.
 Every failure is a CrawlError.
@@ -22,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from ingest_app.core.crawl import deadline
 from ingest_app.core.crawl.charset import decode_body
 from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
@@ -165,19 +167,21 @@ def _fetch_hop(
     headers: dict[str, str],
 ) -> tuple[FetchResult | None, str | None]:
     """One request. Returns (result, None) or (None, redirect_location)."""
+    left = _time_left(url)
     timeout = {
-        "connect": s.crawler_connect_timeout,
-        "read": s.crawler_read_timeout,
-        "write": s.crawler_read_timeout,
-        "pool": s.crawler_total_timeout,
+        "connect": min(s.crawler_connect_timeout, left),
+        "read": min(s.crawler_read_timeout, left),
+        "write": min(s.crawler_read_timeout, left),
+        "pool": left,
     }
-    deadline = time.monotonic() + s.crawler_total_timeout
     try:
         request = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
     slot = _host_slot(url, s.crawler_per_host_concurrency)
-    with slot:
+    if not slot.acquire(timeout=left):
+        raise CrawlError("timeout", "too many requests to this site are under way; gave up waiting", url=url)
+    try:
         try:
             response = transport.handle_request(request)
             response.request = request
@@ -216,7 +220,7 @@ def _fetch_hop(
                 body += decoder.feed(chunk, max_bytes + 1 - len(body))
                 if len(body) > max_bytes:
                     raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off", url=url)
-                if time.monotonic() > deadline:
+                if deadline.remaining() == 0:
                     raise CrawlError("timeout", "the page took too long to download", url=url)
             return FetchResult(
                 url=url, status=status, headers=response.headers, content=bytes(body), media_type=media_type
@@ -227,6 +231,17 @@ def _fetch_hop(
             raise CrawlError("connection_error", f"the connection failed ({exc.__class__.__name__})", url=url) from None
         finally:
             response.close()
+    finally:
+        slot.release()
+
+
+def _time_left(url: str) -> float:
+    left = deadline.remaining()
+    if left is None:  # fetch() always sets one; a direct caller gets the total timeout
+        return get_settings().crawler_total_timeout
+    if left <= 0:
+        raise CrawlError("timeout", "the site did not answer in time", url=url)
+    return left
 
 
 def _fetch_following(
@@ -264,19 +279,22 @@ def fetch(
     max_bytes = s.crawler_max_bytes if max_bytes is None else max_bytes
     retries = s.crawler_max_retries if retries is None else retries
     attempt = 0
-    while True:
-        try:
-            return _fetch_following(url, s, accept, max_bytes, robots, headers)
-        except CrawlError as err:
-            if not err.transient or attempt >= retries:
-                if err.transient and attempt:
-                    err.reason += f" (after {attempt + 1} attempts)"
-                raise
-            wait = getattr(err, "retry_after", None)
-            if wait is None:
-                wait = s.crawler_backoff_base * (2**attempt) * (0.75 + random.random() / 2)
-            time.sleep(min(max(wait, 0.0), s.crawler_max_retry_after))
-            attempt += 1
+    with deadline.within(s.crawler_total_timeout):
+        while True:
+            try:
+                return _fetch_following(url, s, accept, max_bytes, robots, headers)
+            except CrawlError as err:
+                wait = getattr(err, "retry_after", None)
+                if wait is None:
+                    wait = s.crawler_backoff_base * (2**attempt) * (0.75 + random.random() / 2)
+                wait = min(max(wait, 0.0), s.crawler_max_retry_after)
+                left = deadline.remaining() or 0.0
+                if not err.transient or attempt >= retries or wait >= left:
+                    if err.transient and attempt:
+                        err.reason += f" (after {attempt + 1} attempts)"
+                    raise
+                time.sleep(wait)
+                attempt += 1
 
 
 def fetch_json(url: str, *, retries: int | None = None):

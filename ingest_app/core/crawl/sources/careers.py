@@ -30,9 +30,7 @@ _NOISE_WORDS = (
     "menu",
 )
 _MAX_ATTR = 512  # class/id attributes longer than this are read only up to here
-_SKIP_EXT = frozenset(
-    "pdf doc docx xls xlsx ppt pptx zip gz png jpg jpeg gif svg webp mp4 mp3 ics csv rss xml".split()
-)
+_SKIP_EXT = frozenset("pdf doc docx xls xlsx ppt pptx zip gz png jpg jpeg gif svg webp mp4 mp3 ics csv rss xml".split())
 _SOCIAL = (
     "linkedin.com",
     "twitter.com",
