@@ -272,3 +272,47 @@ def test_ipv6_literal_careers_page_is_listed_with_its_robots_txt() -> None:
     assert [j.url for j in jobs] == [f"http://[::1]:{port}/careers/backend-engineer-42"]
     assert seen[0] == "/robots.txt"
     assert exc.value.kind == "blocked_by_robots"
+
+
+# ----- D: the address guard ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "address,allowed",
+    [
+        ("fec0::1", False),  # site-local
+        ("feff:ffff::1", False),
+        ("3fff::1", False),  # documentation (RFC 9637)
+        ("3fff:fff:ffff::1", False),
+        ("5f00::1", False),  # SRv6 SIDs
+        ("64:ff9b:1::a", False),  # local-use NAT64
+        ("64:ff9b::5db8:d822", True),  # NAT64 of 93.184.216.34 (public)
+        ("64:ff9b::102:304", True),  # NAT64 of 1.2.3.4
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::c0a8:101", False),  # NAT64 of 192.168.1.1
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254
+        ("64:ff9b::6440:1", False),  # NAT64 of 100.64.0.1 (CGNAT)
+        ("2606:4700::1111", True),
+    ],
+)
+def test_address_guard_ranges(address: str, allowed: bool) -> None:
+    from ingest_app.core.crawl.netguard import address_allowed
+
+    assert address_allowed(address) is allowed
+
+
+@pytest.mark.parametrize("host", ["[fec0::1]", "[3fff::1]", "[64:ff9b::a00:1]"])
+def test_refused_ipv6_addresses_are_never_connected(host: str, monkeypatch) -> None:
+    """The guard refuses before any socket is opened (nothing leaves this machine)."""
+    _settings(monkeypatch, CRAWLER_ALLOW_PRIVATE_HOSTS=0)
+    opened: list = []
+
+    def no_socket(*args, **kwargs):
+        opened.append(args)
+        raise OSError("this test opens no socket")
+
+    monkeypatch.setattr(socket, "socket", no_socket)
+    with pytest.raises(CrawlError) as exc:
+        fetch(f"http://{host}/careers", retries=0)
+    assert exc.value.kind == "blocked_address"
+    assert opened == []
