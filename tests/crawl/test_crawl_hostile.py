@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import pytest
 
 from ingest_app.core.crawl import CrawlError, canonicalize_url, hints_for_url, list_company_jobs
-from ingest_app.core.crawl.charset import decode_body, declared_charset
+from ingest_app.core.crawl.charset import declared_charset, decode_body
 from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.robots import check_robots
 from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import get_settings, reset_settings_cache
+from tests.crawl.fixture_server import TrickleServer
 
 pytestmark = pytest.mark.timeout(60)
 FAST = 1.0  # seconds: each hostile case took seconds to hours before
@@ -101,52 +102,6 @@ def test_ats_url_patterns_on_long_urls() -> None:
 
 
 # ----- B: one deadline per fetch -----------------------------------------------------------------
-
-
-class TrickleServer:
-    """A raw socket server on 127.0.0.1 that sends its status line and headers one byte at a time."""
-
-    def __init__(self, delay: float, head: bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" * 50):
-        self.delay = delay
-        self.head = head
-        self.connections = 0
-        self._stop = threading.Event()
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
-
-    def _trickle(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                for i in range(len(self.head)):
-                    if self._stop.wait(self.delay):
-                        return
-                    conn.sendall(self.head[i : i + 1])
-            except OSError:
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._listener.close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -245,7 +200,10 @@ def test_ipv6_literal_careers_page_is_listed_with_its_robots_txt() -> None:
             if self.path == "/robots.txt":
                 body, kind = b"User-agent: *\nDisallow: /private/\n", "text/plain"
             else:
-                body, kind = b'<main><ul><li><a href="/careers/backend-engineer-42">Backend Engineer</a></li></ul></main>', "text/html"
+                body, kind = (
+                    b'<main><ul><li><a href="/careers/backend-engineer-42">Backend Engineer</a></li></ul></main>',
+                    "text/html",
+                )
             self.send_response(200)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
