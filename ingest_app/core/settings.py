@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # per preview.
     crawler_max_jobs_per_company: int = Field(default=5000, ge=1)
     ingest_max_jobs_per_run: int = Field(default=20000, ge=1)
-    crawler_max_json_values: int = Field(default=2_000_000, ge=1000)
+    crawler_max_json_values: int = Field(default=1_000_000, ge=1000)
     crawler_listing_timeout: float = Field(default=300.0, gt=0)
     preview_timeout: float = Field(default=60.0, gt=0)
     preview_pool_size: int = Field(default=8, ge=1)

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ingest_app.core.crawl import deadline
-from ingest_app.core.crawl.charset import decode_body
+from ingest_app.core.crawl.charset import declared_charset, decode_body
 from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
@@ -80,12 +80,61 @@ class FetchResult:
         return decode_body(self.content, self.headers.get("content-type", ""))
 
     def json(self) -> object:
-        try:
-            return json.loads(self.text)
-        except ValueError as exc:
+        """The parsed body, within a memory bound (see `parse_json`)."""
+        charset = declared_charset(self.headers.get("content-type", ""), self.content)
+        data: bytes | str = self.content if charset in (None, "utf-8") else self.text
+        return parse_json(data, url=self.url)
+
+
+class _Counter:
+    """Counts the objects and numbers json.loads builds; stops the parse past the limit."""
+
+    def __init__(self, limit: int, url: str | None, already: int):
+        self.limit = limit
+        self.url = url
+        self.count = already
+
+    def _add(self, n: int = 1) -> None:
+        self.count += n
+        if self.count > self.limit:
             raise CrawlError(
-                "parse_error", f"the response is not valid JSON ({exc.__class__.__name__})", url=self.url
-            ) from None
+                "too_large", f"the JSON answer holds more than {self.limit} values; not read", url=self.url
+            )
+
+    def pairs(self, pairs: list) -> dict:
+        self._add(len(pairs))
+        return dict(pairs)
+
+    def integer(self, text: str) -> int:
+        self._add()
+        return int(text)
+
+    def real(self, text: str) -> float:
+        self._add()
+        return float(text)
+
+    def constant(self, text: str) -> float:  # NaN, Infinity, -Infinity
+        self._add()
+        return float(text)
+
+
+def parse_json(data: bytes | str, *, url: str | None = None, limit: int | None = None) -> object:
+    """json.loads within a memory bound of `crawler_max_json_values` values (a 16 MiB array of
+    empty objects would take about 900 MB as Python objects). Containers and strings are bounded
+    before parsing by counting `[`, `{` and `"` (a fast scan that can only overestimate); object
+    members and numbers are counted while parsing, which stops at the limit. Raises CrawlError."""
+    limit = get_settings().crawler_max_json_values if limit is None else limit
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    containers_and_strings = raw.count(b"[") + raw.count(b"{") + raw.count(b'"') // 2
+    if containers_and_strings > limit:
+        raise CrawlError("too_large", f"the JSON answer holds more than {limit} values; not read", url=url)
+    counter = _Counter(limit, url, containers_and_strings)
+    try:
+        return json.loads(data, object_pairs_hook=counter.pairs, parse_int=counter.integer, parse_float=counter.real)
+    except RecursionError:
+        raise CrawlError("parse_error", "the JSON answer is nested too deeply", url=url) from None
+    except ValueError as exc:
+        raise CrawlError("parse_error", f"the response is not valid JSON ({exc.__class__.__name__})", url=url) from None
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
