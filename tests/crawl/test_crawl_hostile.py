@@ -285,3 +285,50 @@ def test_refused_ipv6_addresses_are_never_connected(host: str, monkeypatch) -> N
         fetch(f"http://{host}/careers", retries=0)
     assert exc.value.kind == "blocked_address"
     assert opened == []
+
+
+# ----- C: JSON listings within a memory bound -------------------------------------------------------
+
+_SIXTEEN_MIB = 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "name,body",
+    [
+        ("objects", b"[" + b"{}," * (_SIXTEEN_MIB // 3) + b"{}]"),
+        ("arrays", b"[" + b"[]," * (_SIXTEEN_MIB // 3) + b"[]]"),
+        ("strings", b"[" + b'"",' * (_SIXTEEN_MIB // 3) + b'""]'),
+        ("members", b'{"jobs": [' + b'{"a":1,"b":2,"c":3,"d":4},' * (_SIXTEEN_MIB // 26) + b"1]}"),
+        ("numbers", b"[" + b"1.5," * (_SIXTEEN_MIB // 4) + b"1]"),
+    ],
+)
+def test_huge_json_listing_is_refused_within_a_memory_bound(server, name: str, body: bytes) -> None:
+    """A 16 MiB JSON listing took 900 MB of memory; now it is refused having built little."""
+    import tracemalloc
+
+    from ingest_app.core.crawl.http import fetch_json
+
+    url = server.page(f"/{name}.json", body, "application/json")
+    tracemalloc.start()
+    try:
+        with pytest.raises(CrawlError) as exc:
+            fetch_json(url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert exc.value.kind == "too_large" and "values" in exc.value.reason
+    assert peak < 200 * 1024 * 1024  # the 16 MiB body itself, plus what was parsed before the stop
+
+
+def test_large_legitimate_json_listing_still_parses(server) -> None:
+    """Long descriptions full of commas, colons and quotes are not values: such a board reads."""
+    import json
+
+    from ingest_app.core.crawl.http import fetch_json
+
+    job = {"id": 7, "title": "Engineer", "content": '<p>We build, "ship": and run things, [daily]</p>' * 400}
+    body = json.dumps({"jobs": [job] * 900}).encode()
+    assert len(body) > _SIXTEEN_MIB
+    url = server.page("/board.json", body, "application/json")
+    data = fetch_json(url)
+    assert len(data["jobs"]) == 900 and data["jobs"][0]["content"].startswith("<p>We build")
