@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from ingest_app.core.crawl.ats_urls import hints_for_url
@@ -28,6 +29,10 @@ _NOISE_WORDS = (
     "sitenav",
     "site-nav",
     "menu",
+)
+_TWO_LABEL_SUFFIXES = frozenset(
+    "co.uk org.uk ac.uk gov.uk com.au net.au org.au co.nz co.jp co.kr com.br com.cn com.mx co.in "
+    "co.za com.sg com.tr com.ar com.hk com.tw co.il com.my co.id".split()
 )
 _MAX_ATTR = 512  # class/id attributes longer than this are read only up to here
 _SKIP_EXT = frozenset("pdf doc docx xls xlsx ppt pptx zip gz png jpg jpeg gif svg webp mp4 mp3 ics csv rss xml".split())
@@ -124,8 +129,17 @@ def _host_matches(host: str, domains) -> bool:
 
 
 def _site(host: str) -> str:
+    """The registrable part of a host name (`jobs.acme.co.uk` -> `acme.co.uk`); an IP literal is
+    its own site."""
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
     parts = host.split(".")
-    return ".".join(parts[-2:]) if len(parts) > 2 else host
+    keep = 3 if len(parts) > 2 and ".".join(parts[-2:]) in _TWO_LABEL_SUFFIXES else 2
+    return ".".join(parts[-keep:]) if len(parts) > keep else host
 
 
 def _allowed_host(url: str, page_url: str) -> bool:
