@@ -330,9 +330,10 @@ def preview_company(session: Session, user_id: int, company_id: int) -> dict[str
     return _preview_result(company, listing)
 
 
-def _preview_in_pool(user_id: int, company_id: int) -> dict[str, Any]:
+def _preview_in_pool(user_id: int, company_id: int, found: list[Company]) -> dict[str, Any]:
     with session_scope() as session:
         company = get_company(session, user_id, company_id)
+    found.append(company)
     return _preview_result(company, list_company(company.source))
 
 
@@ -340,10 +341,11 @@ async def preview_company_async(user_id: int, company_id: int) -> dict[str, Any]
     """`preview_company` for async callers (the API route, the UI): the company lookup and the
     listing both run in the preview pool, and the caller awaits without holding any thread."""
     pool = listing_pool.get_pool()
-    future = pool.submit(user_id, lambda: _preview_in_pool(user_id, company_id))
+    found: list[Company] = []
+    future = pool.submit(user_id, lambda: _preview_in_pool(user_id, company_id, found))
     try:
         return await asyncio.wait_for(asyncio.wrap_future(future), timeout=pool.timeout + _PREVIEW_GRACE)
     except TimeoutError:
-        with session_scope() as session:  # only reached when the deadline did not end the listing
-            company = get_company(session, user_id, company_id)
-            return _preview_result(company, _preview_timed_out())
+        if not found:  # the lookup itself did not finish (database stuck): no result to show
+            raise
+        return _preview_result(found[0], _preview_timed_out())
