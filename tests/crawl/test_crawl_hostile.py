@@ -335,3 +335,17 @@ def test_large_legitimate_json_listing_still_parses(server) -> None:
     url = server.page("/board.json", body, "application/json")
     data = fetch_json(url)
     assert len(data["jobs"]) == 900 and data["jobs"][0]["content"].startswith("<p>We build")
+
+
+def test_robots_txt_cut_short_by_a_callers_deadline_is_not_remembered(server) -> None:
+    """A preview's deadline ending during robots.txt says nothing about the site: the next fetch
+    asks again instead of refusing the site for the next 30 s."""
+    from ingest_app.core.crawl import deadline
+    from tests.crawl.fixture_server import respond, slow
+
+    server.sequence("/robots.txt", slow(0.8, respond(200, "", "text/plain")), respond(200, "", "text/plain"))
+    page = server.page("/careers/", "<main>open roles</main>")
+    with deadline.within(0.4), pytest.raises(CrawlError) as exc:
+        fetch(page, robots=True)
+    assert exc.value.kind == "timeout"
+    assert fetch(page, robots=True).status == 200

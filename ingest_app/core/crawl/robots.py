@@ -61,6 +61,8 @@ def get_robots(url: str) -> Protego | CrawlError | None:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         parser = _load(key)
+        if isinstance(parser, CrawlError) and parser.kind == "timeout" and deadline.remaining() == 0:
+            return parser  # cut short by the caller's deadline: says nothing about the site
         keep = _UNAVAILABLE_TTL if isinstance(parser, CrawlError) else ttl
         _cache[key] = (time.monotonic() + min(ttl, keep), parser)
         return parser
