@@ -349,3 +349,24 @@ def test_robots_txt_cut_short_by_a_callers_deadline_is_not_remembered(server) ->
         fetch(page, robots=True)
     assert exc.value.kind == "timeout"
     assert fetch(page, robots=True).status == 200
+
+
+def test_a_listing_has_one_deadline_over_all_its_pages(server, monkeypatch) -> None:
+    """Twenty slow pages of 0.4 s each (every one inside the per-fetch limits) end at the listing
+    deadline, not after 8 s."""
+    _settings(monkeypatch, CRAWLER_LISTING_TIMEOUT=1, CRAWLER_MAX_PAGES=20)
+
+    def route(h) -> None:
+        time.sleep(0.4)
+        n = int((h.path.split("page=") + ["1"])[1] or 1)
+        body = (
+            f'<main><a href="/careers/role-{n}">Engineer</a><a href="/careers/?page={n + 1}" rel="next">Next</a></main>'
+        )
+        h.send_body(200, body.encode())
+
+    server.add("/careers/", route)
+    started = time.monotonic()
+    with pytest.raises(CrawlError) as exc:
+        list_company_jobs(f"careers:{server.url('/careers/')}")
+    assert exc.value.kind == "timeout"
+    assert time.monotonic() - started < 2.0
