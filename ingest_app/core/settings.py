@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     crawler_max_api_bytes: int = 64 * 1024 * 1024  # a big Ashby board is one large JSON document
     crawler_robots_cache_seconds: float = 3600.0
     crawler_board_cache_seconds: float = 120.0
+    # Caps: job URLs kept per company listing and per run (a cut listing is reported and does not
+    # archive), JSON values parsed per API answer (a memory bound), one deadline per listing and
+    # per preview.
+    crawler_max_jobs_per_company: int = Field(default=5000, ge=1)
+    ingest_max_jobs_per_run: int = Field(default=20000, ge=1)
+    crawler_max_json_values: int = Field(default=1_000_000, ge=1000)
+    crawler_listing_timeout: float = Field(default=300.0, gt=0)
+    preview_timeout: float = Field(default=60.0, gt=0)
+    preview_pool_size: int = Field(default=8, ge=1)
+    preview_per_user_limit: int = Field(default=2, ge=1)
+    preview_queue_limit: int = Field(default=32, ge=0)
     greenhouse_api_base: str = "https://boards-api.greenhouse.io"
     lever_api_base: str = "https://api.lever.co"
     ashby_api_base: str = "https://api.ashbyhq.com"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
@@ -10,8 +9,20 @@ import reflex as rx
 from ingest_app.core import pipeline
 from ingest_app.core.companies import CompanyNotFound, list_companies
 from ingest_app.core.db import session_scope
+from ingest_app.core.listing_pool import PreviewBusy
+from ingest_app.core.pipeline.stage3 import preview_company_async
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS, PreviewRow
+
+
+def _failed(company_id: int, exc: Exception) -> dict[str, Any]:
+    if isinstance(exc, CompanyNotFound):
+        error = "This company no longer exists"
+    elif isinstance(exc, PreviewBusy):
+        error = str(exc)
+    else:  # a broken source must not break the page
+        error = f"Preview failed: {exc}"
+    return {"company_id": company_id, "count": 0, "urls": [], "error": error}
 
 
 def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
@@ -19,10 +30,16 @@ def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
     try:
         with session_scope() as session:
             return pipeline.preview_company(session, user_id, company_id)
-    except CompanyNotFound:
-        return {"company_id": company_id, "count": 0, "urls": [], "error": "This company no longer exists"}
-    except Exception as exc:  # a broken source must not break the page
-        return {"company_id": company_id, "count": 0, "urls": [], "error": f"Preview failed: {exc}"}
+    except Exception as exc:
+        return _failed(company_id, exc)
+
+
+async def preview_one_async(user_id: int, company_id: int) -> dict[str, Any]:
+    """`preview_one` awaited: the dry run runs in the bounded preview pool, no shared thread."""
+    try:
+        return await preview_company_async(user_id, company_id)
+    except Exception as exc:
+        return _failed(company_id, exc)
 
 
 def preview_rows(user_id: int) -> list[PreviewRow] | None:
@@ -104,7 +121,7 @@ class PreviewState(AuthState):
 
     @rx.event(background=True)
     async def fetch_previews(self):
-        """Dry-run the companies one by one (in a thread), showing each result as it arrives."""
+        """Dry-run the companies one by one (in the preview pool), showing each result as it arrives."""
         async with self:
             generation = self._generation
             if self._fetching_generation == generation:
@@ -117,7 +134,7 @@ class PreviewState(AuthState):
             company_ids = [row.company_id for row in self.rows if not row.done]
         try:
             for company_id in company_ids:
-                result = await asyncio.to_thread(preview_one, user_id, company_id)
+                result = await preview_one_async(user_id, company_id)
                 async with self:
                     if self._generation != generation:
                         return None

@@ -148,3 +148,49 @@ def slow(seconds: float, route: Route) -> Route:
         route(h)
 
     return handler
+
+
+class TrickleServer:
+    """A raw socket server on 127.0.0.1 that sends its status line and headers one byte at a time."""
+
+    def __init__(self, delay: float, head: bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" * 50):
+        self.delay = delay
+        self.head = head
+        self.connections = 0
+        self._stop = threading.Event()
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                for i in range(len(self.head)):
+                    if self._stop.wait(self.delay):
+                        return
+                    conn.sendall(self.head[i : i + 1])
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(timeout=5)

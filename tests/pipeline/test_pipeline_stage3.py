@@ -457,3 +457,87 @@ def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(engine, sessio
     assert "archiving skipped" in result["skipped_reason"] and "more than 1 pages" in result["skipped_reason"]
     assert {j.status for j in jobs_of(engine, user.id)} == {"active"}
     assert row.jobs_archived == 0 and row.total_jobs_found == 2
+
+
+def _limits(monkeypatch, **values) -> None:
+    from ingest_app.core.settings import reset_settings_cache
+
+    for key, value in values.items():
+        monkeypatch.setenv(key, str(value))
+    reset_settings_cache()
+
+
+def test_job_urls_per_company_and_per_run_are_capped_and_the_results_say_so(
+    engine, session, make_user, fixture_site, sent, monkeypatch
+):
+    """A 2.3 MB careers page once made 60,000 items: the caps keep the first URLs, the run's
+    per-company results name what was cut, and a company cut short archives nothing."""
+    _limits(monkeypatch, CRAWLER_MAX_JOBS_PER_COMPANY=5, INGEST_MAX_JOBS_PER_RUN=7)
+    user = make_user()
+    fixture_site.boards.update(big=list(range(1, 9)), second=list(range(20, 24)), third=[30])
+    big = _company(session, user.id, "big")
+    _company(session, user.id, "second")
+    _company(session, user.id, "third")
+    _existing_jobs(session, user.id, big, [fixture_site.job_url(99)])  # gone from the board
+    run = start_run(session, user.id)
+    run_stage3(run.run_id, send=sent)
+
+    row = run_row(engine, run.run_id)
+    results = {c["name"]: c for c in row.companies}
+    assert results["Big"]["listed"] == 5
+    assert "listed 8 job URLs, more than the limit of 5; kept the first 5" in results["Big"]["skipped_reason"]
+    assert "archiving skipped" in results["Big"]["skipped_reason"] and results["Big"]["archived"] == 0
+    assert {j.source_url: j.status for j in jobs_of(engine, user.id)}[fixture_site.job_url(99)] == "active"
+    assert results["Second"]["listed"] == 4 and results["Second"]["cut"] == 2
+    assert results["Second"]["cut_reason"] == "2 of 4 listed job URLs not crawled: a run crawls at most 7 job URLs"
+    assert results["Second"]["cut_reason"] in results["Second"]["skipped_reason"]
+    assert results["Third"]["cut"] == 1
+    assert row.total_jobs_found == 7 and len(sent.bodies) == 7
+    assert set(item_states(engine, run.run_id)) == {fixture_site.job_url(i) for i in (1, 2, 3, 4, 5, 20, 21)}
+
+
+def test_previews_run_in_the_pool_with_a_per_user_limit(session, make_user, fixture_site, monkeypatch):
+    """A user with previews in flight gets a clear refusal at once; another user is unaffected."""
+    from ingest_app.core import listing_pool
+
+    _limits(monkeypatch, PREVIEW_PER_USER_LIMIT=1, PREVIEW_TIMEOUT=5)
+    listing_pool.reset_pool()
+    try:
+        user, other = make_user(), make_user()
+        fixture_site.boards.update(acme=[1], beta=[2])
+        acme = _company(session, user.id, "acme")
+        beta = _company(session, other.id, "beta")
+        release = threading.Event()
+        pool = listing_pool.get_pool()
+        held = pool.submit(user.id, lambda: release.wait(10))  # one preview of this user in flight
+        with pytest.raises(listing_pool.PreviewBusy) as busy:
+            preview_company(session, user.id, acme.id)
+        assert "already have 1 previews running" in str(busy.value)
+        assert preview_company(session, other.id, beta.id)["urls"] == [fixture_site.job_url(2)]
+        release.set()
+        held.result(timeout=5)
+        assert preview_company(session, user.id, acme.id)["urls"] == [fixture_site.job_url(1)]
+        assert pool.in_flight() == 0
+    finally:
+        listing_pool.reset_pool()
+
+
+def test_a_preview_stops_at_its_deadline(session, make_user, monkeypatch):
+    """A careers page whose headers trickle in ends at the preview deadline with a reason."""
+    from ingest_app.core import listing_pool
+    from tests.crawl.fixture_server import TrickleServer
+
+    _limits(monkeypatch, PREVIEW_TIMEOUT=1.5, CRAWLER_READ_TIMEOUT=1, CRAWLER_ALLOW_PRIVATE_HOSTS=1)
+    listing_pool.reset_pool()
+    slow = TrickleServer(delay=0.2)
+    try:
+        user = make_user()
+        company = add_company(session, user.id, name="Slow", source=f"careers:{slow.url('/careers/')}")
+        session.commit()
+        started = time.monotonic()
+        preview = preview_company(session, user.id, company.id)
+        assert time.monotonic() - started < 3
+        assert preview["count"] == 0 and preview["error"]["kind"] == "timeout"
+    finally:
+        slow.stop()
+        listing_pool.reset_pool()

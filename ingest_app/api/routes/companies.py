@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from ingest_app.api.deps import CurrentUser, SessionDep
 from ingest_app.api.errors import responses
 from ingest_app.api.schemas import MAX_ID, CompanyIn, CompanyOut, CompanyPatch, PreviewOut
-from ingest_app.core import companies, pipeline
+from ingest_app.core import companies
+from ingest_app.core.listing_pool import PreviewBusy
+from ingest_app.core.pipeline.stage3 import preview_company_async
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
 
@@ -69,7 +71,11 @@ def delete_company(company_id: CompanyId, session: SessionDep, user: CurrentUser
     "/{company_id}/preview",
     response_model=PreviewOut,
     summary="Dry run: the job URLs this company lists now",
-    responses=responses(401, 404, 422),
+    responses=responses(401, 404, 422, 429, d429="Too many previews in flight; retry after `Retry-After` seconds"),
 )
-def preview_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> PreviewOut:
-    return PreviewOut.model_validate(pipeline.preview_company(session, user.id, company_id))
+async def preview_company(company_id: CompanyId, user: CurrentUser) -> PreviewOut:
+    # Async: the listing runs in the bounded preview pool; no request thread waits for it.
+    try:
+        return PreviewOut.model_validate(await preview_company_async(user.id, company_id))
+    except PreviewBusy as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None

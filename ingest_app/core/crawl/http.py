@@ -2,8 +2,9 @@
 
 - http/https only; each connection (every redirect hop) resolves the host, refuses non-global
   addresses unless `CRAWLER_ALLOW_PRIVATE_HOSTS` is set, and connects to the address it checked.
-- At most `crawler_max_redirects` redirects, connect/read/total timeouts, a size cap counted on
-  decompressed bytes, a content-type check for pages.
+- At most `crawler_max_redirects` redirects, connect/read timeouts, and one total deadline per
+  `fetch()` that covers every hop, retry, robots.txt and the body, enforced down to each socket
+  read (see deadline.py); a size cap counted on decompressed bytes, a content-type check for pages.
 - 429/5xx/timeouts: bounded retries with exponential backoff honoring Retry-After.
 - robots.txt (careers pages), a per-host concurrency limit, the product's User-Agent.
 Every failure is a CrawlError.
@@ -22,7 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ingest_app.core.crawl.charset import decode_body
+from ingest_app.core.crawl import deadline
+from ingest_app.core.crawl.charset import declared_charset, decode_body
 from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
@@ -78,12 +80,61 @@ class FetchResult:
         return decode_body(self.content, self.headers.get("content-type", ""))
 
     def json(self) -> object:
-        try:
-            return json.loads(self.text)
-        except ValueError as exc:
+        """The parsed body, within a memory bound (see `parse_json`)."""
+        charset = declared_charset(self.headers.get("content-type", ""), self.content)
+        data: bytes | str = self.content if charset in (None, "utf-8") else self.text
+        return parse_json(data, url=self.url)
+
+
+class _Counter:
+    """Counts the objects and numbers json.loads builds; stops the parse past the limit."""
+
+    def __init__(self, limit: int, url: str | None, already: int):
+        self.limit = limit
+        self.url = url
+        self.count = already
+
+    def _add(self, n: int = 1) -> None:
+        self.count += n
+        if self.count > self.limit:
             raise CrawlError(
-                "parse_error", f"the response is not valid JSON ({exc.__class__.__name__})", url=self.url
-            ) from None
+                "too_large", f"the JSON answer holds more than {self.limit} values; not read", url=self.url
+            )
+
+    def pairs(self, pairs: list) -> dict:
+        self._add(len(pairs))
+        return dict(pairs)
+
+    def integer(self, text: str) -> int:
+        self._add()
+        return int(text)
+
+    def real(self, text: str) -> float:
+        self._add()
+        return float(text)
+
+    def constant(self, text: str) -> float:  # NaN, Infinity, -Infinity
+        self._add()
+        return float(text)
+
+
+def parse_json(data: bytes | str, *, url: str | None = None, limit: int | None = None) -> object:
+    """json.loads within a memory bound of `crawler_max_json_values` values (a 16 MiB array of
+    empty objects would take about 900 MB as Python objects). Containers and strings are bounded
+    before parsing by counting `[`, `{` and `"` (a fast scan that can only overestimate); object
+    members and numbers are counted while parsing, which stops at the limit. Raises CrawlError."""
+    limit = get_settings().crawler_max_json_values if limit is None else limit
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    containers_and_strings = raw.count(b"[") + raw.count(b"{") + raw.count(b'"') // 2
+    if containers_and_strings > limit:
+        raise CrawlError("too_large", f"the JSON answer holds more than {limit} values; not read", url=url)
+    counter = _Counter(limit, url, containers_and_strings)
+    try:
+        return json.loads(data, object_pairs_hook=counter.pairs, parse_int=counter.integer, parse_float=counter.real)
+    except RecursionError:
+        raise CrawlError("parse_error", "the JSON answer is nested too deeply", url=url) from None
+    except ValueError as exc:
+        raise CrawlError("parse_error", f"the response is not valid JSON ({exc.__class__.__name__})", url=url) from None
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -163,21 +214,25 @@ def _fetch_hop(
     accept: tuple[str, ...] | None,
     max_bytes: int,
     headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> tuple[FetchResult | None, str | None]:
     """One request. Returns (result, None) or (None, redirect_location)."""
+    left = _time_left(url)
     timeout = {
-        "connect": s.crawler_connect_timeout,
-        "read": s.crawler_read_timeout,
-        "write": s.crawler_read_timeout,
-        "pool": s.crawler_total_timeout,
+        "connect": min(s.crawler_connect_timeout, left),
+        "read": min(s.crawler_read_timeout, left),
+        "write": min(s.crawler_read_timeout, left),
+        "pool": left,
     }
-    deadline = time.monotonic() + s.crawler_total_timeout
     try:
-        request = httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
+        request = httpx.Request(method, url, headers=headers, content=body, extensions={"timeout": timeout})
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
     slot = _host_slot(url, s.crawler_per_host_concurrency)
-    with slot:
+    if not slot.acquire(timeout=left):
+        raise CrawlError("timeout", "too many requests to this site are under way; gave up waiting", url=url)
+    try:
         try:
             response = transport.handle_request(request)
             response.request = request
@@ -216,7 +271,7 @@ def _fetch_hop(
                 body += decoder.feed(chunk, max_bytes + 1 - len(body))
                 if len(body) > max_bytes:
                     raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off", url=url)
-                if time.monotonic() > deadline:
+                if deadline.remaining() == 0:
                     raise CrawlError("timeout", "the page took too long to download", url=url)
             return FetchResult(
                 url=url, status=status, headers=response.headers, content=bytes(body), media_type=media_type
@@ -227,10 +282,28 @@ def _fetch_hop(
             raise CrawlError("connection_error", f"the connection failed ({exc.__class__.__name__})", url=url) from None
         finally:
             response.close()
+    finally:
+        slot.release()
+
+
+def _time_left(url: str) -> float:
+    left = deadline.remaining()
+    if left is None:  # fetch() always sets one; a direct caller gets the total timeout
+        return get_settings().crawler_total_timeout
+    if left <= 0:
+        raise CrawlError("timeout", "the site did not answer in time", url=url)
+    return left
 
 
 def _fetch_following(
-    url: str, s: Settings, accept, max_bytes: int, robots: bool, headers: dict[str, str]
+    url: str,
+    s: Settings,
+    accept,
+    max_bytes: int,
+    robots: bool,
+    headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> FetchResult:
     transport = get_transport()
     for _hop in range(s.crawler_max_redirects + 1):
@@ -239,9 +312,11 @@ def _fetch_following(
             from ingest_app.core.crawl.robots import check_robots
 
             check_robots(url)
-        result, location = _fetch_hop(transport, url, s, accept, max_bytes, headers)
+        result, location = _fetch_hop(transport, url, s, accept, max_bytes, headers, method, body)
         if result is not None:
             return result
+        if method != "GET":  # a POST is never replayed to another URL
+            raise CrawlError("http_error", f"the site redirected the request to {location[:200]}", url=url)
         url = location
     raise CrawlError("http_error", f"more than {s.crawler_max_redirects} redirects", url=url)
 
@@ -253,30 +328,38 @@ def fetch(
     robots: bool = False,
     max_bytes: int | None = None,
     retries: int | None = None,
+    method: str = "GET",
+    body: bytes | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> FetchResult:
-    """GET a URL safely. `accept`: allowed media types (None: any). Raises CrawlError."""
+    """GET (or, with `method` and `body`, POST) a URL safely. `accept`: allowed media types (None:
+    any). A request other than GET is not redirected. Raises CrawlError."""
     s = get_settings()
     headers = {
         "User-Agent": s.user_agent,
         "Accept-Encoding": "gzip, deflate",
         "Accept": "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.5",
+        **(extra_headers or {}),
     }
     max_bytes = s.crawler_max_bytes if max_bytes is None else max_bytes
     retries = s.crawler_max_retries if retries is None else retries
     attempt = 0
-    while True:
-        try:
-            return _fetch_following(url, s, accept, max_bytes, robots, headers)
-        except CrawlError as err:
-            if not err.transient or attempt >= retries:
-                if err.transient and attempt:
-                    err.reason += f" (after {attempt + 1} attempts)"
-                raise
-            wait = getattr(err, "retry_after", None)
-            if wait is None:
-                wait = s.crawler_backoff_base * (2**attempt) * (0.75 + random.random() / 2)
-            time.sleep(min(max(wait, 0.0), s.crawler_max_retry_after))
-            attempt += 1
+    with deadline.within(s.crawler_total_timeout):
+        while True:
+            try:
+                return _fetch_following(url, s, accept, max_bytes, robots, headers, method, body)
+            except CrawlError as err:
+                wait = getattr(err, "retry_after", None)
+                if wait is None:
+                    wait = s.crawler_backoff_base * (2**attempt) * (0.75 + random.random() / 2)
+                wait = min(max(wait, 0.0), s.crawler_max_retry_after)
+                left = deadline.remaining() or 0.0
+                if not err.transient or attempt >= retries or wait >= left:
+                    if err.transient and attempt:
+                        err.reason += f" (after {attempt + 1} attempts)"
+                    raise
+                time.sleep(wait)
+                attempt += 1
 
 
 def fetch_json(url: str, *, retries: int | None = None):

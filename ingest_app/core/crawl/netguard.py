@@ -10,6 +10,7 @@ import socket
 
 import httpcore
 
+from ingest_app.core.crawl import deadline
 from ingest_app.core.settings import get_settings
 
 
@@ -20,7 +21,19 @@ class BlockedAddress(Exception):
         self.address = address
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix: reaches the embedded IPv4
+# Ranges Python's `is_global` (3.11) still calls global but no public site lives in.
+_DENY = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "fec0::/10",  # site-local (deprecated by RFC 3879, still routed inside some networks)
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # SRv6 SIDs (RFC 9602)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "2001:db8::/32",  # documentation
+        "100::/64",  # discard-only
+    )
+)
 
 
 def address_allowed(address: str) -> bool:
@@ -28,9 +41,11 @@ def address_allowed(address: str) -> bool:
     NAT64, 6to4, Teredo) are judged by the IPv4 address they reach."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _NAT64:  # a NAT64 gateway connects to the IPv4 address in the last 32 bits
+            return address_allowed(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+        if any(ip in net for net in _DENY):
+            return False
         embedded = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
-        if ip in _NAT64:
-            embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         if any(e is not None and not address_allowed(str(e)) for e in embedded):
             return False
         if ip.ipv4_mapped is not None:
@@ -40,6 +55,36 @@ def address_allowed(address: str) -> bool:
 
 class UnknownHost(Exception):
     """The host name does not resolve (NXDOMAIN): final, unlike a flaky network."""
+
+
+def _left(timeout: float | None, what: str) -> float | None:
+    timeout = deadline.clamp(timeout)
+    if timeout is not None and timeout <= 0:
+        raise (httpcore.ConnectTimeout if what == "connect" else httpcore.ReadTimeout)("the crawl deadline passed")
+    return timeout
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read, write and TLS handshake ends by the crawl deadline of the
+    thread using it (a pooled keep-alive connection serves several fetches, each its own)."""
+
+    def __init__(self, stream: httpcore.NetworkStream):
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, "read"))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, "write"))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _left(timeout, "connect")))
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
 
 
 class GuardedBackend(httpcore.SyncBackend):
@@ -63,7 +108,8 @@ class GuardedBackend(httpcore.SyncBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(address, port, _left(timeout, "connect"), local_address, socket_options)
+                return DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(f"no address for {host}")

@@ -7,6 +7,7 @@ import time
 
 from protego import Protego
 
+from ingest_app.core.crawl import deadline
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import get_settings
@@ -51,14 +52,22 @@ def get_robots(url: str) -> Protego | CrawlError | None:
         return cached[1]
     with _lock:
         host_lock = _host_locks.setdefault(key, threading.Lock())
-    with host_lock:  # one robots.txt fetch per host at a time
+    # One robots.txt fetch per host at a time; a caller waits for it no longer than its deadline.
+    left = deadline.remaining()
+    if not host_lock.acquire(timeout=-1 if left is None else left):
+        return CrawlError("timeout", "robots.txt is still being read; not crawling the site for now")
+    try:
         cached = _cache.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         parser = _load(key)
+        if isinstance(parser, CrawlError) and parser.kind == "timeout" and deadline.remaining() == 0:
+            return parser  # cut short by the caller's deadline: says nothing about the site
         keep = _UNAVAILABLE_TTL if isinstance(parser, CrawlError) else ttl
         _cache[key] = (time.monotonic() + min(ttl, keep), parser)
         return parser
+    finally:
+        host_lock.release()
 
 
 def check_robots(url: str) -> None:

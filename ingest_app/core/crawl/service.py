@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+from ingest_app.core.crawl import deadline
 from ingest_app.core.crawl.ats_urls import hints_for_url
 from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.http import PAGE_TYPES, fetch
 from ingest_app.core.crawl.sources import get_family
-from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.crawl.urls import MAX_URL_LENGTH, canonicalize_url
+from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, SourceSpec, parse_source_spec
 
 
-def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
-    """The jobs a company lists now: canonical, deduplicated URLs. Raises CrawlError."""
+def list_company_jobs(spec: SourceSpec | str) -> JobListing:
+    """The jobs a company lists now: canonical, deduplicated URLs, at most
+    `crawler_max_jobs_per_company` of them (a cut listing says so in `incomplete`), all fetched
+    under one deadline (`crawler_listing_timeout`, or an earlier enclosing one). Raises CrawlError."""
     if isinstance(spec, str):
         try:
             spec = parse_source_spec(spec)
@@ -23,7 +27,19 @@ def list_company_jobs(spec: SourceSpec | str) -> list[ListedJob]:
     family = get_family(spec.kind)
     if family is None:
         raise CrawlError("invalid_url", f"unknown source kind {spec.kind!r}")
-    return _guarded(lambda: family.list_jobs(spec.value))
+    settings = get_settings()
+    with deadline.within(settings.crawler_listing_timeout):
+        jobs = _guarded(lambda: family.list_jobs(spec.value))
+    return capped(jobs, settings.crawler_max_jobs_per_company)
+
+
+def capped(jobs: list[ListedJob], limit: int) -> JobListing:
+    """The first `limit` jobs; a listing cut here (or by its source) names the cut in `incomplete`."""
+    listing = JobListing(jobs[:limit])
+    listing.incomplete = getattr(jobs, "incomplete", None)
+    if len(jobs) > limit:
+        listing.incomplete = f"listed {len(jobs)} job URLs, more than the limit of {limit}; kept the first {limit}"
+    return listing
 
 
 def extract_job(url: str, hints: dict | None = None) -> Posting:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ingest_app.core.crawl.types import CrawlError
@@ -29,7 +28,15 @@ _TRACKING_PARAMS = frozenset(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_URL_LENGTH = 2048  # jobs.source_url
-_HOST_RE = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62}\.?)*$")
+_LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+MAX_HOST_LENGTH = 253
+
+
+def _valid_host(host: str) -> bool:
+    """DNS-shaped: labels of 1-63 letters, digits, `_` or `-`, the first not starting with `-`."""
+    if not host or len(host) > MAX_HOST_LENGTH or host[0] == "-":
+        return False
+    return all(0 < len(label) <= 63 and _LABEL_CHARS.issuperset(label) for label in host.split("."))
 
 
 def _is_tracking(name: str) -> bool:
@@ -59,7 +66,7 @@ def canonicalize_url(url: str) -> str:
             host = host.encode("idna").decode("ascii") if not host.isascii() else host
         except UnicodeError:
             raise CrawlError("invalid_url", f"invalid host name {host!r}", url=text) from None
-        if not _HOST_RE.match(host):
+        if not _valid_host(host):
             raise CrawlError("invalid_url", f"invalid host name {host!r}", url=text)
     netloc = host if port is None or port == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
     query = ""
@@ -76,4 +83,7 @@ def host_key(url: str) -> str:
     """`scheme://host:port` of a URL: the unit for robots.txt and concurrency limits."""
     parts = urlsplit(url)
     port = parts.port or _DEFAULT_PORTS.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 literal keeps its brackets, so the key is a valid URL authority
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}:{port}"

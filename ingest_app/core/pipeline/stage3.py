@@ -8,12 +8,14 @@ transaction is skipped when the run is no longer `archiving` (reset, or another 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +23,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
+from ingest_app.core import listing_pool
 from ingest_app.core.companies import get_company
 from ingest_app.core.crawl.types import CrawlError, ListedJob
-from ingest_app.core.db import get_engine
+from ingest_app.core.db import get_engine, session_scope
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
-from ingest_app.core.models import IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
 from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.settings import get_settings
 
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
 SEND_CHUNK = 500
+_RESULT_KEYS = ("listed", "archived", "error", "skipped_reason", "cut", "cut_reason")
+_PREVIEW_GRACE = 5.0  # seconds a waiting caller allows beyond the preview deadline
 
 SendFn = Callable[[list[dict[str, Any]]], Any]
 
@@ -130,11 +135,12 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
             return None
         results: list[dict[str, Any]] = []
         items: dict[str, dict[str, Any]] = {}
+        run_limit = get_settings().ingest_max_jobs_per_run
         archived_total = 0
         # A URL still listed by any company of this run is never archived (it moved between boards).
         listed_anywhere = {job.url for listing in listings for job in listing.jobs}
         for config, listing in zip(run.companies, listings, strict=True):
-            entry = {k: v for k, v in config.items() if k not in ("listed", "archived", "error", "skipped_reason")}
+            entry = {k: v for k, v in config.items() if k not in _RESULT_KEYS}
             entry.update(listed=len(listing.jobs), archived=0, error=listing.error_text, skipped_reason=None)
             company_id = config.get("company_id")
             urls = {job.url for job in listing.jobs}
@@ -154,8 +160,12 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                         conn, user_id=run.user_id, company_id=company_id, listed_urls=listed_anywhere, now=now
                     )
                     archived_total += entry["archived"]
+            cut = 0
             for job in listing.jobs:
                 if job.url not in items:
+                    if len(items) >= run_limit:
+                        cut += 1
+                        continue
                     items[job.url] = {
                         "run_id": run_id,
                         "company_id": company_id,
@@ -167,6 +177,13 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                         "created_at": now,
                         "updated_at": now,
                     }
+            if cut:
+                entry["cut"] = cut
+                entry["cut_reason"] = (
+                    f"{cut} of {len(listing.jobs)} listed job URLs not crawled: "
+                    f"a run crawls at most {run_limit} job URLs"
+                )
+                entry["skipped_reason"] = "; ".join(filter(None, [entry["skipped_reason"], entry["cut_reason"]]))
             results.append(entry)
         _insert_items(conn, list(items.values()))
         total = conn.execute(sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)).scalar_one()
@@ -281,10 +298,7 @@ def launch_stage3(run_id: int) -> None:
     threading.Thread(target=_target, name=f"stage3-run-{run_id}", daemon=True).start()
 
 
-def preview_company(session: Session, user_id: int, company_id: int) -> dict[str, Any]:
-    """Stage 2 dry run: the URLs one of the user's companies lists now (nothing is written)."""
-    company = get_company(session, user_id, company_id)
-    listing = list_company(company.source)
+def _preview_result(company: Company, listing: Listing) -> dict[str, Any]:
     urls = list(dict.fromkeys(job.url for job in listing.jobs))
     return {
         "company_id": company.id,
@@ -294,3 +308,44 @@ def preview_company(session: Session, user_id: int, company_id: int) -> dict[str
         "urls": urls,
         "error": None if listing.error is None else {"kind": listing.error.kind, "reason": listing.error.reason},
     }
+
+
+def _preview_timed_out() -> Listing:
+    seconds = get_settings().preview_timeout
+    return Listing(error=CrawlError("timeout", f"the preview took longer than {seconds:g} s; stopped"))
+
+
+def preview_company(session: Session, user_id: int, company_id: int) -> dict[str, Any]:
+    """Stage 2 dry run: the URLs one of the user's companies lists now (nothing is written).
+
+    The listing runs in the bounded preview pool under its deadline; raises PreviewBusy when the
+    user (or the server) has too many previews in flight, CompanyNotFound for another's company."""
+    company = get_company(session, user_id, company_id)
+    pool = listing_pool.get_pool()
+    future = pool.submit(user_id, lambda: list_company(company.source))
+    try:
+        listing = future.result(timeout=pool.timeout + _PREVIEW_GRACE)
+    except FutureTimeout:
+        listing = _preview_timed_out()
+    return _preview_result(company, listing)
+
+
+def _preview_in_pool(user_id: int, company_id: int, found: list[Company]) -> dict[str, Any]:
+    with session_scope() as session:
+        company = get_company(session, user_id, company_id)
+    found.append(company)
+    return _preview_result(company, list_company(company.source))
+
+
+async def preview_company_async(user_id: int, company_id: int) -> dict[str, Any]:
+    """`preview_company` for async callers (the API route, the UI): the company lookup and the
+    listing both run in the preview pool, and the caller awaits without holding any thread."""
+    pool = listing_pool.get_pool()
+    found: list[Company] = []
+    future = pool.submit(user_id, lambda: _preview_in_pool(user_id, company_id, found))
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=pool.timeout + _PREVIEW_GRACE)
+    except TimeoutError:
+        if not found:  # the lookup itself did not finish (database stuck): no result to show
+            raise
+        return _preview_result(found[0], _preview_timed_out())

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import random
 import re
 import threading
 import time
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
-
-import httpx
 
 from ingest_app.core.crawl import http as _http
 from ingest_app.core.crawl.extract import extract_from_html
@@ -127,48 +124,21 @@ def text_field(value) -> str | None:
 # ----- POST (Workday and Workable list their jobs by POST) -----------------------------------------
 
 
-class _PostTransport:
-    """Sends each request the safe fetcher builds as a POST with `body`: the same guarded
-    connection pool, per-host limit, timeouts, size cap and error typing as every GET."""
-
-    def __init__(self, inner, body: bytes):
-        self._inner = inner
-        self._body = body
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        post = httpx.Request("POST", request.url, headers=request.headers, content=self._body)
-        post.extensions = request.extensions
-        return self._inner.handle_request(post)
-
-
 def post_json(url: str, payload: dict, *, retries: int | None = None):
-    """POST a JSON body to a public ATS API and parse the JSON answer. Raises CrawlError. A
-    redirect is refused (a POST is never replayed to another URL)."""
-    s = get_settings()
-    headers = {
-        "User-Agent": s.user_agent,
-        "Accept-Encoding": "gzip, deflate",
-        "Accept": "application/json",
-        "Content-Type": "application/json",
-    }
-    transport = _PostTransport(_http.get_transport(), json.dumps(payload).encode())
-    retries = s.crawler_max_retries if retries is None else retries
-    attempt = 0
-    while True:
-        try:
-            _http._check_url(url)
-            result, location = _http._fetch_hop(transport, url, s, None, s.crawler_max_api_bytes, headers)
-            if result is None:
-                raise CrawlError("http_error", f"the API redirected the request to {location[:200]}", url=url)
-            return result.json()
-        except CrawlError as err:
-            if not err.transient or attempt >= retries:
-                raise
-            wait = getattr(err, "retry_after", None)
-            if wait is None:
-                wait = s.crawler_backoff_base * (2**attempt) * (0.75 + random.random() / 2)
-            time.sleep(min(max(wait, 0.0), s.crawler_max_retry_after))
-            attempt += 1
+    """POST a JSON body to a public ATS API and parse the JSON answer, through the safe fetcher
+    (address guard, per-host limit, one deadline, size cap, typed errors, Retry-After retries). A
+    redirect is refused (a POST is never replayed to another URL). Raises CrawlError."""
+    result = _http.fetch(
+        url,
+        accept=None,
+        robots=False,
+        retries=retries,
+        max_bytes=get_settings().crawler_max_api_bytes,
+        method="POST",
+        body=json.dumps(payload).encode(),
+        extra_headers={"Accept": "application/json", "Content-Type": "application/json"},
+    )
+    return result.json()
 
 
 # ----- XML feeds (Personio, Teamtailor) ------------------------------------------------------------
