@@ -59,7 +59,8 @@ _BLOCK_TAGS = {
     "figure",
     "hr",
 }
-_TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!]")
+# One way to match each "<": the two optional spaces runs cannot trade characters (no backtracking).
+_TAG_LIKE = re.compile(r"<\s*(?:/\s*)?[A-Za-z!]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 MAX_DESCRIPTION = 100_000
@@ -152,12 +153,24 @@ def clean_text(value: Any, limit: int = 500) -> str | None:
 
 
 _EMPLOYMENT = (
-    ("internship", ("intern", "interns", "internship", "internships", "apprentice", "trainee", "stage", "praktikum")),
-    ("temporary", ("temporary", "temp", "seasonal", "fixed term", "fixed-term", "fixedterm")),
-    ("contract", ("contract", "contractor", "freelance", "consultant", "per diem")),
-    ("part_time", ("part time", "part-time", "parttime", "part_time")),
-    ("full_time", ("full time", "full-time", "fulltime", "full_time", "permanent", "regular", "salaried")),
-)
+    (
+        "internship",
+        ("intern", "interns", "internship", "internships", "apprentice", "apprenticeship", "trainee", "stage",
+         "praktikum", "co op", "coop", "werkstudent", "working student"),
+    ),
+    (
+        "temporary",
+        ("temporary", "temp", "seasonal", "fixed term", "fixed-term", "fixedterm", "short term", "short-term",
+         "shortterm", "befristet", "cdd", "interim"),
+    ),
+    ("contract", ("contract", "contractor", "freelance", "freelancer", "consultant", "per diem", "contingent")),
+    ("part_time", ("part time", "part-time", "parttime", "part_time", "teilzeit", "temps partiel", "casual")),
+    (
+        "full_time",
+        ("full time", "full-time", "fulltime", "full_time", "permanent", "regular", "salaried", "vollzeit",
+         "unbefristet", "festanstellung", "cdi", "temps plein", "long term", "long-term"),
+    ),
+)  # fmt: skip
 
 
 _KEYS = tuple((kind, tuple(" " + re.sub(r"[^a-z]+", " ", key) + " " for key in keys)) for kind, keys in _EMPLOYMENT)
@@ -165,8 +178,13 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 
 
-def _keywordize(value: str) -> str:
-    return " " + _NON_LETTERS.sub(" ", _CAMEL.sub(r"\1 \2", value).lower()).strip() + " "
+def keywordize(value: str) -> str:
+    """" hybrid remote " from "Hybrid/Remote": lower-case words between single spaces (for whole-word
+    `in` tests). Long values are cut first: a type is never stated in kilobytes."""
+    return " " + _NON_LETTERS.sub(" ", _CAMEL.sub(r"\1 \2", value[:300]).lower()).strip() + " "
+
+
+_keywordize = keywordize
 
 
 def employment_type(value: Any) -> str | None:
@@ -213,7 +231,7 @@ def number(value: Any) -> float | None:
         if isinstance(value, (int, float)):
             amount = float(value)
         else:
-            text = str(value).strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+            text = str(value)[:64].strip().lower().replace(",", "").replace("_", "").replace(" ", "")
             match = re.search(r"\d+(?:\.\d+)?", text)
             if not match:
                 return None
@@ -228,8 +246,8 @@ def number(value: Any) -> float | None:
 def currency(value: Any) -> str | None:
     if not value:
         return None
-    text = str(value).strip().upper()
-    symbols = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+    text = str(value)[:16].strip().upper()
+    symbols = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD"}
     if text in symbols:
         return symbols[text]
     return text if re.fullmatch(r"[A-Z]{3}", text) else None
@@ -252,7 +270,7 @@ def parse_date(value: Any) -> date | None:
             return datetime.fromtimestamp(seconds, tz=UTC).date()
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
+    text = str(value).strip()[:64]
     if text.isdigit():
         return parse_date(int(text))
     try:
@@ -267,6 +285,27 @@ def parse_date(value: Any) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO datetimes (a date alone is midnight UTC), epoch seconds or milliseconds -> aware UTC."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 10_000_000_000 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()[:64]
+    if text.isdigit():
+        return parse_datetime(int(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        day = parse_date(text)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def join_locations(values: list[Any]) -> str | None:
