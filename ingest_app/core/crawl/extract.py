@@ -45,7 +45,7 @@ def parse_html(markup: str):
 
 
 def _local(name: str) -> str:
-    """"http://schema.org/title", "schema:title" and "title" are all "title"."""
+    """The local name: "http://schema.org/title", "schema:title" and "title" are all "title"."""
     return name.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1]
 
 
@@ -157,10 +157,17 @@ def site_name(markup: str) -> str | None:
 
 # --- labelled fields ("Location: Portland, ME", <dt>Salary</dt><dd>...</dd>) -----------------
 
-_LABEL_CANDIDATES = etree.XPath(
-    ".//*[self::dt or self::th or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::b"
-    " or self::label or text()[contains(., ':')]]"
-)
+_LABEL_TAGS = frozenset({"dt", "th", "h3", "h4", "h5", "h6", "strong", "b", "label"})
+_MAX_SCAN = 5000  # elements looked at for labels; job facts sit near the top of the content
+
+
+def _label_candidates(container):
+    for count, el in enumerate(container.iter()):
+        if count >= _MAX_SCAN:
+            return
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _LABEL_TAGS or ":" in (el.text or "")[: fields.MAX_LABEL + 2]:
+            yield el
 
 
 def _short_text(el) -> str | None:
@@ -173,7 +180,7 @@ def _short_text(el) -> str | None:
 def labelled_fields(container) -> dict[str, str]:
     """Field -> value for the labels a page states; the first of each wins."""
     found: dict[str, str] = {}
-    for count, el in enumerate(_LABEL_CANDIDATES(container)):
+    for count, el in enumerate(_label_candidates(container)):
         if count >= _MAX_LABELS or len(found) == len(fields.LABEL_FIELDS):
             break
         text = el.text or ""
@@ -256,3 +263,19 @@ def extract_from_html(markup: str, source_url: str) -> Posting:
     if posting is None:
         raise CrawlError("not_a_job_page", "no job posting found on the page", url=source_url)
     return fields.complete(posting)
+
+
+def employer_of_page(url: str) -> str | None:
+    """The employer a job page names (its JSON-LD hiringOrganization, else a non-board
+    og:site_name); None when the page cannot be fetched or names none. For ATS answers that do not
+    name the company (Lever, Ashby) when no company is known."""
+    from ingest_app.core.crawl.http import PAGE_TYPES, fetch
+
+    try:
+        markup = fetch(url, accept=PAGE_TYPES, robots=True).text
+    except CrawlError:
+        return None
+    posting = jobposting_from_markup(markup, url)
+    if posting is not None and posting.company:
+        return posting.company
+    return fields.employer_from_site_name(site_name(markup), url)

@@ -21,7 +21,7 @@ _PERIOD_WORDS = (
     ("day", ("day", "daily", "per diem rate", "tag", "jour")),
     ("week", ("week", "weekly", "wk", "woche")),
     ("month", ("month", "monthly", "mo", "monat", "monatlich", "mois", "mensuel")),
-    ("year", ("year", "yearly", "annual", "annually", "annum", "yr", "pa", "p a", "jahr", "jaehrlich", "jährlich", "par an")),
+    ("year", ("year", "yearly", "annual", "annually", "annum", "yr", "pa", "p a", "jahr", "jährlich", "par an")),
 )
 _PERIOD_KEYS = tuple((period, tuple(f" {w} " for w in words)) for period, words in _PERIOD_WORDS)
 _LETTERS = re.compile(r"[^a-zäöüé]+")
@@ -55,7 +55,9 @@ class Salary:
 
 
 _SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW", "₽": "RUB", "zł": "PLN"}
-_PREFIXED = {"US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "S$": "SGD", "HK$": "HKD"}
+_PREFIXED = {
+    "US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD", "S$": "SGD", "HK$": "HKD",
+}  # fmt: skip
 _CODES = (
     "USD EUR GBP CAD AUD NZD CHF SEK NOK DKK PLN CZK HUF JPY INR SGD HKD BRL MXN ZAR ILS AED RON BGN TRY KRW CNY"
 ).split()
@@ -111,7 +113,7 @@ def salary_from_text(text: str | None, *, labelled: bool = False) -> Salary | No
     """
     if not text:
         return None
-    text = str(text)
+    text = str(text)[: n.MAX_DESCRIPTION]
     for count, anchor in enumerate(_ANCHOR.finditer(text)):
         if count >= _MAX_ANCHORS:
             break
@@ -182,7 +184,7 @@ def _title_parts(title: str) -> list[str]:
 
 
 def employment_from_title(title: str | None) -> str | None:
-    """"Technical Writer (Contract)" -> contract, "Marketing Intern" -> internship; a title word
+    """Type from a title: "Technical Writer (Contract)" -> contract, "Marketing Intern" -> internship; a title word
     alone ("Contract Manager") is not a type."""
     if not title:
         return None

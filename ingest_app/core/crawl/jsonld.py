@@ -14,6 +14,8 @@ from ingest_app.core.crawl.types import Posting
 
 _MAX_DEPTH = 12
 _MAX_TAG = 4096  # an opening <script ...> tag longer than this is not read
+_MAX_SCRIPTS = 2000  # scripts looked at per page (real pages have tens)
+_MAX_REPAIR = 512 * 1024  # JSON-LD bodies larger than this are parsed as they are, never repaired
 _SCRIPT_OPEN = re.compile(r"<script(?=[\s>/])", re.I)
 _SCRIPT_END = re.compile(r"</script", re.I)
 # Attributes of one bounded opening tag; the three value forms cannot overlap, so no backtracking.
@@ -34,10 +36,16 @@ def _ld_script_bodies(markup: str) -> Iterator[str]:
     body is skipped whole (it is raw text in HTML), and the type attribute is read the way an HTML
     parser reads it (quotes, case, entities: `ld&#x2B;json` is `ld+json`)."""
     pos, size = 0, len(markup)
-    while pos < size and (opening := _SCRIPT_OPEN.search(markup, pos)):
+    for _ in range(_MAX_SCRIPTS):
+        opening = _SCRIPT_OPEN.search(markup, pos) if pos < size else None
+        if opening is None:
+            return
         tag_end = markup.find(">", opening.end(), opening.end() + _MAX_TAG)
-        if tag_end == -1:
-            pos = opening.end()
+        if tag_end == -1:  # an overlong tag is skipped whole, as a parser would consume it
+            tag_end = markup.find(">", opening.end())
+            if tag_end == -1:
+                return
+            pos = tag_end + 1
             continue
         end = _SCRIPT_END.search(markup, tag_end + 1)
         stop = end.start() if end else size
@@ -67,9 +75,7 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 def _repair(raw: str) -> str:
     """The slips hand-written JSON-LD often has: trailing commas before } or ]."""
-    return "".join(
-        tok if tok.startswith('"') else _TRAILING_COMMA.sub(r"\1", tok) for tok in _JSON_TOKENS.findall(raw)
-    )
+    return "".join(tok if tok.startswith('"') else _TRAILING_COMMA.sub(r"\1", tok) for tok in _JSON_TOKENS.findall(raw))
 
 
 def _loads(raw: str) -> Any:
@@ -80,7 +86,8 @@ def _loads(raw: str) -> Any:
     except RecursionError:
         raise ValueError("too deep") from None
     except ValueError:
-        pass
+        if len(raw) > _MAX_REPAIR:
+            raise
     repaired = _repair(raw)
     for candidate in (repaired, html_lib.unescape(repaired)):
         try:
@@ -310,8 +317,14 @@ def jobposting_from_markup(markup: str, source_url: str) -> Posting | None:
     jobs = find_typed(blocks, "JobPosting")
     if not jobs:
         return None
-    index = id_index(blocks) if any("@id" in str(job.get("hiringOrganization"))[:300] or "@id" in str(
-        job.get("jobLocation"))[:300] for job in jobs) else None
+    index = (
+        id_index(blocks)
+        if any(
+            "@id" in str(job.get("hiringOrganization"))[:300] or "@id" in str(job.get("jobLocation"))[:300]
+            for job in jobs
+        )
+        else None
+    )
     for node in jobs:
         posting = posting_from_jsonld(node, source_url, index)
         if posting.title:

@@ -64,6 +64,8 @@ _TAG_LIKE = re.compile(r"<\s*(?:/\s*)?[A-Za-z!]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 MAX_DESCRIPTION = 100_000
+MAX_MARKUP = 1_000_000  # description markup read (the text is cut at MAX_DESCRIPTION anyway)
+MAX_SHORT_INPUT = 20_000  # input read for a short field (title, location, ...)
 
 
 def _walk(node, out: list[str]) -> None:
@@ -93,7 +95,7 @@ def _walk(node, out: list[str]) -> None:
 
 
 def _clean_whitespace(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n\n", text).strip()
 
@@ -113,7 +115,7 @@ def html_to_text(markup: str | None) -> str | None:
     escaped several times over is unwrapped until no tag remains."""
     if markup is None:
         return None
-    text = str(markup)
+    text = str(markup)[:MAX_MARKUP]
     for _ in range(4):
         if "<" not in text and "&" not in text:
             break
@@ -145,7 +147,7 @@ def clean_text(value: Any, limit: int = 500) -> str | None:
         value = value.get("name") or value.get("text") or value.get("value")
     if value is None or isinstance(value, (dict, list, tuple)):
         return None
-    text = str(value)
+    text = str(value)[:MAX_SHORT_INPUT]
     if "<" in text or "&" in text:
         text = html_to_text(text) or ""
     text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
@@ -179,7 +181,7 @@ _NON_LETTERS = re.compile(r"[^a-z]+")
 
 
 def keywordize(value: str) -> str:
-    """" hybrid remote " from "Hybrid/Remote": lower-case words between single spaces (for whole-word
+    """Lower-case words between single spaces, e.g. " hybrid remote " from "Hybrid/Remote" (for whole-word
     `in` tests). Long values are cut first: a type is never stated in kilobytes."""
     return " " + _NON_LETTERS.sub(" ", _CAMEL.sub(r"\1 \2", value[:300]).lower()).strip() + " "
 

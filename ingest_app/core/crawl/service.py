@@ -41,7 +41,10 @@ def extract_job(url: str, hints: dict | None = None) -> Posting:
 
 def _extract(url: str, hints: dict | None) -> Posting:
     source_url = canonicalize_url(url)
-    hints = dict(hints or {}) or hints_for_url(source_url)
+    given = dict(hints or {})
+    hints = given or hints_for_url(source_url)
+    if hints and not given:  # a bare ATS URL (`extract URL`): nobody told us the company's name
+        hints["find_company"] = True
     extractor = _EXTRACTORS.get(str(hints.get("source", "")))
     if extractor is not None:
         posting = extractor(hints, source_url)
