@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from itertools import islice
 
 from lxml import etree
 
@@ -201,11 +202,14 @@ def _content_root(root):
 
 
 def _visible_text(root) -> str:
+    """The content's text without navigation, banners and forms (removed from the tree, so the
+    apply link is looked for in the content too). Reads at most MAX_ELEMENTS elements."""
     body = _content_root(root)
-    for el in list(body.iter()):
+    for el in list(islice(body.iter(), n.MAX_ELEMENTS)):
         if not isinstance(el.tag, str) or el is body:
             continue
-        noisy = el.tag.lower() in _NOISE or _NOISE_ATTR.search(f"{el.get('class', '')} {el.get('id', '')}")
+        marks = f"{el.get('class', '')[:200]} {el.get('id', '')[:200]}"
+        noisy = el.tag.lower() in _NOISE or _NOISE_ATTR.search(marks)
         if noisy and el.getparent() is not None:
             el.getparent().remove(el)
     return n.element_text(body) or ""

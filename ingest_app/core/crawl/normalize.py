@@ -68,7 +68,13 @@ MAX_MARKUP = 1_000_000  # description markup read (the text is cut at MAX_DESCRI
 MAX_SHORT_INPUT = 20_000  # input read for a short field (title, location, ...)
 
 
-def _walk(node, out: list[str]) -> None:
+MAX_ELEMENTS = 20_000  # elements read for one text; a real job page has a few thousand
+
+
+def _walk(node, out: list[str], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
     tag = node.tag if isinstance(node.tag, str) else ""
     tag = tag.lower()
     if tag in _DROP_TAGS:
@@ -87,7 +93,9 @@ def _walk(node, out: list[str]) -> None:
     if node.text:
         out.append(node.text)
     for child in node:
-        _walk(child, out)
+        if budget[0] <= 0:
+            break
+        _walk(child, out, budget)
     if block:
         out.append("\n")
     if node.tail:
@@ -103,7 +111,7 @@ def _clean_whitespace(text: str) -> str:
 def element_text(element) -> str | None:
     """Plain text of a parsed element (script/style dropped, blocks on their own lines)."""
     out: list[str] = []
-    _walk(element, out)
+    _walk(element, out, [MAX_ELEMENTS])
     text = "".join(out)
     if _TAG_LIKE.search(text):  # escaped markup inside the page text
         return html_to_text(text)
@@ -128,7 +136,7 @@ def html_to_text(markup: str | None) -> str | None:
             break
         out: list[str] = []
         for child in root.iter("body"):
-            _walk(child, out)
+            _walk(child, out, [MAX_ELEMENTS])
             break
         text = "".join(out)
         if not _TAG_LIKE.search(text):
