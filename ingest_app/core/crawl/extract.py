@@ -201,10 +201,10 @@ def _content_root(root):
     return candidates[0] if candidates else next(root.iter("body"), root)
 
 
-def _visible_text(root) -> str:
+def _visible_text(root, body=None) -> str:
     """The content's text without navigation, banners and forms (removed from the tree, so the
     apply link is looked for in the content too). Reads at most MAX_ELEMENTS elements."""
-    body = _content_root(root)
+    body = _content_root(root) if body is None else body
     for el in list(islice(body.iter(), n.MAX_ELEMENTS)):
         if not isinstance(el.tag, str) or el is body:
             continue
@@ -220,8 +220,9 @@ def _fallback(root, source_url: str) -> Posting | None:
     title = h1 or n.clean_text(_meta(root, "og:title"))
     if not title:
         return None
-    labels = labelled_fields(_content_root(root))
-    text = _visible_text(root)
+    content = _content_root(root)
+    labels = labelled_fields(content)
+    text = _visible_text(root, content)
     if len(text) < MIN_FALLBACK_TEXT or not _JOB_WORDS.search(text):
         return None
     links = _APPLY_LINKS(root)

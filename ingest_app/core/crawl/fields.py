@@ -68,7 +68,8 @@ _RANGE = re.compile(
     rf"(?P<c1>{_CUR})?\s?(?P<a1>{_AMOUNT})\s?(?P<k1>[kK]\b)?\s?(?P<c2>{_CUR})?"
     rf"(?:\s*(?:-|–|—|−|~|to|bis|à|and)\s*(?P<c3>{_CUR})?\s?(?P<a2>{_AMOUNT})\s?(?P<k2>[kK]\b)?\s?(?P<c4>{_CUR})?)?"
 )
-_ANCHOR = re.compile(_CUR)
+# The look-ahead lets the engine skip, in C, every position that cannot start a currency mark.
+_ANCHOR = re.compile(r"(?=[$€£¥₹₩₽zA-Z])" + _CUR)
 _WINDOW = 160
 _MAX_ANCHORS = 60
 _SALARY_WORDS = (
