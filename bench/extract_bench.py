@@ -4,9 +4,9 @@
 
 Prints one JSON line: pages_per_second (decode + extract per CPU-second of one thread, i.e. per
 core, the best of rounds of ~0.5 s, so a busy machine skews it little), wall_pages_per_second,
-peak_rss_mb, page_kb, fields (non-empty posting fields), no_jsonld_full_parse_pages_per_second (the same page without JSON-LD:
-full lxml parse + HTML fallback), and with --http the fetch+extract rate against the local demo
-site (4 threads).
+peak_rss_mb, page_kb, fields (non-empty posting fields), no_jsonld_full_parse_pages_per_second
+(the same page without JSON-LD: full lxml parse + HTML fallback), and with --http the
+fetch+extract rate against the local demo site (4 threads).
 """
 
 from __future__ import annotations
