@@ -26,6 +26,11 @@ from ingest_app.core.crawl.sources import ashby, greenhouse, lever
         ("We pay $95-120K plus equity", (95000, 120000, "USD", None)),
         ("Compensation: 4.000,50 € - 5.000 € monthly", (4000.5, 5000, "EUR", "month")),
         ("Earn $22 an hour from day one", (22, 22, "USD", "hour")),
+        ("Compensation: $60/hour - $75/hour", (60, 75, "USD", "hour")),
+        ("Salary: CHF 110'000 - 130'000", (110000, 130000, "CHF", None)),
+        ("salary of 3500-4000 EUR gross per month", (3500, 4000, "EUR", "month")),
+        ("We offer $100,000 – $120,000 a year plus bonus", (100000, 120000, "USD", "year")),
+        ("The hourly rate is $25.50.", (25.5, 25.5, "USD", "hour")),
         ("Salary range: $150,000 to $120,000", (120000, 150000, "USD", None)),
     ],
 )

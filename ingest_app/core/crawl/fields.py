@@ -18,7 +18,7 @@ PERIODS = ("hour", "day", "week", "month", "year")
 
 _PERIOD_WORDS = (
     ("hour", ("hour", "hours", "hourly", "hr", "hrs", "ph", "stunde", "stundenlohn", "heure")),
-    ("day", ("day", "daily", "per diem rate", "tag", "jour")),
+    ("day", ("per day", "a day", "daily", "day rate", "pro tag", "par jour")),
     ("week", ("week", "weekly", "wk", "woche")),
     ("month", ("month", "monthly", "mo", "monat", "monatlich", "mois", "mensuel")),
     ("year", ("year", "yearly", "annual", "annually", "annum", "yr", "pa", "p a", "jahr", "jährlich", "par an")),
@@ -36,7 +36,10 @@ def period(value: object) -> str | None:
     "1 HOUR") or words ("hourly", "per annum", "p.a."); else None."""
     if value is None or isinstance(value, (dict, list)):
         return None
-    words = _words(str(value)[:100])
+    text = str(value)[:100]
+    if text.strip().lower() in PERIODS:  # schema.org unitText: HOUR, DAY, WEEK, MONTH, YEAR
+        return text.strip().lower()
+    words = _words(text.replace("/", " per "))
     for name, keys in _PERIOD_KEYS:
         if any(key in words for key in keys):
             return name
@@ -62,10 +65,11 @@ _CODES = (
     "USD EUR GBP CAD AUD NZD CHF SEK NOK DKK PLN CZK HUF JPY INR SGD HKD BRL MXN ZAR ILS AED RON BGN TRY KRW CNY"
 ).split()
 _CUR = r"(?:US\$|CA\$|C\$|AU\$|A\$|NZ\$|S\$|HK\$|[$€£¥₹₩₽]|zł|" + "|".join(_CODES) + r")"
-_AMOUNT = r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_AMOUNT = r"\d{1,3}(?:[.,\u00a0\u202f '’]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+_UNIT = r"(?:\s?(?:/|per|an|a)\s?(?:hour|hr|h|year|yr|annum|month|mo|week|wk|day)\b)?"  # "$60/hour - $75/hour"
 # Applied to windows of at most _WINDOW characters only.
 _RANGE = re.compile(
-    rf"(?P<c1>{_CUR})?\s?(?P<a1>{_AMOUNT})\s?(?P<k1>[kK]\b)?\s?(?P<c2>{_CUR})?"
+    rf"(?P<c1>{_CUR})?\s?(?P<a1>{_AMOUNT})\s?(?P<k1>[kK]\b)?\s?(?P<c2>{_CUR})?{_UNIT}"
     rf"(?:\s*(?:-|–|—|−|~|to|bis|à|and)\s*(?P<c3>{_CUR})?\s?(?P<a2>{_AMOUNT})\s?(?P<k2>[kK]\b)?\s?(?P<c4>{_CUR})?)?"
 )
 # The look-ahead lets the engine skip, in C, every position that cannot start a currency mark.
@@ -80,7 +84,7 @@ _SALARY_KEYS = tuple(f" {w} " for w in _SALARY_WORDS)
 
 
 def _to_number(raw: str, k: bool) -> float | None:
-    text = raw.replace("\u00a0", " ").replace("\u202f", " ")
+    text = raw.replace("\u00a0", " ").replace("\u202f", " ").replace("'", " ").replace("’", " ")
     if "," in text and "." in text:  # the last one is the decimal mark
         decimal = "," if text.rfind(",") > text.rfind(".") else "."
         text = text.replace("." if decimal == "," else ",", "").replace(" ", "").replace(decimal, ".")
@@ -142,7 +146,7 @@ def _salary_at(window: str, anchor: int, labelled: bool) -> Salary | None:
             low *= 1000  # "$95-120K"
         after = window[match.end() : match.end() + 40].split(". ")[0]
         before = window[max(0, match.start() - 40) : match.start()].rsplit(". ", 1)[-1]
-        found = period(after) or period(before[-25:])
+        found = period(match.group(0)) or period(after[:24]) or period(before[-25:])
         if high is None:
             if not found:  # a lone amount is a salary only with a period: "$25 an hour"
                 continue
