@@ -282,3 +282,35 @@ def test_datetimes_normalize_to_utc() -> None:
     assert parse_datetime(1767268800000) == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     assert parse_datetime("2026-03-02") == datetime(2026, 3, 2, tzinfo=UTC)
     assert parse_datetime("soon") is None and parse_datetime(None) is None
+
+
+_BODY = (
+    "<p>We are looking for an experienced person to join the team. You will plan work, fix things and help "
+    "customers every day. Experience required. We offer training, a warm kitchen and fair rotas.</p>"
+)
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (
+            '<div><span class="label">Location</span><span class="value">Berlin, DE</span></div>'
+            '<div><span class="label">Job type</span><span>Part-time</span></div>',
+            ("Berlin, DE", "part_time", None, None),
+        ),
+        (
+            "<p>Location: <span>Lisbon</span></p>"
+            "<table><tr><th>Salary</th><td>€1.500 - €1.800 per month</td></tr></table>",
+            ("Lisbon", None, (1500, 1800, "EUR"), "month"),
+        ),
+    ],
+)
+def test_label_and_value_in_sibling_or_child_elements(content, expected) -> None:
+    posting = extract_from_html(f"<main><h1>Cook</h1>{content}{_BODY}</main>", "https://x.example/jobs/cook")
+    salary = (posting.salary_min, posting.salary_max, posting.salary_currency) if posting.salary_min else None
+    assert (posting.location, posting.employment_type, salary, posting.salary_period) == expected
+
+
+def test_navigation_links_are_not_labels() -> None:
+    html = f"<body><nav><a>Locations</a><a>Careers</a></nav><h1>Cook</h1>{_BODY}</body>"
+    assert extract_from_html(html, "https://x.example/jobs/cook").location is None

@@ -27,7 +27,6 @@ _JOB_WORDS = re.compile(
 )
 _MAX_TAG = 4096
 _MAX_PROPS = 2000
-_MAX_LABELS = 400
 MIN_FALLBACK_TEXT = 200
 
 
@@ -158,16 +157,13 @@ def site_name(markup: str) -> str | None:
 
 # --- labelled fields ("Location: Portland, ME", <dt>Salary</dt><dd>...</dd>) -----------------
 
-_LABEL_TAGS = frozenset({"dt", "th", "h3", "h4", "h5", "h6", "strong", "b", "label"})
+_NOT_LABELS = frozenset({"a", "button", "option", "select", "script", "style", "nav", "footer", "header", "title"})
 _MAX_SCAN = 5000  # elements looked at for labels; job facts sit near the top of the content
 
 
 def _label_candidates(container):
-    for count, el in enumerate(container.iter()):
-        if count >= _MAX_SCAN:
-            return
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _LABEL_TAGS or ":" in (el.text or "")[: fields.MAX_LABEL + 2]:
+    for el in islice(container.iter(), _MAX_SCAN):
+        if isinstance(el.tag, str) and el.tag not in _NOT_LABELS and el.text:
             yield el
 
 
@@ -181,14 +177,18 @@ def _short_text(el) -> str | None:
 def labelled_fields(container) -> dict[str, str]:
     """Field -> value for the labels a page states; the first of each wins."""
     found: dict[str, str] = {}
-    for count, el in enumerate(_label_candidates(container)):
-        if count >= _MAX_LABELS or len(found) == len(fields.LABEL_FIELDS):
+    for el in _label_candidates(container):
+        if len(found) == len(fields.LABEL_FIELDS):
             break
-        text = el.text or ""
-        pair = fields.split_labelled(text.strip())
-        if pair is None and (field := fields.label_of(text)) and not len(el):
-            value = (el.tail or "").strip().lstrip(":：").strip() or _short_text(el.getnext())
-            pair = (field, value) if value else None
+        text = el.text
+        pair = fields.split_labelled(text.strip()) if ":" in text[: fields.MAX_LABEL + 2] else None
+        if pair is None and (field := fields.label_of(text)):
+            if len(el):  # <p>Location: <span>Berlin</span></p>
+                full = _short_text(el)
+                pair = fields.split_labelled(full.strip()) if full and ":" in text else None
+            else:  # <dt>Location</dt><dd>Berlin</dd>, <strong>Location:</strong> Berlin
+                value = (el.tail or "").strip().lstrip(":：").strip() or _short_text(el.getnext())
+                pair = (field, value) if value else None
         if pair is not None and pair[0] not in found:
             value = n.clean_text(pair[1], fields.MAX_VALUE)
             if value:
