@@ -286,7 +286,8 @@ def test_datetimes_normalize_to_utc() -> None:
 
 _BODY = (
     "<p>We are looking for an experienced person to join the team. You will plan work, fix things and help "
-    "customers every day. Experience required. We offer training, a warm kitchen and fair rotas.</p>"
+    "customers every day. Experience required. We offer training, a warm kitchen, fair rotas and good food "
+    "for every shift.</p>"
 )
 
 

@@ -197,8 +197,10 @@ def labelled_fields(container) -> dict[str, str]:
 
 
 def _content_root(root):
-    candidates = [el for tag in ("main", "article") for el in root.iter(tag)]
-    return candidates[0] if candidates else next(root.iter("body"), root)
+    for tag in ("main", "article", "body"):
+        if (found := next(root.iter(tag), None)) is not None:
+            return found
+    return root
 
 
 def _visible_text(root, body=None) -> str:
