@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html as html_lib
 import re
 from itertools import islice
 
@@ -11,7 +10,7 @@ from lxml import etree
 
 from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
-from ingest_app.core.crawl.jsonld import _ATTR, jobposting_from_markup, posting_from_jsonld
+from ingest_app.core.crawl.jsonld import jobposting_from_markup, posting_from_jsonld, tag_attributes
 from ingest_app.core.crawl.types import CrawlError, Posting
 
 # Pages are decoded before parsing; lxml must not re-decode them by their <meta charset>.
@@ -120,20 +119,11 @@ def _structured_job(root) -> dict | None:
     return None
 
 
-def _microdata_job(root) -> dict | None:
-    found = _MICRODATA_JOB(root)
-    return _item(found[0], _MICRODATA, [_MAX_PROPS]) if found else None
-
-
 def _meta(root, prop: str) -> str | None:
     for el in root.iter("meta"):
         if el.get("property") == prop or el.get("name") == prop:
             return el.get("content")
     return None
-
-
-def _tag_attrs(tag: str) -> dict[str, str]:
-    return {m.group(1).lower(): (m.group(2) or "").strip("\"'") for m in _ATTR.finditer(tag)}
 
 
 def site_name(markup: str) -> str | None:
@@ -149,9 +139,9 @@ def site_name(markup: str) -> str | None:
         end = markup.find(">", i, i + _MAX_TAG)
         if start == -1 or end == -1 or markup[start + 1 : start + 5].lower() != "meta":
             continue
-        attrs = _tag_attrs(markup[start + 5 : end])
+        attrs = tag_attributes(markup[start + 5 : end])
         if "og:site_name" in (attrs.get("property"), attrs.get("name")) and attrs.get("content"):
-            return html_lib.unescape(attrs["content"])
+            return attrs["content"]
     return None
 
 

@@ -24,11 +24,17 @@ _OPENERS = ("<!--", "//<![CDATA[", "/*<![CDATA[*/", "<![CDATA[")
 _CLOSERS = ("-->", "//]]>", "/*]]>*/", "]]>")
 
 
-def _script_type(tag: str) -> str:
+def tag_attributes(tag: str) -> dict[str, str]:
+    """Attributes of one opening tag's text (bounded by the caller), names lower-cased, values
+    entity-decoded; the first of a repeated name wins, as in HTML."""
+    attrs: dict[str, str] = {}
     for match in _ATTR.finditer(tag):
-        if match.group(1).lower() == "type" and match.group(2):
-            return html_lib.unescape(match.group(2).strip("\"'")).strip().lower()
-    return ""
+        attrs.setdefault(match.group(1).lower(), html_lib.unescape((match.group(2) or "").strip("\"'")))
+    return attrs
+
+
+def _script_type(tag: str) -> str:
+    return tag_attributes(tag).get("type", "").strip().lower()
 
 
 def _ld_script_bodies(markup: str) -> Iterator[str]:
