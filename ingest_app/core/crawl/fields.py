@@ -226,7 +226,10 @@ _LABEL_NAMES = {
         "salary", "pay", "compensation", "salary range", "pay range", "base salary", "wage", "hourly rate",
         "rate", "pay rate", "gehalt", "vergütung", "salaire", "rémunération", "remuneration", "salary band",
     ),
-    "company": ("company", "employer", "hiring company", "organization", "organisation", "unternehmen", "firma"),
+    "company": (
+        "company", "employer", "hiring company", "organization", "organisation", "unternehmen", "firma",
+        "arbeitgeber", "entreprise", "société", "employeur", "empresa",
+    ),
     "department": ("department", "team", "abteilung", "division"),
     "workplace_type": (
         "workplace", "workplace type", "work model", "working model", "remote", "remote status",
