@@ -25,6 +25,7 @@ _LIMITS = {
     "employment_type": 20,
     "workplace_type": 20,
     "salary_currency": 10,
+    "salary_period": 10,
     "apply_url": 2048,
     "external_id": 200,
 }
@@ -37,8 +38,10 @@ _POSTING_FIELDS = (
     "salary_min",
     "salary_max",
     "salary_currency",
+    "salary_period",
     "description",
     "posted_at",
+    "source_updated_at",
     "apply_url",
     "external_id",
 )

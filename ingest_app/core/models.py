@@ -114,8 +114,12 @@ class Job(SQLModel, table=True):
     salary_min: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
     salary_max: float | None = Field(default=None, sa_column=sa.Column(sa.Float))
     salary_currency: str | None = Field(default=None, sa_column=sa.Column(sa.String(10)))
+    # hour|day|week|month|year as the source states it; amounts are stored as stated, never annualized.
+    salary_period: str | None = Field(default=None, sa_column=sa.Column(sa.String(10)))
     description: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     posted_at: date | None = Field(default=None, sa_column=sa.Column(sa.Date))
+    # When the source last changed the posting (e.g. Greenhouse updated_at): not a posting date.
+    source_updated_at: datetime | None = Field(default=None, sa_column=_ts())
     apply_url: str | None = Field(default=None, sa_column=sa.Column(sa.String(2048)))
     external_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
     status: str = Field(default="active", sa_column=sa.Column(sa.String(20), nullable=False, server_default="active"))

@@ -205,3 +205,78 @@ def test_hostile_jsonld_values_do_not_break_extraction(server) -> None:
     assert posting.salary_min is None and posting.salary_max is None and posting.salary_currency == "USD"
     assert posting.posted_at is None and posting.employment_type is None and posting.location is None
     assert posting.external_id == "12345"
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        '<script type="application/ld&#x2B;json">',
+        '<script type="application/ld&#43;json">',
+        '<script type="application/ld&plus;json">',
+        "<SCRIPT TYPE='Application/LD+JSON'>",
+        '<script data-x="1" type=application/ld+json defer>',
+        '<script type="application/ld+json; charset=utf-8">',
+    ],
+)
+def test_ld_json_type_is_read_as_an_html_parser_reads_it(opening) -> None:
+    from ingest_app.core.crawl.extract import extract_from_html
+
+    html = f'{opening}{{"@type":"JobPosting","title":"Welder"}}</script><body><h1>Other</h1></body>'
+    assert extract_from_html(html, "https://x.example/jobs/welder").title == "Welder"
+
+
+def test_ld_json_text_inside_another_script_is_not_a_block() -> None:
+    """Script bodies are raw text: a JSON-LD tag written inside a JavaScript string is no block."""
+    from ingest_app.core.crawl.jsonld import ld_blocks
+
+    html = (
+        '<script type="text/template"><script type="application/ld+json">{"@type":"JobPosting","title":"Fake"}'
+        "</script>"
+        "<script>var kind = 'ld+json';</script>"
+        '<script type="application/ld+json">{"@type":"Organization","name":"Real"}</script>'
+    )
+    assert list(ld_blocks(html)) == [{"@type": "Organization", "name": "Real"}]
+
+
+def test_jsonld_slips_are_repaired_and_graph_references_followed() -> None:
+    from ingest_app.core.crawl.extract import extract_from_html
+
+    html = (
+        '<script type="application/ld+json">{"@graph": [\n'
+        '{"@type": "Organization", "@id": "#org", "name": "Kestrel Foods",},\n'
+        '{"@type": "jobPosting", "name": "Buyer", "hiringOrganization": {"@id": "#org"},\n'
+        '"description": "Buy food.\nSell food, fairly.", "employmentType": ["FULL_TIME",],},\n'
+        "]}</script>"
+    )
+    posting = extract_from_html(html, "https://kestrel.example/jobs/buyer")
+    assert posting.title == "Buyer" and posting.company == "Kestrel Foods"
+    assert posting.employment_type == "full_time"
+    assert posting.description == "Buy food.\nSell food, fairly."
+
+
+def test_a_comma_inside_a_string_is_not_a_trailing_comma() -> None:
+    from ingest_app.core.crawl.jsonld import ld_blocks
+
+    html = '<script type="application/ld+json">{"title": "a ,} b", "x": [1, 2,],}</script>'
+    assert list(ld_blocks(html)) == [{"title": "a ,} b", "x": [1, 2]}]
+
+
+def test_rdfa_lite_job_posting(server) -> None:
+    html = (
+        '<html><body><div vocab="https://schema.org/" typeof="JobPosting">'
+        '<h1 property="title">Beekeeper</h1>'
+        '<span property="hiringOrganization" typeof="Organization"><span property="name">Hive &amp; Co</span></span>'
+        '<span property="employmentType">Seasonal</span><meta property="datePosted" content="2026-04-01">'
+        '<div property="description"><p>Keep bees.</p></div></div></body></html>'
+    )
+    posting = extract_job(server.page("/jobs/bees", html))
+    assert (posting.title, posting.company, posting.employment_type) == ("Beekeeper", "Hive & Co", "temporary")
+    assert posting.posted_at == date(2026, 4, 1) and posting.description == "Keep bees."
+
+
+def test_job_board_site_name_is_not_the_employer(server) -> None:
+    html = (
+        '<html><head><meta property="og:site_name" content="Indeed">'
+        '<script type="application/ld+json">{"@type":"JobPosting","title":"Cashier"}</script></head></html>'
+    )
+    assert extract_job(server.page("/viewjob", html)).company is None

@@ -59,13 +59,22 @@ _BLOCK_TAGS = {
     "figure",
     "hr",
 }
-_TAG_LIKE = re.compile(r"<\s*/?\s*[A-Za-z!]")
+# One way to match each "<": the two optional spaces runs cannot trade characters (no backtracking).
+_TAG_LIKE = re.compile(r"<\s*(?:/\s*)?[A-Za-z!]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
 MAX_DESCRIPTION = 100_000
+MAX_MARKUP = 1_000_000  # description markup read (the text is cut at MAX_DESCRIPTION anyway)
+MAX_SHORT_INPUT = 20_000  # input read for a short field (title, location, ...)
 
 
-def _walk(node, out: list[str]) -> None:
+MAX_ELEMENTS = 20_000  # elements read for one text; a real job page has a few thousand
+
+
+def _walk(node, out: list[str], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
     tag = node.tag if isinstance(node.tag, str) else ""
     tag = tag.lower()
     if tag in _DROP_TAGS:
@@ -84,7 +93,9 @@ def _walk(node, out: list[str]) -> None:
     if node.text:
         out.append(node.text)
     for child in node:
-        _walk(child, out)
+        if budget[0] <= 0:
+            break
+        _walk(child, out, budget)
     if block:
         out.append("\n")
     if node.tail:
@@ -92,7 +103,7 @@ def _walk(node, out: list[str]) -> None:
 
 
 def _clean_whitespace(text: str) -> str:
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _SPACES.sub(" ", text).split("\n")]
     text = "\n".join(lines)
     return _BLANK_LINES.sub("\n\n", text).strip()
 
@@ -100,7 +111,7 @@ def _clean_whitespace(text: str) -> str:
 def element_text(element) -> str | None:
     """Plain text of a parsed element (script/style dropped, blocks on their own lines)."""
     out: list[str] = []
-    _walk(element, out)
+    _walk(element, out, [MAX_ELEMENTS])
     text = "".join(out)
     if _TAG_LIKE.search(text):  # escaped markup inside the page text
         return html_to_text(text)
@@ -112,7 +123,7 @@ def html_to_text(markup: str | None) -> str | None:
     escaped several times over is unwrapped until no tag remains."""
     if markup is None:
         return None
-    text = str(markup)
+    text = str(markup)[:MAX_MARKUP]
     for _ in range(4):
         if "<" not in text and "&" not in text:
             break
@@ -125,7 +136,7 @@ def html_to_text(markup: str | None) -> str | None:
             break
         out: list[str] = []
         for child in root.iter("body"):
-            _walk(child, out)
+            _walk(child, out, [MAX_ELEMENTS])
             break
         text = "".join(out)
         if not _TAG_LIKE.search(text):
@@ -144,7 +155,7 @@ def clean_text(value: Any, limit: int = 500) -> str | None:
         value = value.get("name") or value.get("text") or value.get("value")
     if value is None or isinstance(value, (dict, list, tuple)):
         return None
-    text = str(value)
+    text = str(value)[:MAX_SHORT_INPUT]
     if "<" in text or "&" in text:
         text = html_to_text(text) or ""
     text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
@@ -152,12 +163,24 @@ def clean_text(value: Any, limit: int = 500) -> str | None:
 
 
 _EMPLOYMENT = (
-    ("internship", ("intern", "interns", "internship", "internships", "apprentice", "trainee", "stage", "praktikum")),
-    ("temporary", ("temporary", "temp", "seasonal", "fixed term", "fixed-term", "fixedterm")),
-    ("contract", ("contract", "contractor", "freelance", "consultant", "per diem")),
-    ("part_time", ("part time", "part-time", "parttime", "part_time")),
-    ("full_time", ("full time", "full-time", "fulltime", "full_time", "permanent", "regular", "salaried")),
-)
+    (
+        "internship",
+        ("intern", "interns", "internship", "internships", "apprentice", "apprenticeship", "trainee", "stage",
+         "praktikum", "co op", "coop", "werkstudent", "working student"),
+    ),
+    (
+        "temporary",
+        ("temporary", "temp", "seasonal", "fixed term", "fixed-term", "fixedterm", "short term", "short-term",
+         "shortterm", "befristet", "cdd", "interim"),
+    ),
+    ("contract", ("contract", "contractor", "freelance", "freelancer", "consultant", "per diem", "contingent")),
+    ("part_time", ("part time", "part-time", "parttime", "part_time", "teilzeit", "temps partiel", "casual")),
+    (
+        "full_time",
+        ("full time", "full-time", "fulltime", "full_time", "permanent", "regular", "salaried", "vollzeit",
+         "unbefristet", "festanstellung", "cdi", "temps plein", "long term", "long-term"),
+    ),
+)  # fmt: skip
 
 
 _KEYS = tuple((kind, tuple(" " + re.sub(r"[^a-z]+", " ", key) + " " for key in keys)) for kind, keys in _EMPLOYMENT)
@@ -165,8 +188,13 @@ _CAMEL = re.compile(r"([a-z])([A-Z])")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 
 
-def _keywordize(value: str) -> str:
-    return " " + _NON_LETTERS.sub(" ", _CAMEL.sub(r"\1 \2", value).lower()).strip() + " "
+def keywordize(value: str) -> str:
+    """Lower-case words between single spaces, e.g. " hybrid remote " from "Hybrid/Remote" (for whole-word
+    `in` tests). Long values are cut first: a type is never stated in kilobytes."""
+    return " " + _NON_LETTERS.sub(" ", _CAMEL.sub(r"\1 \2", value[:300]).lower()).strip() + " "
+
+
+_keywordize = keywordize
 
 
 def employment_type(value: Any) -> str | None:
@@ -213,7 +241,7 @@ def number(value: Any) -> float | None:
         if isinstance(value, (int, float)):
             amount = float(value)
         else:
-            text = str(value).strip().lower().replace(",", "").replace("_", "").replace(" ", "")
+            text = str(value)[:64].strip().lower().replace(",", "").replace("_", "").replace(" ", "")
             match = re.search(r"\d+(?:\.\d+)?", text)
             if not match:
                 return None
@@ -228,8 +256,8 @@ def number(value: Any) -> float | None:
 def currency(value: Any) -> str | None:
     if not value:
         return None
-    text = str(value).strip().upper()
-    symbols = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+    text = str(value)[:16].strip().upper()
+    symbols = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD"}
     if text in symbols:
         return symbols[text]
     return text if re.fullmatch(r"[A-Z]{3}", text) else None
@@ -252,7 +280,7 @@ def parse_date(value: Any) -> date | None:
             return datetime.fromtimestamp(seconds, tz=UTC).date()
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
+    text = str(value).strip()[:64]
     if text.isdigit():
         return parse_date(int(text))
     try:
@@ -267,6 +295,27 @@ def parse_date(value: Any) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO datetimes (a date alone is midnight UTC), epoch seconds or milliseconds -> aware UTC."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 10_000_000_000 else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()[:64]
+    if text.isdigit():
+        return parse_datetime(int(text))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        day = parse_date(text)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def join_locations(values: list[Any]) -> str | None:

@@ -72,7 +72,10 @@ def extract_job_for_source(spec: SourceSpec | str, url: str) -> Posting:
 
 def _extract(url: str, hints: dict | None) -> Posting:
     source_url = canonicalize_url(url)
-    hints = dict(hints or {}) or hints_for_url(source_url)
+    given = dict(hints or {})
+    hints = given or hints_for_url(source_url)
+    if hints and not given:  # a bare ATS URL (`extract URL`): nobody told us the company's name
+        hints["find_company"] = True
     family = get_family(str(hints.get("source", "")))
     extractor = family.extract if family is not None else None
     if extractor is not None:

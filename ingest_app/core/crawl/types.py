@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 # Failure kinds, each with a short human reason in CrawlError.reason.
@@ -82,9 +82,12 @@ class Posting:
     description: str | None = None  # plain text, sanitized
     apply_url: str | None = None
     external_id: str | None = None
+    salary_period: str | None = None  # hour|day|week|month|year as stated; amounts are never converted
+    source_updated_at: datetime | None = None  # when the source last changed the posting (not a posting date)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.posted_at is not None:
-            data["posted_at"] = self.posted_at.isoformat()
+        for name in ("posted_at", "source_updated_at"):
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
         return data

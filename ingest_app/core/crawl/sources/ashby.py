@@ -8,7 +8,9 @@ import threading
 import time
 from urllib.parse import unquote, urlsplit
 
+from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
+from ingest_app.core.crawl.extract import employer_of_page
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
@@ -68,9 +70,9 @@ def list_jobs(org: str) -> list[ListedJob]:
     )
 
 
-def _salary(compensation: dict | None) -> tuple[float | None, float | None, str | None]:
+def _salary(compensation: dict | None) -> fields.Salary | None:
     if not isinstance(compensation, dict):
-        return None, None, None
+        return None
     components = list(compensation.get("summaryComponents") or [])
     for tier in compensation.get("compensationTiers") or []:
         if isinstance(tier, dict):
@@ -78,16 +80,24 @@ def _salary(compensation: dict | None) -> tuple[float | None, float | None, str 
     for comp in components:
         if isinstance(comp, dict) and str(comp.get("compensationType", "")).lower() == "salary":
             low, high = n.salary_range(comp.get("minValue"), comp.get("maxValue"))
-            return low, high, n.currency(comp.get("currencyCode"))
-    return None, None, None
+            if fields.placeholder(low, high):
+                continue
+            return fields.Salary(
+                low if low is not None else high,
+                high if high is not None else low,
+                n.currency(comp.get("currencyCode")),
+                fields.period(comp.get("interval")),
+            )
+    summary = compensation.get("scrapeableCompensationSalarySummary") or compensation.get("compensationTierSummary")
+    return fields.salary_from_text(str(summary)[:500], labelled=True) if summary else None
 
 
 def posting_from_api(job: dict, source_url: str, company: str | None = None) -> Posting:
     locations = [job.get("location")] + [
         loc.get("location") for loc in job.get("secondaryLocations") or [] if isinstance(loc, dict)
     ]
-    low, high, cur = _salary(job.get("compensation"))
-    return Posting(
+    salary = _salary(job.get("compensation")) or fields.Salary(None, None, None, None)
+    posting = Posting(
         source_url=source_url,
         title=n.clean_text(job.get("title")),
         company=n.clean_text(company, 200),
@@ -95,14 +105,17 @@ def posting_from_api(job: dict, source_url: str, company: str | None = None) -> 
         department=n.clean_text(job.get("department") or job.get("team"), 300),
         employment_type=n.employment_type(job.get("employmentType")),
         workplace_type=n.workplace_type(job.get("workplaceType")),  # not isRemote: true for hybrid too
-        salary_min=low,
-        salary_max=high,
-        salary_currency=cur,
+        salary_min=salary.low,
+        salary_max=salary.high,
+        salary_currency=salary.currency,
+        salary_period=salary.period,
         posted_at=n.parse_date(job.get("publishedAt")),
+        source_updated_at=n.parse_datetime(job.get("updatedAt")),
         description=n.html_to_text(job.get("descriptionHtml") or job.get("descriptionPlain")),
         apply_url=job.get("applyUrl") or job.get("jobUrl") or source_url,
         external_id=str(job.get("id")) if job.get("id") else None,
     )
+    return fields.complete(posting)
 
 
 def extract(hints: dict, source_url: str) -> Posting:
@@ -112,7 +125,10 @@ def extract(hints: dict, source_url: str) -> Posting:
     job = _cached_board(str(org), str(job_id)).get(str(job_id))
     if job is None:
         raise CrawlError("not_found", "the job is no longer on the ashby board", url=source_url)
-    return posting_from_api(job, source_url, hints.get("company"))
+    company = hints.get("company")
+    if not company and hints.get("find_company") and isinstance(job.get("jobUrl"), str):
+        company = employer_of_page(job["jobUrl"])  # the board answer does not name the company
+    return posting_from_api(job, source_url, company)
 
 
 def clear_cache() -> None:

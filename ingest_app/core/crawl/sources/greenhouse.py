@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
@@ -38,10 +39,70 @@ def list_jobs(token: str) -> list[ListedJob]:
     )
 
 
-def _metadata(job: dict, *names: str) -> Any:
-    for item in job.get("metadata") or []:
-        if isinstance(item, dict) and any(name in str(item.get("name", "")).lower() for name in names):
-            return item.get("value")
+# Custom field names vary per company ("Employment Type", "Time Type", "Working Model Eligibility",
+# "Job Post Range"); they are matched as whole words in the lower-cased name.
+_EMPLOYMENT_NAMES = tuple(
+    f" {w} "
+    for w in ("employment", "job type", "commitment", "time type", "position type", "employee type", "worker type",
+              "contract type", "schedule", "work type", "employment status")
+)  # fmt: skip
+_WORKPLACE_NAMES = tuple(
+    f" {w} "
+    for w in ("workplace", "remote", "location type", "work model", "working model", "work arrangement",
+              "work setting", "work mode", "work style", "on site", "onsite", "hybrid", "in office", "work type")
+)  # fmt: skip
+_SALARY_NAMES = tuple(
+    f" {w} "
+    for w in ("job post range", "salary", "pay", "compensation", "wage", "pay range", "base", "salary range")
+)  # fmt: skip
+_MAX_FIELDS = 100
+
+
+def _custom_salary(value: Any) -> fields.Salary | None:
+    """A currency_range custom field ({"min_value", "max_value", "unit"}), a currency one
+    ({"amount", "unit"}) or a text such as "$95,000 - $125,000 USD annually"."""
+    if isinstance(value, dict):
+        if "min_value" in value or "max_value" in value:
+            low, high = n.salary_range(value.get("min_value"), value.get("max_value"))
+        else:
+            low = high = n.number(value.get("amount"))
+        if fields.placeholder(low, high):
+            return None
+        return fields.Salary(low if low is not None else high, high if high is not None else low,
+                             n.currency(value.get("unit")), None)  # fmt: skip
+    if isinstance(value, str):
+        return fields.salary_from_text(value[:500], labelled=True)
+    return None
+
+
+def _custom_fields(job: dict) -> tuple[str | None, str | None, fields.Salary | None]:
+    employment = workplace = salary = None
+    metadata = job.get("metadata")
+    for item in metadata[:_MAX_FIELDS] if isinstance(metadata, list) else []:
+        if not isinstance(item, dict) or item.get("value") in (None, "", [], {}):
+            continue
+        name, value = n.keywordize(str(item.get("name") or "")), item.get("value")
+        if employment is None and any(key in name for key in _EMPLOYMENT_NAMES):
+            employment = n.employment_type(value)
+        if workplace is None and any(key in name for key in _WORKPLACE_NAMES):
+            workplace = n.workplace_type(value)
+        if salary is None and any(key in name for key in _SALARY_NAMES):
+            salary = _custom_salary(value)
+    return employment, workplace, salary
+
+
+def _pay_range(job: dict) -> fields.Salary | None:
+    for pay in job.get("pay_input_ranges") or []:
+        if isinstance(pay, dict):
+            low, high = pay.get("min_cents"), pay.get("max_cents")
+            low, high = n.salary_range(
+                low / 100 if isinstance(low, (int, float)) else None,
+                high / 100 if isinstance(high, (int, float)) else None,
+            )
+            if fields.placeholder(low, high):  # 0-0: the board has no range for this job
+                continue
+            words = f"{pay.get('title') or ''} {pay.get('blurb') or ''}"[:300]
+            return fields.Salary(low, high, n.currency(pay.get("currency_type")), fields.period(words))
     return None
 
 
@@ -51,33 +112,29 @@ def posting_from_api(job: dict, source_url: str) -> Posting:
         (job.get("location") or {}).get("name") if isinstance(job.get("location"), dict) else job.get("location"), 1000
     ) or n.join_locations(offices)
     departments = [d.get("name") for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
-    salary_min = salary_max = salary_currency = None
-    for pay in job.get("pay_input_ranges") or []:
-        if isinstance(pay, dict):
-            low, high = pay.get("min_cents"), pay.get("max_cents")
-            salary_min, salary_max = n.salary_range(
-                low / 100 if isinstance(low, (int, float)) else None,
-                high / 100 if isinstance(high, (int, float)) else None,
-            )
-            salary_currency = n.currency(pay.get("currency_type"))
-            break
-    return Posting(
+    employment, workplace, custom_salary = _custom_fields(job)
+    salary = _pay_range(job) or custom_salary or fields.Salary(None, None, None, None)
+    posting = Posting(
         source_url=source_url,
         title=n.clean_text(job.get("title")),
         company=n.clean_text(job.get("company_name"), 200),
         location=location,
         department=n.clean_text(departments[0], 300) if departments else None,
-        employment_type=n.employment_type(_metadata(job, "employment", "job type", "commitment")),
-        workplace_type=n.workplace_type(_metadata(job, "workplace", "remote", "location type"))
-        or n.workplace_type(location),
-        salary_min=salary_min,
-        salary_max=salary_max,
-        salary_currency=salary_currency,
-        posted_at=n.parse_date(job.get("first_published") or job.get("updated_at")),
+        employment_type=employment,
+        workplace_type=workplace or n.workplace_type(location),
+        salary_min=salary.low,
+        salary_max=salary.high,
+        salary_currency=salary.currency,
+        salary_period=salary.period,
+        # first_published is when the job went up; updated_at moves on every edit, so it is kept
+        # as source_updated_at and never stands in for the posting date.
+        posted_at=n.parse_date(job.get("first_published")),
+        source_updated_at=n.parse_datetime(job.get("updated_at")),
         description=n.html_to_text(job.get("content")),
         apply_url=job.get("absolute_url") or source_url,
         external_id=str(job["id"]) if job.get("id") is not None else None,
     )
+    return fields.complete(posting)
 
 
 def extract(hints: dict, source_url: str) -> Posting:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
+from ingest_app.core.crawl.extract import employer_of_page
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
 from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
@@ -56,12 +58,27 @@ def _description_html(posting: dict) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def _salary(posting: dict) -> fields.Salary | None:
+    """salaryRange (its interval is the period), else a range stated in `additional`."""
+    salary = posting.get("salaryRange")
+    if isinstance(salary, dict):
+        low, high = n.salary_range(salary.get("min"), salary.get("max"))
+        if not fields.placeholder(low, high):
+            return fields.Salary(
+                low if low is not None else high,
+                high if high is not None else low,
+                n.currency(salary.get("currency")),
+                fields.period(salary.get("interval")),
+            )
+    additional = posting.get("additionalPlain") or n.html_to_text(posting.get("additional"))
+    return fields.salary_from_text(additional)
+
+
 def posting_from_api(posting: dict, source_url: str, company: str | None = None) -> Posting:
     categories = posting.get("categories") or {}
     locations = categories.get("allLocations") or [categories.get("location")]
-    salary = posting.get("salaryRange") or {}
-    low, high = n.salary_range(salary.get("min"), salary.get("max"))
-    return Posting(
+    salary = _salary(posting) or fields.Salary(None, None, None, None)
+    result = Posting(
         source_url=source_url,
         title=n.clean_text(posting.get("text")),
         company=n.clean_text(company, 200),
@@ -69,14 +86,17 @@ def posting_from_api(posting: dict, source_url: str, company: str | None = None)
         department=n.clean_text(categories.get("department") or categories.get("team"), 300),
         employment_type=n.employment_type(categories.get("commitment")),
         workplace_type=n.workplace_type(posting.get("workplaceType")),
-        salary_min=low,
-        salary_max=high,
-        salary_currency=n.currency(salary.get("currency")),
+        salary_min=salary.low,
+        salary_max=salary.high,
+        salary_currency=salary.currency,
+        salary_period=salary.period,
         posted_at=n.parse_date(posting.get("createdAt")),
+        source_updated_at=n.parse_datetime(posting.get("updatedAt")),
         description=n.html_to_text(_description_html(posting)),
         apply_url=posting.get("applyUrl") or posting.get("hostedUrl") or source_url,
         external_id=str(posting.get("id")) if posting.get("id") else None,
     )
+    return fields.complete(result)
 
 
 def extract(hints: dict, source_url: str) -> Posting:
@@ -86,7 +106,10 @@ def extract(hints: dict, source_url: str) -> Posting:
     data = fetch_json(api_url(_base(), "v0", "postings", str(site), str(job_id)) + "?mode=json")
     if not isinstance(data, dict) or not data.get("text"):
         raise CrawlError("not_a_job_page", "lever returned no job posting", url=source_url)
-    return posting_from_api(data, source_url, hints.get("company"))
+    company = hints.get("company")
+    if not company and hints.get("find_company") and isinstance(data.get("hostedUrl"), str):
+        company = employer_of_page(data["hostedUrl"])  # the API answer does not name the company
+    return posting_from_api(data, source_url, company)
 
 
 # ----- spec and URL recognition ----------------------------------------------------------------
