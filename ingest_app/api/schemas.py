@@ -199,3 +199,43 @@ class HistoryEntry(BaseModel):
     jobs_archived: int
     jobs_failed: int
     error_message: str | None
+    changes: ChangeSummaryOut | None = Field(default=None, description="What the run changed")
+
+
+# --- what changed per run -----------------------------------------------------------------------
+
+
+class ChangeSummaryOut(BaseModel):
+    new: int
+    closed: int
+    reopened: int
+    changed: int
+    reposted: int
+    total: int
+    text: str = Field(examples=["+12 new · 3 closed · 1 reposted"])
+
+
+class ChangeOut(BaseModel):
+    job_id: int
+    kind: Literal["new", "closed", "reopened", "changed", "reposted"]
+    company: str
+    title: str | None
+    location: str | None
+    source_url: str
+    before: dict[str, Any] | None = Field(description="For `changed`: the edited fields before")
+    after: dict[str, Any] | None = Field(description="For `changed`: the edited fields after")
+    related_job_id: int | None = Field(description="For `reposted`: the closed job this one replaces")
+    first_seen_at: UTCDatetime | None
+    last_seen_at: UTCDatetime | None
+    times_reopened: int
+    open_days: int | None = Field(description="Days since the job was first seen")
+    status: Literal["active", "archived"]
+
+
+class RunChangesOut(BaseModel):
+    run_id: int
+    summary: ChangeSummaryOut
+    changes: list[ChangeOut]
+
+
+HistoryEntry.model_rebuild()
