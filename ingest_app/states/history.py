@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from ingest_app.core import pipeline
+from ingest_app.core import changes, pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.states.auth import AuthState
 from ingest_app.states.formatting import format_duration, format_when
@@ -28,6 +28,7 @@ def history_row(run: dict[str, Any]) -> HistoryRow:
         failed=int(run.get("jobs_failed") or 0),
         duration=format_duration(run.get("duration_seconds")),
         error=str(run.get("error_message") or ""),
+        changes=str((run.get("changes") or {}).get("text") or ""),
     )
 
 
@@ -38,7 +39,8 @@ class HistoryState(AuthState):
 
     def _refresh(self, user_id: int) -> None:
         with session_scope() as session:
-            self.runs = [history_row(run) for run in pipeline.list_history(session, user_id, limit=int(self.limit))]
+            runs = changes.attach_summaries(session, pipeline.list_history(session, user_id, limit=int(self.limit)))
+            self.runs = [history_row(run) for run in runs]
         self.loaded = True
 
     @rx.event

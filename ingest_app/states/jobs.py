@@ -7,8 +7,8 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from ingest_app.core.db import session_scope
-from ingest_app.core.jobs_search import job_company_names, search_jobs
-from ingest_app.core.models import Job
+from ingest_app.core.jobs_search import ChangeFilter, job_company_names, search_jobs
+from ingest_app.core.models import CHANGE_KINDS, Job, as_utc, utcnow
 from ingest_app.states.auth import AuthState
 from ingest_app.states.rows import JobRow
 
@@ -22,6 +22,14 @@ def _salary(job: Job) -> str:
     low, high = job.salary_min, job.salary_max
     span = f"{low:,.0f}-{high:,.0f}" if low is not None and high is not None else f"{(low or high):,.0f}"
     return f"{span} {job.salary_currency or ''}".strip()
+
+
+def _open_for(job: Job) -> str:
+    first_seen = as_utc(job.first_seen_at)
+    if first_seen is None:
+        return ""
+    days = max(0, (utcnow() - first_seen).days)
+    return "new today" if days == 0 else f"open for {days} day{'s' if days != 1 else ''}"
 
 
 def job_row(job: Job) -> JobRow:
@@ -40,6 +48,8 @@ def job_row(job: Job) -> JobRow:
         url=job.apply_url or job.source_url,
         posted=job.posted_at.isoformat() if job.posted_at else "",
         salary=_salary(job),
+        open_for=_open_for(job),
+        reopened=f"reopened {job.times_reopened}×" if job.times_reopened else "",
     )
 
 
@@ -53,6 +63,10 @@ class JobsState(AuthState):
     total: int = 0
     jobs: list[JobRow] = []
     loaded: bool = False
+    # `?run=N&change=KIND`: only the jobs run N changed (KIND empty: any change).
+    change_run: int = 0
+    change_kind: str = ""
+    change_kinds: list[str] = list(CHANGE_KINDS)
 
     def _refresh(self, user_id: int) -> None:
         with session_scope() as session:
@@ -62,6 +76,7 @@ class JobsState(AuthState):
                 text=self.query,
                 companies=self.selected_companies,
                 include_archived=self.show_archived,
+                change=ChangeFilter(self.change_run, self.change_kind) if self.change_run else None,
                 page=self.page,
                 page_size=PAGE_SIZE,
             )
@@ -87,6 +102,10 @@ class JobsState(AuthState):
         self.query = (params.get("q") or [""])[0]
         self.selected_companies = [name for name in params.get("company", []) if name.strip()]
         self.show_archived = (params.get("archived") or ["0"])[0] in ("1", "true", "yes")
+        run = (params.get("run") or [""])[0]
+        self.change_run = int(run) if run.isdigit() and len(run) < 10 else 0
+        kind = (params.get("change") or [""])[0]
+        self.change_kind = kind if kind in CHANGE_KINDS else ""
         self.page = 1
         self._refresh(user_id)
 
@@ -126,6 +145,24 @@ class JobsState(AuthState):
         if user_id is None:
             return redirect
         self.show_archived = bool(value)
+        self.page = 1
+        self._refresh(user_id)
+
+    @rx.event
+    def set_change_kind(self, kind: str):
+        user_id, redirect = self._guarded()
+        if user_id is None:
+            return redirect
+        self.change_kind = kind if kind in CHANGE_KINDS else ""
+        self.page = 1
+        self._refresh(user_id)
+
+    @rx.event
+    def clear_change_filter(self):
+        user_id, redirect = self._guarded()
+        if user_id is None:
+            return redirect
+        self.change_run, self.change_kind = 0, ""
         self.page = 1
         self._refresh(user_id)
 

@@ -61,6 +61,7 @@ class HistoryRow:
     failed: int = 0
     duration: str = ""
     error: str = ""
+    changes: str = ""
 
 
 @dataclasses.dataclass
@@ -75,3 +76,15 @@ class JobRow:
     url: str = ""
     posted: str = ""
     salary: str = ""
+    open_for: str = ""
+    reopened: str = ""
+
+
+@dataclasses.dataclass
+class ChangeCountRow:
+    """One kind of change of a run, linked to the jobs page filtered to it."""
+
+    kind: str = ""
+    label: str = ""
+    count: int = 0
+    href: str = ""

@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from ingest_app.core import pipeline
+from ingest_app.core import changes, pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import ACTIVE_RUN_STATUSES
 from ingest_app.states.auth import AuthState
 from ingest_app.states.formatting import format_duration, format_when
-from ingest_app.states.rows import FailedItemRow, RunCompanyRow
+from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow
 
 POLL_INTERVAL_MS = 3000
 
@@ -33,6 +33,21 @@ def company_note(result: dict[str, Any]) -> str:
     """Why a company listed nothing or was not archived (empty when all went well)."""
     parts = [str(result.get(key) or "").strip() for key in ("error", "skipped_reason")]
     return " · ".join(part for part in parts if part)
+
+
+def change_rows(run_id: int, summary: changes.ChangeSummary) -> list[ChangeCountRow]:
+    """The kinds of change a run made, each linked to the jobs page filtered to them."""
+    labels = {"new": "new", "reposted": "reposted", "reopened": "reopened", "changed": "changed", "closed": "closed"}
+    return [
+        ChangeCountRow(
+            kind=kind,
+            label=f"+{count} new" if kind == "new" else f"{count} {labels[kind]}",
+            count=count,
+            href=f"/jobs?run={run_id}&change={kind}",
+        )
+        for kind in changes.SUMMARY_ORDER
+        if (count := getattr(summary, kind))
+    ]
 
 
 def jobs_search_url(companies: list[str]) -> str:
@@ -60,6 +75,8 @@ class RunState(AuthState):
     companies: list[RunCompanyRow] = []
     failed_items: list[FailedItemRow] = []
     reset_error: str = ""
+    change_summary: str = ""
+    change_counts: list[ChangeCountRow] = []
 
     @rx.var
     def stage(self) -> int:
@@ -108,12 +125,17 @@ class RunState(AuthState):
         try:
             with session_scope() as session:
                 progress = pipeline.get_progress(session, user_id, self.run_id)
+                summary = None
+                if progress.get("status") not in ACTIVE_RUN_STATUSES:  # stage 5: what the run changed
+                    summary = changes.summaries(session, [self.run_id])[self.run_id]
         except pipeline.RunNotFound:
             self.not_found = True
             self.polling = False
             return False
         self.not_found = False
         self._apply(progress)
+        self.change_summary = summary.text if summary is not None else ""
+        self.change_counts = change_rows(self.run_id, summary) if summary is not None else []
         return True
 
     @rx.event
