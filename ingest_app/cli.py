@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "queue",
     "worker",
     "stale",
+    "schedules",
     "dev",
     "demo",
 )

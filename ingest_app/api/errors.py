@@ -16,6 +16,7 @@ from starlette.routing import compile_path
 from ingest_app.api.schemas import ErrorOut
 from ingest_app.core.companies import CompanyError, CompanyNotFound, DuplicateCompany
 from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
+from ingest_app.core.schedules import ScheduleError
 from ingest_app.core.security import AuthError
 from ingest_app.core.users import EmailTaken, UserError
 
@@ -34,6 +35,7 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
     RunAlreadyActive: 409,
     RunNotFound: 404,
     RunNotActive: 409,
+    ScheduleError: 422,
 }
 
 _DESCRIPTIONS = {

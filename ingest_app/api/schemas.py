@@ -239,3 +239,39 @@ class RunChangesOut(BaseModel):
 
 
 HistoryEntry.model_rebuild()
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+
+class PresetIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    kind: Literal["hourly", "every_n_hours", "daily", "weekdays", "weekly"]
+    hours: int | None = Field(default=None, ge=1, le=23, description="every_n_hours: 1-23")
+    time: Text | None = Field(default=None, max_length=5, description="HH:MM (daily, weekdays, weekly)")
+    weekday: Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] | None = None
+
+
+class ScheduleIn(BaseModel):
+    """Either `cron` (5 fields, in `timezone`) or `preset`."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    cron: Text | None = Field(default=None, max_length=120, examples=["0 9 * * 1-5"])
+    preset: PresetIn | None = None
+    timezone: Text = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
+    enabled: StrictBool = True
+
+
+class ScheduleOut(BaseModel):
+    configured: bool = Field(description="False until a schedule was saved")
+    enabled: bool
+    cron: str
+    preset: dict[str, Any] | None
+    description: str = Field(description="The cron expression in plain words", examples=["At 09:00 AM"])
+    timezone: str
+    next_run_at: UTCDatetime | None = Field(description="When the next run starts (null while paused)")
+    last_tick_at: UTCDatetime | None
+    last_run_id: int | None
+    last_outcome: str | None = Field(description='e.g. "started run 12" or "skipped: run 11 was still active"')

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     # items are pending again and the stale detector re-enqueues them, so counts stay exact.
     worker_synchronous_commit: bool = False
 
+    # Continuous tracking: schedules, digests, feeds
+    tracking_tick_seconds: float = Field(default=60.0, ge=0)  # local worker: schedules + digests; 0 off
+    app_base_url: str = "http://localhost:3000"  # links in digests and feeds
+    channel_secret_key: str = ""  # encrypts channel URLs and webhook secrets; default: from JWT_SECRET
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_max_attempts: int = Field(default=5, ge=1, le=20)
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
