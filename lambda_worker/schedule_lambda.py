@@ -21,16 +21,11 @@ def _stage3_inline(run_id: int) -> None:
 
 
 def tick_once(*, launch: Callable[[int], Any] = _stage3_inline) -> dict[str, Any]:
+    from ingest_app.core.notify.dispatch import dispatch_due
     from ingest_app.core.schedules import tick
 
     results = [r.as_dict() for r in tick(launch=launch)]
-    deliveries: dict[str, Any] = {}
-    try:
-        from ingest_app.core.notify.dispatch import dispatch_due
-    except ModuleNotFoundError:
-        dispatch_due = None
-    if dispatch_due is not None:
-        deliveries = dispatch_due().as_dict()
+    deliveries = dispatch_due().as_dict()
     if results:
         logger.info("schedules: %s", results)
     return {"runs": results, "deliveries": deliveries}

@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     channel_secret_key: str = ""  # encrypts channel URLs and webhook secrets; default: from JWT_SECRET
     notify_timeout_seconds: float = Field(default=10.0, gt=0)
     notify_max_attempts: int = Field(default=5, ge=1, le=20)
+    notify_retry_base_seconds: float = Field(default=30.0, gt=0)  # backoff: 30 s, 2 min, 8 min, ...
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
