@@ -53,7 +53,8 @@ def test_one_digest_email_per_run_even_when_two_ticks_dispatch_at_once(engine, s
     assert "Python Engineer — Acme · Berlin" in body and "https://jobs.example.com/acme/b" in body
     assert f"All of them: http://localhost:3000/jobs?run={run_id}" in body
     [delivery] = _deliveries(engine)
-    assert (delivery.digest_key, delivery.state, delivery.job_count, delivery.attempts) == (f"run:{run_id}", "sent", 3, 1)
+    assert (delivery.digest_key, delivery.state, delivery.job_count) == (f"run:{run_id}", "sent", 3)
+    assert delivery.attempts == 1
     # Later ticks find nothing to do.
     assert dispatch_due().sent == 0 and len(smtp_server.messages) == 1
 
@@ -196,7 +197,11 @@ def test_loopback_channels_are_refused_without_connecting(
     user = make_user()
     port = counting_listener.port
     mail = notify.add_channel(
-        session, user.id, name="Mail", kind="apprise", url=f"mailto://127.0.0.1:{port}?from=d@example.com&to=a@example.com&mode=insecure"
+        session,
+        user.id,
+        name="Mail",
+        kind="apprise",
+        url=f"mailto://127.0.0.1:{port}?from=d@example.com&to=a@example.com&mode=insecure",
     )
     hook = notify.add_channel(
         session, user.id, name="Hook", kind="webhook", url=f"http://127.0.0.1:{port}/x", secret="x" * 20

@@ -116,7 +116,11 @@ def test_a_tick_across_the_dst_change_starts_the_run_at_the_new_utc_time(engine,
 
 
 def test_the_cli_tick_with_a_fixed_clock_starts_the_due_run_and_prints_it(
-    engine, session, make_user, fixture_site, capsys  # noqa: F811
+    engine,
+    session,
+    make_user,
+    fixture_site,
+    capsys,  # noqa: F811
 ):
     fixture_site.boards["acme"] = []  # lists nothing: stage 3 completes the run without the queue
     user = _user_with_company(session, make_user)
