@@ -15,6 +15,7 @@ from starlette.routing import compile_path
 
 from ingest_app.api.schemas import ErrorOut
 from ingest_app.core.companies import CompanyError, CompanyNotFound, DuplicateCompany
+from ingest_app.core.notify import ChannelNotFound, NotifyError
 from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
 from ingest_app.core.schedules import ScheduleError
 from ingest_app.core.security import AuthError
@@ -36,6 +37,8 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
     RunNotFound: 404,
     RunNotActive: 409,
     ScheduleError: 422,
+    NotifyError: 422,
+    ChannelNotFound: 404,
 }
 
 _DESCRIPTIONS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ingest_app.api import errors
-from ingest_app.api.routes import auth, changes, companies, ingest, schedule
+from ingest_app.api.routes import auth, changes, companies, feeds, ingest, notifications, schedule
 
 DESCRIPTION = """
 Sign in with `POST /api/auth/token` (an OAuth2 password form with `username`=email, or JSON
@@ -33,3 +33,5 @@ api.include_router(companies.router)
 api.include_router(ingest.router)
 api.include_router(changes.router)
 api.include_router(schedule.router)
+api.include_router(notifications.router)
+api.include_router(feeds.router)

@@ -275,3 +275,108 @@ class ScheduleOut(BaseModel):
     last_tick_at: UTCDatetime | None
     last_run_id: int | None
     last_outcome: str | None = Field(description='e.g. "started run 12" or "skipped: run 11 was still active"')
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+DeliveryState = Literal["pending", "sending", "sent", "failed", "skipped"]
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Text = Field(min_length=1, max_length=100, examples=["My inbox"])
+    kind: Literal["apprise", "webhook"] = "apprise"
+    url: Text = Field(
+        min_length=1,
+        max_length=2000,
+        description="An Apprise URL (mailto://, slack://, discord://, tgram://, ntfy://, json://, ...) "
+        "or, for kind=webhook, the http(s) URL to POST signed JSON to",
+        examples=["mailto://user:app-password@gmail.com"],
+    )
+    secret: Text | None = Field(
+        default=None,
+        max_length=200,
+        description="kind=webhook: the HMAC-SHA256 signing secret (16+ characters); never returned",
+    )
+
+
+class ChannelOut(BaseModel):
+    """A channel as the API shows it: the URL masked, secrets never included."""
+
+    id: int
+    name: str
+    kind: Literal["apprise", "webhook"]
+    masked_url: str = Field(examples=["mailto://gmail.com/****"])
+    enabled: bool
+    created_at: UTCDatetime
+    last_state: DeliveryState | None = Field(description="Outcome of the latest delivery to this channel")
+    last_error: str | None = Field(description="Why the latest delivery failed (or was skipped)")
+    last_attempt_at: UTCDatetime | None
+
+
+class TestQueuedOut(BaseModel):
+    delivery_id: int
+    state: DeliveryState = "pending"
+    message: str
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    channel_id: int
+    channel_name: str
+    digest_key: str = Field(examples=["run:12", "daily:2026-12-01", "test:1f2e3d4c5b6a7980"])
+    kind: Literal["run", "daily", "test"]
+    run_id: int | None
+    state: DeliveryState
+    attempts: int
+    job_count: int
+    last_error: str | None
+    next_attempt_at: UTCDatetime | None = Field(description="When a pending delivery is tried again")
+    created_at: UTCDatetime
+    sent_at: UTCDatetime | None
+
+
+Term = Annotated[str, AfterValidator(_refuse_nul), Field(min_length=1, max_length=100)]
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    enabled: StrictBool = True
+    mode: Literal["after_run", "daily"] = "after_run"
+    daily_hour: int = Field(default=8, ge=0, le=23, description="mode=daily: the hour, in `timezone`")
+    timezone: Text = Field(default="UTC", max_length=64)
+    include_reopened: StrictBool = False
+    include_changed: StrictBool = False
+    title_keywords: list[Term] = Field(default_factory=list, max_length=50)
+    locations: list[Term] = Field(default_factory=list, max_length=50)
+    companies: list[Term] = Field(default_factory=list, max_length=50)
+    remote_only: StrictBool = False
+
+
+class RuleOut(BaseModel):
+    configured: bool
+    enabled: bool
+    mode: Literal["after_run", "daily"]
+    daily_hour: int
+    timezone: str
+    include_reopened: bool
+    include_changed: bool
+    title_keywords: list[str]
+    locations: list[str]
+    companies: list[str]
+    remote_only: bool
+
+
+# --- feed ---------------------------------------------------------------------------------------
+
+
+class FeedStatusOut(BaseModel):
+    active: bool
+    created_at: UTCDatetime | None
+
+
+class FeedOut(BaseModel):
+    path: str = Field(description="/feeds/{token}.atom; keep it secret (anyone with it can read the feed)")
+    url: str
