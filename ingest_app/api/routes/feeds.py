@@ -21,7 +21,10 @@ router = APIRouter(tags=["feeds"])
     "/feeds/{token}.atom",
     response_class=Response,
     summary="Atom feed of the token owner's new jobs (no sign-in: the token is the secret)",
-    responses={200: {"content": {"application/atom+xml": {}}}, 404: {"description": "Unknown or revoked feed"}},
+    responses={
+        200: {"content": {"application/atom+xml": {}}},
+        **responses(404, 422, d404="Unknown or revoked feed"),
+    },
 )
 async def atom_feed(token: Annotated[str, Path(max_length=100)]) -> Response:
     def _render() -> bytes | None:
