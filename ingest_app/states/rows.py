@@ -88,3 +88,24 @@ class ChangeCountRow:
     label: str = ""
     count: int = 0
     href: str = ""
+
+
+@dataclasses.dataclass
+class ChannelRow:
+    id: int = 0
+    name: str = ""
+    kind: str = ""
+    masked_url: str = ""
+    state: str = ""
+    error: str = ""
+    when: str = ""
+
+
+@dataclasses.dataclass
+class DeliveryRow:
+    id: int = 0
+    channel: str = ""
+    what: str = ""
+    state: str = ""
+    detail: str = ""
+    when: str = ""

@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 
 from ingest_app.core.pipeline import record_item_result
 from ingest_app.core.settings import reset_settings_cache
-from tests.pipeline.conftest import seed_run
+from tests.pipeline.conftest import fixture_site, seed_run  # noqa: F401  (the local Greenhouse-shaped board)
 
 
 def free_port() -> int:

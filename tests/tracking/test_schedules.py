@@ -16,7 +16,6 @@ from ingest_app.core import schedules
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import IngestionRun, Schedule
 from ingest_app.core.pipeline import start_run
-from tests.pipeline.conftest import fixture_site  # noqa: F401  (the local Greenhouse-shaped board)
 
 UTC = timezone.utc
 RUNS = IngestionRun.__table__
