@@ -75,16 +75,21 @@ def snapshot_before(
     closed: dict[tuple[str, str, str], int] = {}
     ordered = sorted(set(urls))
     names = sorted(set(companies))
+    # Each branch of the OR is a whole condition on an index (user_id, source_url) or
+    # (user_id, status, company), so PostgreSQL combines two index scans instead of scanning.
     recently_closed = sa.and_(
-        JOBS.c.status == "archived", JOBS.c.archived_at >= now - REPOST_WINDOW, JOBS.c.company.in_(names)
+        JOBS.c.user_id == user_id,
+        JOBS.c.status == "archived",
+        JOBS.c.company.in_(names),
+        JOBS.c.archived_at >= now - REPOST_WINDOW,
     )
     candidates: list[Any] = []
     for start in range(0, max(1, len(ordered)), _LOOKUP_CHUNK):
         chunk = ordered[start : start + _LOOKUP_CHUNK]
-        wanted = JOBS.c.source_url.in_(chunk)
+        wanted = sa.and_(JOBS.c.user_id == user_id, JOBS.c.source_url.in_(chunk))
         query = (
-            sa.select(*_SNAPSHOT_COLUMNS, JOBS.c.archived_at, wanted.label("wanted"))
-            .where(JOBS.c.user_id == user_id, sa.or_(wanted, recently_closed) if start == 0 and names else wanted)
+            sa.select(*_SNAPSHOT_COLUMNS, JOBS.c.archived_at, JOBS.c.source_url.in_(chunk).label("wanted"))
+            .where(sa.or_(wanted, recently_closed) if start == 0 and names else wanted)
             .order_by(JOBS.c.source_url)
         )
         if conn.dialect.name == "postgresql":
