@@ -92,6 +92,7 @@ def test_schedule_channel_run_and_change_summary(tracking_stack, browser, sessio
     page.wait_for_selector("#channel-notice:has-text('Test queued')")
     page.wait_for_selector(".channel-row:has-text('sent')", timeout=60_000)  # the page refreshes by itself
     assert [m["Subject"] for m in smtp_server.messages] == ["Test notification from Job ingestion"]
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky bar at the top of the full-page shot
     shot(page, "17-notifications")
 
     # A run with changes: every demo job is new.
