@@ -210,3 +210,24 @@ def test_two_concurrent_ticks_start_one_run(engine, session, make_user):
     assert sorted(r.user_id for r in started) == sorted(u.id for u in users)  # each schedule once
     for user in users:
         assert len(_runs(engine, user.id)) == 1
+
+
+def test_the_scheduled_lambda_starts_due_runs_then_delivers_and_answers_json(engine, session, make_user, fixture_site):
+    from lambda_worker import schedule_lambda
+
+    fixture_site.boards["acme"] = []  # stage 3 (inline in the Lambda) completes the run at once
+    user = _user_with_company(session, make_user)
+    schedules.put_schedule(session, user.id, cron="*/5 * * * *", now=datetime.now(UTC) - timedelta(minutes=10))
+    busy = make_user()  # its schedule is due too, but its run is still active
+    add_company(session, busy.id, name="Busy", source="greenhouse:acme")
+    session.commit()
+    active = start_run(session, busy.id)
+    schedules.put_schedule(session, busy.id, cron="*/5 * * * *", now=datetime.now(UTC) - timedelta(minutes=10))
+
+    out = schedule_lambda.handler({"source": "aws.events"}, None)
+    assert json.loads(json.dumps(out)) == out  # the runtime answers in JSON
+    assert out["started"] == 1
+    by_user = {r["user_id"]: r for r in out["runs"]}
+    assert by_user[busy.id]["reason"] == f"skipped: run {active.run_id} was still active"
+    assert _runs(engine, user.id) == [(by_user[user.id]["run_id"], "completed")]
+    assert set(out["deliveries"]) == {"planned", "sent", "skipped", "retrying", "failed"}

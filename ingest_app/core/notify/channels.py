@@ -37,7 +37,7 @@ REFUSED_PLUGINS = frozenset(
 DELIVERIES = NotificationDelivery.__table__
 
 
-def _apprise_plugin(url: str, *, timeout: float | None = None) -> Any:
+def apprise_plugin(url: str, *, timeout: float | None = None) -> Any:
     """The Apprise plugin for `url` (NotifyError when Apprise does not understand it)."""
     import apprise
 
@@ -143,7 +143,7 @@ def add_channel(
     if kind == "apprise":
         if secret:
             raise NotifyError("Only webhook channels take a signing secret")
-        _apprise_plugin(url)
+        apprise_plugin(url)
     elif kind == "webhook":
         validate_webhook_url(url)
         secret = secret or ""

@@ -19,7 +19,7 @@ import httpx
 
 from ingest_app.core.crawl.netguard import BlockedAddress, UnknownHost
 from ingest_app.core.notify import NotifyError
-from ingest_app.core.notify.channels import _apprise_plugin
+from ingest_app.core.notify.channels import apprise_plugin
 from ingest_app.core.notify.guard import guarded_resolution, webhook_client
 from ingest_app.core.notify.secrets import redact
 from ingest_app.core.settings import get_settings
@@ -100,7 +100,7 @@ def send_apprise(url: str, message: Message) -> None:
     import apprise
 
     try:
-        plugin = _apprise_plugin(url, timeout=get_settings().notify_timeout_seconds)
+        plugin = apprise_plugin(url, timeout=get_settings().notify_timeout_seconds)
     except NotifyError as exc:
         raise DeliveryFailed(str(exc), permanent=True) from None
     redacting = _Redact(url)
