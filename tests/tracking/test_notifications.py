@@ -184,11 +184,13 @@ def test_daily_digest_goes_out_once_at_the_users_hour(engine, session, make_user
 def test_a_test_message_is_sent_by_the_worker_and_its_outcome_shown(session, make_user, smtp_server):
     user = make_user()
     channel = notify.add_channel(session, user.id, name="Mail", kind="apprise", url=smtp_server.url())
-    notify.request_test(session, user.id, channel.id)
+    first = notify.request_test(session, user.id, channel.id)
+    assert notify.request_test(session, user.id, channel.id) == first  # still waiting: no second one
     assert smtp_server.messages == []  # nothing is sent by the request itself
     assert dispatch_due().sent == 1
     assert smtp_server.messages[0]["Subject"] == "Test notification from Job ingestion"
     assert notify.list_channels(session, user.id)[0].last_state == "sent"
+    assert notify.request_test(session, user.id, channel.id) != first  # the next test is a new one
 
 
 def test_loopback_channels_are_refused_without_connecting(

@@ -178,8 +178,18 @@ def delete_channel(session: Session, user_id: int, channel_id: int) -> None:
 
 
 def request_test(session: Session, user_id: int, channel_id: int) -> int:
-    """Record a test message for the worker to send; the delivery id (its outcome shows there)."""
+    """Record a test message for the worker to send; the delivery id (its outcome shows there).
+    While a test of this channel is still waiting, asking again returns that one (no flood)."""
     channel = get_channel(session, user_id, channel_id)
+    waiting = session.execute(
+        sa.select(DELIVERIES.c.id).where(
+            DELIVERIES.c.channel_id == channel.id,
+            DELIVERIES.c.digest_key.like("test:%"),
+            DELIVERIES.c.state.in_(("pending", "sending")),
+        )
+    ).scalar()
+    if waiting is not None:
+        return waiting
     delivery = NotificationDelivery(
         channel_id=channel.id, user_id=user_id, digest_key=f"test:{pysecrets.token_hex(8)}", next_attempt_at=utcnow()
     )
