@@ -321,6 +321,12 @@ class TestQueuedOut(BaseModel):
     message: str
 
 
+class AttemptOut(BaseModel):
+    at: UTCDatetime
+    outcome: Literal["sent", "retrying", "failed", "skipped"]
+    reason: str | None
+
+
 class DeliveryOut(BaseModel):
     id: int
     channel_id: int
@@ -332,6 +338,7 @@ class DeliveryOut(BaseModel):
     attempts: int
     job_count: int
     last_error: str | None
+    attempt_log: list[AttemptOut] = Field(description="Every attempt's outcome, oldest first (the last 20)")
     next_attempt_at: UTCDatetime | None = Field(description="When a pending delivery is tried again")
     created_at: UTCDatetime
     sent_at: UTCDatetime | None

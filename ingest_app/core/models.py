@@ -324,6 +324,10 @@ class NotificationDelivery(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     locked_until: datetime | None = Field(default=None, sa_column=_ts())
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # Every attempt's outcome, oldest first: [{"at", "outcome", "reason"}] (the last 20).
+    attempt_log: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False, server_default="[]")
+    )
     job_count: int = Field(default=0, sa_column=_counter("job_count"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=_ts())

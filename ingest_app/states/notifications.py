@@ -32,6 +32,16 @@ def _what(delivery: dict) -> str:
     return "test message"
 
 
+def _detail(delivery: dict) -> str:
+    """The reason of the latest attempt (with how many there were), or how many jobs went out."""
+    tries = len(delivery.get("attempt_log") or [])
+    if delivery["last_error"]:
+        return delivery["last_error"] + (f" (after {tries} tries)" if tries > 1 else "")
+    if delivery["state"] == "sent" and delivery["job_count"]:
+        return f"{delivery['job_count']} jobs" + (f", after {tries} tries" if tries > 1 else "")
+    return ""
+
+
 class NotificationsState(AuthState):
     # rule
     rule_enabled: bool = True
@@ -83,7 +93,7 @@ class NotificationsState(AuthState):
                 channel=d["channel_name"],
                 what=_what(d),
                 state=d["state"],
-                detail=d["last_error"] or (f"{d['job_count']} jobs" if d["state"] == "sent" and d["job_count"] else ""),
+                detail=_detail(d),
                 when=format_when(d["sent_at"] or d["created_at"]),
             )
             for d in recent

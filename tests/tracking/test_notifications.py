@@ -112,6 +112,12 @@ def test_a_channel_that_is_down_is_retried_with_backoff_until_it_is_up(engine, s
     assert dispatch_due(t0 + timedelta(seconds=31 + 120)).sent == 1
     [up] = _deliveries(engine)
     assert (up.state, up.attempts, up.last_error) == ("sent", 3, None)
+    [shown] = notify.list_deliveries(session, user.id)
+    assert [(a["outcome"], (a["reason"] or "").split(":")[0]) for a in shown["attempt_log"]] == [
+        ("retrying", "connection_error"),
+        ("retrying", "connection_error"),
+        ("sent", ""),
+    ]
     assert [h["payload"]["run_id"] for h in webhook.received] == [run_id]
 
 

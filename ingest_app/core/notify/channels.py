@@ -218,6 +218,10 @@ def list_deliveries(session: Session, user_id: int, limit: int = 20) -> list[dic
             "attempts": r.attempts,
             "job_count": r.job_count,
             "last_error": r.last_error,
+            "attempt_log": [
+                {**entry, "outcome": "retrying" if entry.get("outcome") == "pending" else entry.get("outcome")}
+                for entry in r.attempt_log or []
+            ],
             "next_attempt_at": as_utc(r.next_attempt_at) if r.state == "pending" else None,
             "created_at": as_utc(r.created_at),
             "sent_at": as_utc(r.sent_at),

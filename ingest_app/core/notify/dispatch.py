@@ -200,8 +200,14 @@ def _claim(delivery_id: int, now: datetime) -> Any:
         ).first()
 
 
-def _finish(claimed: Any, **values: Any) -> bool:
-    """Record the outcome, unless the claim was lost (the lock expired and another took it)."""
+MAX_LOG = 20
+
+
+def _finish(claimed: Any, now: datetime, **values: Any) -> bool:
+    """Record the outcome (and append it to the attempt log), unless the claim was lost (the lock
+    expired and another worker took it)."""
+    entry = {"at": now.isoformat(), "outcome": values["state"], "reason": values.get("last_error")}
+    values["attempt_log"] = [*(claimed.attempt_log or []), entry][-MAX_LOG:]
     with get_engine().begin() as conn:
         return (
             conn.execute(
@@ -249,12 +255,12 @@ def deliver(claimed: Any, now: datetime, report: DispatchReport) -> None:
     with get_engine().connect() as conn:
         channel = conn.execute(sa.select(CHANNELS).where(CHANNELS.c.id == claimed.channel_id)).first()
         if channel is None or not channel.enabled:
-            _finish(claimed, state="skipped", last_error="channel disabled")
+            _finish(claimed, now, state="skipped", last_error="channel disabled")
             report.skipped += 1
             return
         message, count = _message(conn, claimed)
     if message is None:
-        _finish(claimed, state="skipped", last_error="nothing new", job_count=0)
+        _finish(claimed, now, state="skipped", last_error="nothing new", job_count=0)
         report.skipped += 1
         return
     try:
@@ -265,16 +271,16 @@ def deliver(claimed: Any, now: datetime, report: DispatchReport) -> None:
         reason = exc.reason if isinstance(exc, DeliveryFailed) else str(exc)
         permanent = isinstance(exc, NotifyError) or exc.permanent
         if permanent or claimed.attempts >= get_settings().notify_max_attempts:
-            _finish(claimed, state="failed", last_error=reason)
+            _finish(claimed, now, state="failed", last_error=reason)
             report.failed += 1
         else:
-            _finish(claimed, state="pending", last_error=reason, next_attempt_at=now + backoff(claimed.attempts))
+            _finish(claimed, now, state="pending", last_error=reason, next_attempt_at=now + backoff(claimed.attempts))
             report.retrying += 1
         log.warning(
             "delivery %s to channel %s failed (attempt %s): %s", claimed.id, channel.id, claimed.attempts, reason
         )
         return
-    _finish(claimed, state="sent", last_error=None, sent_at=now, job_count=count)
+    _finish(claimed, now, state="sent", last_error=None, sent_at=now, job_count=count)
     report.sent += 1
     log.info("delivery %s (%s) sent to channel %s", claimed.id, claimed.digest_key, channel.id)
 
