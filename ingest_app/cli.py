@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "queue",
     "worker",
     "stale",
+    "schedules",
     "dev",
     "demo",
 )

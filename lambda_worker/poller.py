@@ -32,7 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ingest_app.core.db import database_health, is_connection_error, one_line
 from ingest_app.core.queue import crawl_queue_url, get_client, queue_arn
 from ingest_app.core.settings import get_settings
-from lambda_worker import crawl_job_lambda, stale_run_lambda
+from lambda_worker import crawl_job_lambda, schedule_lambda, stale_run_lambda
 
 log = logging.getLogger("lambda_worker.poller")
 
@@ -196,6 +196,8 @@ class Poller:
         threads = [threading.Thread(target=self._loop, name=f"poll-{i}", daemon=True) for i in range(self.concurrency)]
         if self.stale_interval and self.stale_interval > 0:
             threads.append(threading.Thread(target=self._stale_loop, name="stale", daemon=True))
+        if get_settings().tracking_tick_seconds > 0:
+            threads.append(threading.Thread(target=self._tracking_loop, name="tracking", daemon=True))
         for thread in threads:
             thread.start()
         log.info("polling %s with %d concurrent batches", self.queue_url, self.concurrency)
@@ -342,6 +344,18 @@ class Poller:
                 else:
                     log.exception("stale-run detector failed")
             self.stopping.wait(self.stale_interval)
+
+    def _tracking_loop(self) -> None:
+        """Scheduled runs and digest deliveries (what the scheduled Lambda does on AWS); stage 3
+        of a started run goes to its own thread so the tick keeps its pace."""
+        from ingest_app.core.pipeline import launch_stage3
+
+        while not self.stopping.is_set():
+            try:
+                schedule_lambda.tick_once(launch=launch_stage3)
+            except Exception:
+                log.exception("tracking tick failed")
+            self.stopping.wait(get_settings().tracking_tick_seconds)
 
 
 def _size_db_pool(concurrency: int | None) -> None:

@@ -15,8 +15,10 @@ from starlette.routing import compile_path
 
 from ingest_app.api.schemas import ErrorOut
 from ingest_app.core.companies import CompanyError, CompanyLimitReached, CompanyNotFound, DuplicateCompany
+from ingest_app.core.notify import ChannelNotFound, NotifyError
 from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
 from ingest_app.core.ratelimit import RateLimited, retry_after_header
+from ingest_app.core.schedules import ScheduleError
 from ingest_app.core.security import AuthError
 from ingest_app.core.users import EmailTaken, UserError
 
@@ -36,6 +38,9 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
     RunAlreadyActive: 409,
     RunNotFound: 404,
     RunNotActive: 409,
+    ScheduleError: 422,
+    NotifyError: 422,
+    ChannelNotFound: 404,
 }
 
 _DESCRIPTIONS = {

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ingest_app.api import errors
 from ingest_app.api.middleware import BodySizeLimit, SecurityHeaders
-from ingest_app.api.routes import auth, companies, ingest
+from ingest_app.api.routes import auth, changes, companies, feeds, ingest, notifications, schedule
 
 DESCRIPTION = """
 Sign in with `POST /api/auth/token` (an OAuth2 password form with `username`=email, or JSON
@@ -35,3 +35,7 @@ api.add_middleware(BodySizeLimit)
 api.include_router(auth.router)
 api.include_router(companies.router)
 api.include_router(ingest.router)
+api.include_router(changes.router)
+api.include_router(schedule.router)
+api.include_router(notifications.router)
+api.include_router(feeds.router)

@@ -204,3 +204,191 @@ class HistoryEntry(BaseModel):
     jobs_archived: int
     jobs_failed: int
     error_message: str | None
+    changes: ChangeSummaryOut | None = Field(default=None, description="What the run changed")
+
+
+# --- what changed per run -----------------------------------------------------------------------
+
+
+class ChangeSummaryOut(BaseModel):
+    new: int
+    closed: int
+    reopened: int
+    changed: int
+    reposted: int
+    total: int
+    text: str = Field(examples=["+12 new · 3 closed · 1 reposted"])
+
+
+class ChangeOut(BaseModel):
+    job_id: int
+    kind: Literal["new", "closed", "reopened", "changed", "reposted"]
+    company: str
+    title: str | None
+    location: str | None
+    source_url: str
+    before: dict[str, Any] | None = Field(description="For `changed`: the edited fields before")
+    after: dict[str, Any] | None = Field(description="For `changed`: the edited fields after")
+    related_job_id: int | None = Field(description="For `reposted`: the closed job this one replaces")
+    first_seen_at: UTCDatetime | None
+    last_seen_at: UTCDatetime | None
+    times_reopened: int
+    open_days: int | None = Field(description="Days since the job was first seen")
+    status: Literal["active", "archived"]
+
+
+class RunChangesOut(BaseModel):
+    run_id: int
+    summary: ChangeSummaryOut
+    changes: list[ChangeOut]
+
+
+HistoryEntry.model_rebuild()
+
+
+# --- schedules ----------------------------------------------------------------------------------
+
+
+class PresetIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    kind: Literal["hourly", "every_n_hours", "daily", "weekdays", "weekly"]
+    hours: int | None = Field(default=None, ge=1, le=23, description="every_n_hours: 1-23")
+    time: Text | None = Field(default=None, max_length=5, description="HH:MM (daily, weekdays, weekly)")
+    weekday: Literal["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] | None = None
+
+
+class ScheduleIn(BaseModel):
+    """Either `cron` (5 fields, in `timezone`) or `preset`."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    cron: Text | None = Field(default=None, max_length=120, examples=["0 9 * * 1-5"])
+    preset: PresetIn | None = None
+    timezone: Text = Field(default="UTC", max_length=64, examples=["Europe/Berlin"])
+    enabled: StrictBool = True
+
+
+class ScheduleOut(BaseModel):
+    configured: bool = Field(description="False until a schedule was saved")
+    enabled: bool
+    cron: str
+    preset: dict[str, Any] | None
+    description: str = Field(description="The cron expression in plain words", examples=["At 09:00 AM"])
+    timezone: str
+    next_run_at: UTCDatetime | None = Field(description="When the next run starts (null while paused)")
+    last_tick_at: UTCDatetime | None
+    last_run_id: int | None
+    last_outcome: str | None = Field(description='e.g. "started run 12" or "skipped: run 11 was still active"')
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+DeliveryState = Literal["pending", "sending", "sent", "failed", "skipped"]
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Text = Field(min_length=1, max_length=100, examples=["My inbox"])
+    kind: Literal["apprise", "webhook"] = "apprise"
+    url: Text = Field(
+        min_length=1,
+        max_length=2000,
+        description="An Apprise URL (mailto://, slack://, discord://, tgram://, ntfy://, json://, ...) "
+        "or, for kind=webhook, the http(s) URL to POST signed JSON to",
+        examples=["mailto://user:app-password@gmail.com"],
+    )
+    secret: Text | None = Field(
+        default=None,
+        max_length=200,
+        description="kind=webhook: the HMAC-SHA256 signing secret (16+ characters); never returned",
+    )
+
+
+class ChannelOut(BaseModel):
+    """A channel as the API shows it: the URL masked, secrets never included."""
+
+    id: int
+    name: str
+    kind: Literal["apprise", "webhook"]
+    masked_url: str = Field(examples=["mailto://gmail.com/****"])
+    enabled: bool
+    created_at: UTCDatetime
+    last_state: DeliveryState | None = Field(description="Outcome of the latest delivery to this channel")
+    last_error: str | None = Field(description="Why the latest delivery failed (or was skipped)")
+    last_attempt_at: UTCDatetime | None
+
+
+class TestQueuedOut(BaseModel):
+    delivery_id: int
+    state: DeliveryState = "pending"
+    message: str
+
+
+class AttemptOut(BaseModel):
+    at: UTCDatetime
+    outcome: Literal["sent", "retrying", "failed", "skipped"]
+    reason: str | None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    channel_id: int
+    channel_name: str
+    digest_key: str = Field(examples=["run:12", "daily:2026-12-01", "test:1f2e3d4c5b6a7980"])
+    kind: Literal["run", "daily", "test"]
+    run_id: int | None
+    state: DeliveryState
+    attempts: int
+    job_count: int
+    last_error: str | None
+    attempt_log: list[AttemptOut] = Field(description="Every attempt's outcome, oldest first (the last 20)")
+    next_attempt_at: UTCDatetime | None = Field(description="When a pending delivery is tried again")
+    created_at: UTCDatetime
+    sent_at: UTCDatetime | None
+
+
+Term = Annotated[str, AfterValidator(_refuse_nul), Field(min_length=1, max_length=100)]
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    enabled: StrictBool = True
+    mode: Literal["after_run", "daily"] = "after_run"
+    daily_hour: int = Field(default=8, ge=0, le=23, description="mode=daily: the hour, in `timezone`")
+    timezone: Text = Field(default="UTC", max_length=64)
+    include_reopened: StrictBool = False
+    include_changed: StrictBool = False
+    title_keywords: list[Term] = Field(default_factory=list, max_length=50)
+    locations: list[Term] = Field(default_factory=list, max_length=50)
+    companies: list[Term] = Field(default_factory=list, max_length=50)
+    remote_only: StrictBool = False
+
+
+class RuleOut(BaseModel):
+    configured: bool
+    enabled: bool
+    mode: Literal["after_run", "daily"]
+    daily_hour: int
+    timezone: str
+    include_reopened: bool
+    include_changed: bool
+    title_keywords: list[str]
+    locations: list[str]
+    companies: list[str]
+    remote_only: bool
+
+
+# --- feed ---------------------------------------------------------------------------------------
+
+
+class FeedStatusOut(BaseModel):
+    active: bool
+    created_at: UTCDatetime | None
+
+
+class FeedOut(BaseModel):
+    path: str = Field(description="/feeds/{token}.atom; keep it secret (anyone with it can read the feed)")
+    url: str

@@ -5,6 +5,7 @@ import reflex as rx
 from ingest_app.states.auth import AuthState
 
 NAV_LINKS = [("Companies", "/companies"), ("Ingestion", "/run"), ("History", "/history"), ("Jobs", "/jobs")]
+NAV_LINKS += [("Schedule", "/schedule"), ("Notifications", "/notifications")]
 
 
 def navbar() -> rx.Component:

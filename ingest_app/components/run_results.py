@@ -3,7 +3,7 @@
 import reflex as rx
 
 from ingest_app.components.stat_card import stat_card
-from ingest_app.states.rows import FailedItemRow, RunCompanyRow
+from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow
 from ingest_app.states.run import RunState
 
 
@@ -21,6 +21,31 @@ def _failed_row(item: FailedItemRow) -> rx.Component:
         rx.table.cell(rx.link(item.url, href=item.url, is_external=True, size="1", class_name="break-all")),
         rx.table.cell(item.company),
         rx.table.cell(rx.text(item.error, size="1", color_scheme="red"), min_width="12em"),
+    )
+
+
+def _change_link(change: ChangeCountRow) -> rx.Component:
+    return rx.link(
+        rx.badge(change.label, size="2", variant="soft", color_scheme="indigo"),
+        href=change.href,
+        class_name="change-" + change.kind,
+    )
+
+
+def changes_summary() -> rx.Component:
+    """ "+12 new · 3 closed · 1 reposted", each part linked to the jobs it counts."""
+    return rx.flex(
+        rx.text("What changed:", size="2", weight="medium"),
+        rx.cond(
+            RunState.change_counts.length() > 0,
+            rx.flex(rx.foreach(RunState.change_counts, _change_link), spacing="2", wrap="wrap"),
+            rx.text("no changes", size="2", color_scheme="gray"),
+        ),
+        rx.text(RunState.change_summary, display="none", id="change-summary-text"),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+        id="change-summary",
     )
 
 
@@ -59,6 +84,7 @@ def results_view() -> rx.Component:
                 width="100%",
             ),
         ),
+        changes_summary(),
         rx.flex(
             stat_card("Found", RunState.total, "indigo", "stat-found"),
             stat_card("Added", RunState.added, "green", "stat-added"),

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ingest_app.core import changes
 from ingest_app.core.crawl.types import Posting
 from ingest_app.core.models import Job
 
@@ -62,6 +63,8 @@ def posting_values(posting: Posting) -> dict[str, Any]:
 # Refreshed on every sighting; first_seen_at and user_id/source_url never change.
 _REFRESHED = (*_POSTING_FIELDS, "company_id", "company", "last_seen_at", "last_run_id")
 _upserts: dict[str, sa.Insert] = {}
+# In an upsert's SET, columns name the existing row: an archived job listed again is a reopening.
+_REOPEN_COUNT = JOBS.c.times_reopened + sa.case((JOBS.c.status == "archived", 1), else_=0)
 
 
 def _upsert_statement(dialect: str) -> sa.Insert:
@@ -70,11 +73,11 @@ def _upsert_statement(dialect: str) -> sa.Insert:
     if stmt is None:
         insert = postgresql.insert(JOBS) if dialect == "postgresql" else sqlite.insert(JOBS)
         refreshed: dict[str, Any] = {name: insert.excluded[name] for name in _REFRESHED}
-        refreshed.update(status="active", archived_at=None)
+        refreshed.update(status="active", archived_at=None, times_reopened=_REOPEN_COUNT)
         stmt = insert.on_conflict_do_update(index_elements=[JOBS.c.user_id, JOBS.c.source_url], set_=refreshed)
         if dialect == "postgresql":
             # xmax is 0 only for a freshly inserted row version: inserted vs updated in one statement.
-            stmt = stmt.returning(sa.literal_column("(xmax = 0)").label("inserted"))
+            stmt = stmt.returning(sa.literal_column("(xmax = 0)").label("inserted"), JOBS.c.id)
         _upserts[dialect] = stmt
     return stmt
 
@@ -133,22 +136,41 @@ _MANY_UPSERT = sa.text(
     + ") ON CONFLICT (user_id, source_url) DO UPDATE SET "
     + ", ".join(f"{name} = excluded.{name}" for name in _REFRESHED)
     + ", status = 'active', archived_at = NULL"
-    " RETURNING source_url, (xmax = 0) AS inserted"
+    f", times_reopened = {JOBS.name}.times_reopened + CASE WHEN {JOBS.name}.status = 'archived' THEN 1 ELSE 0 END"
+    " RETURNING source_url, id, (xmax = 0) AS inserted"
 )
 
 
 def upsert_jobs_postgresql(conn: sa.Connection, rows: list[dict[str, Any]]) -> dict[str, bool]:
     """Upsert several jobs of one user in ONE statement (PostgreSQL); source_url -> inserted.
 
-    Same effect as upsert_job for each row. The rows must have distinct source URLs (one statement
-    cannot touch a row twice); they are written in source URL order, so concurrent writers take
-    the row locks in the same order.
+    Same effect as upsert_job for each row, including the run's change records (core/changes.py).
+    The rows must have distinct source URLs (one statement cannot touch a row twice); they are
+    written in source URL order, so concurrent writers take the row locks in the same order.
     """
     if not rows:
         return {}
     rows = sorted(rows, key=lambda r: r["source_url"])
+    user_id, run_id, now = rows[0]["user_id"], rows[0]["last_run_id"], rows[0]["last_seen_at"]
+    before = changes.snapshot_before(
+        conn,
+        user_id=user_id,
+        urls=[row["source_url"] for row in rows],
+        companies=[row["company"] for row in rows],
+        now=now,
+    )
     params = {f"p_{name}": [row[name] for row in rows] for name in _MANY_COLUMNS}
-    return {row.source_url: bool(row.inserted) for row in conn.execute(_MANY_UPSERT, params)}
+    written = conn.execute(_MANY_UPSERT, params).all()
+    changes.record_upserts(
+        conn,
+        user_id=user_id,
+        run_id=run_id,
+        rows=rows,
+        before=before,
+        job_ids={row.source_url: row.id for row in written},
+        now=now,
+    )
+    return {row.source_url: bool(row.inserted) for row in written}
 
 
 def upsert_job(
@@ -165,7 +187,8 @@ def upsert_job(
     """Insert or refresh the user's job for `source_url`; True when a new row was inserted.
 
     An existing job (active or archived) is updated in place and reactivated
-    (`status='active'`, `archived_at` cleared); it does not count as added.
+    (`status='active'`, `archived_at` cleared); it does not count as added. What changed is
+    recorded for the run in the same transaction (core/changes.py).
     """
     row = job_row(
         user_id=user_id,
@@ -177,13 +200,20 @@ def upsert_job(
         now=now,
     )
     dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return bool(conn.execute(_upsert_statement(dialect), row).scalar_one())
     # SQLite: the caller's transaction already holds the write lock (it updated the item first),
-    # so nothing can slip in between this look-up and the upsert.
-    existed = conn.execute(_JOB_EXISTS, {"p_user_id": user_id, "p_source_url": source_url}).first()
-    conn.execute(_upsert_statement(dialect), row)
-    return existed is None
+    # so nothing can slip in between this look-up and the upsert. PostgreSQL locks the row.
+    before = changes.snapshot_before(conn, user_id=user_id, urls=[source_url], companies=[row["company"]], now=now)
+    if dialect == "postgresql":
+        written = conn.execute(_upsert_statement(dialect), row).one()
+        inserted, job_id = bool(written.inserted), written.id
+    else:
+        conn.execute(_upsert_statement(dialect), row)
+        inserted = source_url not in before.jobs
+        job_id = conn.execute(_JOB_EXISTS, {"p_user_id": user_id, "p_source_url": source_url}).scalar_one()
+    changes.record_upserts(
+        conn, user_id=user_id, run_id=run_id, rows=[row], before=before, job_ids={source_url: job_id}, now=now
+    )
+    return inserted
 
 
 def count_active_jobs(conn: sa.Connection, *, user_id: int, company_id: int) -> int:
@@ -195,9 +225,16 @@ def count_active_jobs(conn: sa.Connection, *, user_id: int, company_id: int) -> 
 
 
 def archive_unlisted_jobs(
-    conn: sa.Connection, *, user_id: int, company_id: int, listed_urls: Collection[str], now: datetime
+    conn: sa.Connection,
+    *,
+    user_id: int,
+    company_id: int,
+    listed_urls: Collection[str],
+    now: datetime,
+    run_id: int | None = None,
 ) -> int:
     """Archive this user's active jobs of one company whose source URL is not listed; the count.
+    With `run_id`, each archived job is recorded as `closed` by that run.
 
     The difference is taken in Python so a board of any size stays within bind-parameter limits.
     """
@@ -210,9 +247,13 @@ def archive_unlisted_jobs(
     gone = [row.id for row in active if row.source_url not in listed]
     archived = 0
     for start in range(0, len(gone), 500):
-        archived += conn.execute(
+        closed = conn.execute(
             sa.update(JOBS)
             .where(JOBS.c.id.in_(gone[start : start + 500]), JOBS.c.status == "active")
             .values(status="archived", archived_at=now)
-        ).rowcount
+            .returning(JOBS.c.id, JOBS.c.company, JOBS.c.title, JOBS.c.location, JOBS.c.source_url)
+        ).all()
+        archived += len(closed)
+        if run_id is not None:
+            changes.record_closed(conn, user_id=user_id, run_id=run_id, closed_rows=closed, now=now)
     return archived

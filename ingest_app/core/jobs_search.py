@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-from ingest_app.core.models import Job
+from ingest_app.core.models import CHANGE_KINDS, Job, RunChange
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -31,9 +31,27 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filters(user_id: int, text: str, companies: Iterable[str], include_archived: bool) -> list[sa.ColumnElement]:
+@dataclass(frozen=True)
+class ChangeFilter:
+    """Only the jobs one run changed (of one kind, or any kind when `kind` is empty)."""
+
+    run_id: int
+    kind: str = ""
+
+    def condition(self) -> sa.ColumnElement:
+        changed = select(RunChange.job_id).where(RunChange.run_id == self.run_id)
+        if self.kind in CHANGE_KINDS:
+            changed = changed.where(RunChange.kind == self.kind)
+        return Job.id.in_(changed)
+
+
+def _filters(
+    user_id: int, text: str, companies: Iterable[str], include_archived: bool, change: ChangeFilter | None = None
+) -> list[sa.ColumnElement]:
     conditions: list[sa.ColumnElement] = [Job.user_id == user_id]
-    if not include_archived:
+    if change is not None:
+        conditions.append(change.condition())  # closed jobs are archived: shown with their run
+    elif not include_archived:
         conditions.append(Job.status == "active")
     names = sorted({name.strip() for name in companies if name and name.strip()})
     if names:
@@ -52,12 +70,14 @@ def search_jobs(
     text: str = "",
     companies: Iterable[str] = (),
     include_archived: bool = False,
+    change: ChangeFilter | None = None,
     page: int = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> JobPage:
-    """The user's jobs matching every filter; active jobs first, most recently seen first."""
+    """The user's jobs matching every filter; active jobs first, most recently seen first.
+    `change` keeps only the jobs a run changed (archived ones included)."""
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
-    conditions = _filters(user_id, text, companies, include_archived)
+    conditions = _filters(user_id, text, companies, include_archived, change)
     total = session.exec(select(func.count()).select_from(Job).where(*conditions)).one()
     pages = max(1, -(-total // page_size))
     page = min(max(1, page), pages)

@@ -130,6 +130,8 @@ class Job(SQLModel, table=True):
         default=None,
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="SET NULL"), nullable=True),
     )
+    # How often an archived job was listed again (core/changes.py records each reopening).
+    times_reopened: int = Field(default=0, sa_column=_counter("times_reopened"))
 
 
 class IngestionRun(SQLModel, table=True):
@@ -194,3 +196,175 @@ class IngestionRunItem(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+# --- continuous tracking: what changed per run, schedules, notifications, feeds ---------------
+
+CHANGE_KINDS = ("new", "closed", "reopened", "changed", "reposted")
+DELIVERY_STATES = ("pending", "sending", "sent", "failed", "skipped")
+CHANNEL_KINDS = ("apprise", "webhook")
+RULE_MODES = ("after_run", "daily")
+
+
+class RunChange(SQLModel, table=True):
+    """One change a run made to one job: new, closed, reopened, changed (before/after), reposted."""
+
+    __tablename__ = "run_changes"
+    __table_args__ = (
+        sa.UniqueConstraint("run_id", "job_id", "kind", name="uq_run_changes_run_job_kind"),
+        sa.CheckConstraint("kind IN ('new','closed','reopened','changed','reposted')", name="ck_run_changes_kind"),
+        sa.Index("ix_run_changes_run_kind", "run_id", "kind"),
+        sa.Index("ix_run_changes_user_created", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), nullable=False)
+    )
+    user_id: int = Field(sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False))
+    job_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    company: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    title: str | None = Field(default=None, sa_column=sa.Column(sa.String(500)))
+    location: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000)))
+    source_url: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
+    # For `changed`: {field: value} before and after; for `reposted`: the closed job it replaces.
+    before: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
+    related_job_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class Schedule(SQLModel, table=True):
+    """A user's run schedule: a 5-field cron expression in an IANA timezone (presets become cron)."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (sa.Index("ix_schedules_due", "enabled", "next_run_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    cron: str = Field(sa_column=sa.Column(sa.String(120), nullable=False))
+    preset: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
+    timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False, server_default="UTC"))
+    next_run_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_tick_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_run_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="SET NULL"), nullable=True),
+    )
+    last_outcome: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class NotificationChannel(SQLModel, table=True):
+    """Where digests go: an Apprise URL, or our own signed webhook. The URL and the webhook secret
+    are stored encrypted (core/notify/secrets.py); only `masked_url` is ever shown."""
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (sa.CheckConstraint("kind IN ('apprise','webhook')", name="ck_notification_channels_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    url_encrypted: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    masked_url: str = Field(sa_column=sa.Column(sa.String(300), nullable=False))
+    secret_encrypted: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class NotificationRule(SQLModel, table=True):
+    """A user's digest rule (one per user; applies to every enabled channel)."""
+
+    __tablename__ = "notification_rules"
+    __table_args__ = (
+        sa.CheckConstraint("mode IN ('after_run','daily')", name="ck_notification_rules_mode"),
+        sa.CheckConstraint("daily_hour BETWEEN 0 AND 23", name="ck_notification_rules_daily_hour"),
+    )
+
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    mode: str = Field(default="after_run", sa_column=sa.Column(sa.String(20), nullable=False))
+    daily_hour: int = Field(default=8, sa_column=sa.Column(sa.Integer, nullable=False, server_default="8"))
+    timezone: str = Field(default="UTC", sa_column=sa.Column(sa.String(64), nullable=False, server_default="UTC"))
+    include_reopened: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    include_changed: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    title_keywords: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))
+    locations: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))
+    companies: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))
+    remote_only: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """One digest (or test message) for one channel. Unique per (channel, digest_key), e.g.
+    `run:12` or `daily:2026-12-01`: however often the work is offered, one record, one send."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "digest_key", name="uq_notification_deliveries_channel_key"),
+        sa.CheckConstraint(
+            "state IN ('pending','sending','sent','failed','skipped')", name="ck_notification_deliveries_state"
+        ),
+        sa.Index("ix_notification_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("notification_channels.id", ondelete="CASCADE"), nullable=False)
+    )
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    digest_key: str = Field(sa_column=sa.Column(sa.String(80), nullable=False))
+    run_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="SET NULL"), nullable=True),
+    )
+    window_start: datetime | None = Field(default=None, sa_column=_ts())
+    window_end: datetime | None = Field(default=None, sa_column=_ts())
+    state: str = Field(default="pending", sa_column=sa.Column(sa.String(20), nullable=False))
+    attempts: int = Field(default=0, sa_column=_counter("attempts"))
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    locked_until: datetime | None = Field(default=None, sa_column=_ts())
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # Every attempt's outcome, oldest first: [{"at", "outcome", "reason"}] (the last 20).
+    attempt_log: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False, server_default="[]")
+    )
+    job_count: int = Field(default=0, sa_column=_counter("job_count"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class FeedToken(SQLModel, table=True):
+    """A secret, revocable feed URL: only the SHA-256 of the token is stored."""
+
+    __tablename__ = "feed_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -137,6 +137,14 @@ class Settings(BaseSettings):
     db_keepalives_interval_seconds: int = Field(default=10, ge=1)
     db_keepalives_count: int = Field(default=3, ge=1)
 
+    # Continuous tracking: schedules, digests, feeds
+    tracking_tick_seconds: float = Field(default=60.0, ge=0)  # local worker: schedules + digests; 0 off
+    app_base_url: str = "http://localhost:3000"  # links in digests and feeds
+    channel_secret_key: str = ""  # encrypts channel URLs and webhook secrets; default: from JWT_SECRET
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_max_attempts: int = Field(default=5, ge=1, le=20)
+    notify_retry_base_seconds: float = Field(default=30.0, gt=0)  # backoff: 30 s, 2 min, 8 min, ...
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:

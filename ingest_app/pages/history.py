@@ -8,13 +8,17 @@ from ingest_app.components.status_badge import status_badge
 from ingest_app.states.history import LIMIT_CHOICES, HistoryState
 from ingest_app.states.rows import HistoryRow
 
-COLUMNS = ["Date", "Companies", "Found", "Added", "Archived", "Failed", "Duration", "Status"]
+COLUMNS = ["Date", "Companies", "Changes", "Found", "Added", "Archived", "Failed", "Duration", "Status"]
 
 
 def _row(run: HistoryRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(run.date, href="/run?run=" + run.run_id.to_string(), white_space="nowrap")),
         rx.table.cell(rx.text(run.companies, size="1"), min_width="160px"),
+        rx.table.cell(
+            rx.link(run.changes, href="/jobs?run=" + run.run_id.to_string(), size="1", class_name="history-changes"),
+            min_width="140px",
+        ),
         rx.table.cell(run.found),
         rx.table.cell(rx.text(run.added, color_scheme="green", weight="medium")),
         rx.table.cell(rx.text(run.archived, color_scheme="amber", weight="medium")),

@@ -21,8 +21,43 @@ def _company_chip(name: rx.Var[str]) -> rx.Component:
     )
 
 
+def _change_chip(kind: rx.Var[str]) -> rx.Component:
+    selected = JobsState.change_kind == kind
+    return rx.badge(
+        kind,
+        variant=rx.cond(selected, "solid", "outline"),
+        color_scheme=rx.cond(selected, "indigo", "gray"),
+        size="2",
+        cursor="pointer",
+        on_click=JobsState.set_change_kind(kind),
+        class_name="change-chip",
+    )
+
+
+def _change_filter() -> rx.Component:
+    """Shown for `?run=N`: the jobs that run changed, by kind of change."""
+    return rx.flex(
+        rx.text("Changed in run #", JobsState.change_run, ":", size="2", color_scheme="gray"),
+        rx.badge(
+            "any",
+            variant=rx.cond(JobsState.change_kind == "", "solid", "outline"),
+            color_scheme=rx.cond(JobsState.change_kind == "", "indigo", "gray"),
+            size="2",
+            cursor="pointer",
+            on_click=JobsState.set_change_kind(""),
+        ),
+        rx.foreach(JobsState.change_kinds, _change_chip),
+        rx.button("All jobs", size="1", variant="ghost", on_click=JobsState.clear_change_filter),
+        spacing="2",
+        wrap="wrap",
+        align="center",
+        id="change-filter",
+    )
+
+
 def _filters() -> rx.Component:
     return rx.vstack(
+        rx.cond(JobsState.change_run > 0, _change_filter()),
         rx.flex(
             rx.input(
                 rx.input.slot(rx.icon("search", size=16)),
@@ -69,6 +104,7 @@ def _job_card(job: JobRow) -> rx.Component:
             rx.flex(
                 rx.link(job.title, href=job.url, is_external=True, weight="bold", size="3", class_name="job-title"),
                 rx.cond(job.status == "archived", rx.badge("archived", color_scheme="amber")),
+                rx.cond(job.reopened != "", rx.badge(job.reopened, color_scheme="indigo", variant="soft")),
                 spacing="2",
                 align="center",
                 wrap="wrap",
@@ -79,6 +115,7 @@ def _job_card(job: JobRow) -> rx.Component:
                 rx.cond(job.department != "", rx.text("· ", job.department, size="2", color_scheme="gray")),
                 rx.cond(job.salary != "", rx.text("· ", job.salary, size="2", color_scheme="gray")),
                 rx.cond(job.posted != "", rx.text("· posted ", job.posted, size="2", color_scheme="gray")),
+                rx.cond(job.open_for != "", rx.text("· ", job.open_for, size="2", color_scheme="gray")),
                 spacing="1",
                 wrap="wrap",
             ),

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from ingest_app.core import pipeline
+from ingest_app.core import changes, pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_duration, format_when
@@ -29,6 +29,7 @@ def history_row(run: dict[str, Any]) -> HistoryRow:
         failed=int(run.get("jobs_failed") or 0),
         duration=format_duration(run.get("duration_seconds")),
         error=str(run.get("error_message") or ""),
+        changes=str((run.get("changes") or {}).get("text") or ""),
     )
 
 
@@ -55,4 +56,5 @@ class HistoryState(AuthState):
 
 def history_rows(user_id: int, limit: int) -> list[HistoryRow]:
     with session_scope() as session:
-        return [history_row(run) for run in pipeline.list_history(session, user_id, limit=limit)]
+        runs = changes.attach_summaries(session, pipeline.list_history(session, user_id, limit=limit))
+        return [history_row(run) for run in runs]

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs
 import reflex as rx
 
 from ingest_app.core.db import session_scope
-from ingest_app.core.jobs_search import job_company_names, search_jobs
-from ingest_app.core.models import Job
+from ingest_app.core.jobs_search import ChangeFilter, job_company_names, search_jobs
+from ingest_app.core.models import CHANGE_KINDS, Job, as_utc, utcnow
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import JobRow
 
@@ -31,6 +31,14 @@ def _salary(job: Job) -> str:
     return f"{span} {job.salary_currency or ''}".strip()
 
 
+def _open_for(job: Job) -> str:
+    first_seen = as_utc(job.first_seen_at)
+    if first_seen is None:
+        return ""
+    days = max(0, (utcnow() - first_seen).days)
+    return "new today" if days == 0 else f"open for {days} day{'s' if days != 1 else ''}"
+
+
 def job_row(job: Job) -> JobRow:
     """Descriptions are already plain text; the page renders them as text, never as HTML."""
     description = " ".join((job.description or "").split())
@@ -47,11 +55,19 @@ def job_row(job: Job) -> JobRow:
         url=job.apply_url or job.source_url,
         posted=job.posted_at.isoformat() if job.posted_at else "",
         salary=_salary(job),
+        open_for=_open_for(job),
+        reopened=f"reopened {job.times_reopened}×" if job.times_reopened else "",
     )
 
 
 def search_page(
-    user_id: int, *, text: str, companies: list[str], include_archived: bool, page: int
+    user_id: int,
+    *,
+    text: str,
+    companies: list[str],
+    include_archived: bool,
+    change: ChangeFilter | None,
+    page: int,
 ) -> tuple[list[JobRow], int, int, int, list[str]]:
     """One page of the user's jobs and the company names to filter by (blocking)."""
     with session_scope() as session:
@@ -61,6 +77,7 @@ def search_page(
             text=text,
             companies=companies,
             include_archived=include_archived,
+            change=change,
             page=page,
             page_size=PAGE_SIZE,
         )
@@ -84,6 +101,10 @@ class JobsState(AuthState):
     total: int = 0
     jobs: list[JobRow] = []
     loaded: bool = False
+    # `?run=N&change=KIND`: only the jobs run N changed (KIND empty: any change).
+    change_run: int = 0
+    change_kind: str = ""
+    change_kinds: list[str] = list(CHANGE_KINDS)
 
     async def _refresh(self, user_id: int) -> None:
         rows, total, page, pages, names = await asyncio.to_thread(
@@ -92,6 +113,7 @@ class JobsState(AuthState):
             text=self.query,
             companies=self.selected_companies,
             include_archived=self.show_archived,
+            change=ChangeFilter(self.change_run, self.change_kind) if self.change_run else None,
             page=self.page,
         )
         self.jobs, self.total, self.page, self.pages = rows, total, page, pages
@@ -109,6 +131,10 @@ class JobsState(AuthState):
         self.query = "" if self.query_error else query
         self.selected_companies = bounded_companies(params.get("company", []))
         self.show_archived = (params.get("archived") or ["0"])[0] in ("1", "true", "yes")
+        run = (params.get("run") or [""])[0]
+        self.change_run = int(run) if run.isdigit() and len(run) < 10 else 0
+        kind = (params.get("change") or [""])[0]
+        self.change_kind = kind if kind in CHANGE_KINDS else ""
         self.page = 1
         await self._refresh(self._auth_user_id)
         return rx.toast.warning(QUERY_TOO_LONG) if self.query_error else None
@@ -146,6 +172,20 @@ class JobsState(AuthState):
     @signed_in
     async def set_show_archived(self, value: bool):
         self.show_archived = bool(value)
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def set_change_kind(self, kind: str):
+        self.change_kind = kind if kind in CHANGE_KINDS else ""
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def clear_change_filter(self):
+        self.change_run, self.change_kind = 0, ""
         self.page = 1
         await self._refresh(self._auth_user_id)
 

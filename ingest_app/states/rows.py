@@ -58,6 +58,7 @@ class HistoryRow:
     failed: int = 0
     duration: str = ""
     error: str = ""
+    changes: str = ""
 
 
 @dataclasses.dataclass
@@ -72,3 +73,36 @@ class JobRow:
     url: str = ""
     posted: str = ""
     salary: str = ""
+    open_for: str = ""
+    reopened: str = ""
+
+
+@dataclasses.dataclass
+class ChangeCountRow:
+    """One kind of change of a run, linked to the jobs page filtered to it."""
+
+    kind: str = ""
+    label: str = ""
+    count: int = 0
+    href: str = ""
+
+
+@dataclasses.dataclass
+class ChannelRow:
+    id: int = 0
+    name: str = ""
+    kind: str = ""
+    masked_url: str = ""
+    state: str = ""
+    error: str = ""
+    when: str = ""
+
+
+@dataclasses.dataclass
+class DeliveryRow:
+    id: int = 0
+    channel: str = ""
+    what: str = ""
+    state: str = ""
+    detail: str = ""
+    when: str = ""

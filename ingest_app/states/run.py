@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
-from ingest_app.core import pipeline
+from ingest_app.core import changes, pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import ACTIVE_RUN_STATUSES
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_duration, format_when
-from ingest_app.states.rows import FailedItemRow, RunCompanyRow
+from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow
 
 POLL_INTERVAL_MS = 3000
 
@@ -30,9 +30,14 @@ def find_run_id(user_id: int, requested: str) -> int:
         return int(latest[0]["run_id"]) if latest else 0
 
 
-def read_progress(user_id: int, run_id: int) -> dict[str, Any]:
+def read_progress(user_id: int, run_id: int) -> tuple[dict[str, Any], changes.ChangeSummary | None]:
+    """The run's progress and, once it has ended (stage 5), what it changed (blocking)."""
     with session_scope() as session:
-        return pipeline.get_progress(session, user_id, run_id)
+        progress = pipeline.get_progress(session, user_id, run_id)
+        summary = None
+        if progress.get("status") not in ACTIVE_RUN_STATUSES:
+            summary = changes.summaries(session, [run_id])[run_id]
+        return progress, summary
 
 
 def reset_run(user_id: int, run_id: int) -> None:
@@ -44,6 +49,21 @@ def company_note(result: dict[str, Any]) -> str:
     """Why a company listed nothing or was not archived (empty when all went well)."""
     parts = [str(result.get(key) or "").strip() for key in ("error", "skipped_reason")]
     return " · ".join(part for part in parts if part)
+
+
+def change_rows(run_id: int, summary: changes.ChangeSummary) -> list[ChangeCountRow]:
+    """The kinds of change a run made, each linked to the jobs page filtered to them."""
+    labels = {"new": "new", "reposted": "reposted", "reopened": "reopened", "changed": "changed", "closed": "closed"}
+    return [
+        ChangeCountRow(
+            kind=kind,
+            label=f"+{count} new" if kind == "new" else f"{count} {labels[kind]}",
+            count=count,
+            href=f"/jobs?run={run_id}&change={kind}",
+        )
+        for kind in changes.SUMMARY_ORDER
+        if (count := getattr(summary, kind))
+    ]
 
 
 def jobs_search_url(companies: list[str]) -> str:
@@ -71,6 +91,8 @@ class RunState(AuthState):
     companies: list[RunCompanyRow] = []
     failed_items: list[FailedItemRow] = []
     reset_error: str = ""
+    change_summary: str = ""
+    change_counts: list[ChangeCountRow] = []
 
     @rx.var
     def stage(self) -> int:
@@ -117,13 +139,15 @@ class RunState(AuthState):
     async def _fetch(self, user_id: int) -> bool:
         """Reload the run from the database; False if it is not this user's run."""
         try:
-            progress = await asyncio.to_thread(read_progress, user_id, self.run_id)
+            progress, summary = await asyncio.to_thread(read_progress, user_id, self.run_id)
         except pipeline.RunNotFound:
             self.not_found = True
             self.polling = False
             return False
         self.not_found = False
         self._apply(progress)
+        self.change_summary = summary.text if summary is not None else ""
+        self.change_counts = change_rows(self.run_id, summary) if summary is not None else []
         return True
 
     @rx.event

@@ -92,7 +92,7 @@ def test_stale_detector_runs_every_five_minutes():
     assert permission["SourceArn"] == {"Fn::GetAtt": ["StaleDetectorSchedule", "Arn"]}
 
 
-@pytest.mark.parametrize("logical_id", ["CrawlWorkerFunction", "StaleDetectorFunction"])
+@pytest.mark.parametrize("logical_id", ["CrawlWorkerFunction", "StaleDetectorFunction", "TrackingTickFunction"])
 def test_handlers_named_in_the_template_exist(logical_id):
     handler = resources(load(FUNCTIONS), "AWS::Lambda::Function")[logical_id]["Handler"]
     module, name = handler.rsplit(".", 1)
@@ -121,3 +121,24 @@ def test_roles_are_least_privilege():
     # The VPC policy only when subnets are given.
     vpc = roles["CrawlWorkerRole"]["ManagedPolicyArns"]["Fn::If"]
     assert vpc[0] == "HasVpc" and vpc[2] == {"Ref": "AWS::NoValue"}
+
+
+def test_tracking_tick_runs_every_minute_with_least_privilege():
+    template = load(FUNCTIONS)
+    rule = resources(template, "AWS::Events::Rule")["TrackingTickSchedule"]
+    permission = resources(template, "AWS::Lambda::Permission")["TrackingTickInvokePermission"]
+    function = resources(template, "AWS::Lambda::Function")["TrackingTickFunction"]
+    assert rule["ScheduleExpression"] == "rate(1 minute)" and rule["State"] == "ENABLED"
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["TrackingTickFunction", "Arn"]}
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["TrackingTickSchedule", "Arn"]}
+    assert function["Handler"] == "lambda_worker.schedule_lambda.handler" and function["Timeout"] == 300
+    assert function["Environment"]["Variables"]["CHANNEL_SECRET_KEY"] == {"Ref": "ChannelSecretKey"}
+    assert template["Parameters"]["ChannelSecretKey"]["NoEcho"] is True
+    tick = statements(resources(template, "AWS::IAM::Role")["TrackingTickRole"])
+    queue_arn = {"Fn::ImportValue": {"Fn::Sub": "${QueueStackName}-CrawlQueueArn"}}
+    for statement in tick:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions) and statement["Resource"] != "*", statement
+    assert {a for s in tick if s["Resource"] == queue_arn for a in s["Action"]} == {
+        "sqs:SendMessage", "sqs:GetQueueAttributes"
+    }  # fmt: skip

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from ingest_app.api.deps import CurrentUser, SessionDep, TokenDep, read_as_user
 from ingest_app.api.errors import responses
 from ingest_app.api.schemas import MAX_ID, HistoryEntry, MessageOut, ProgressOut, StartIn, StartOut
-from ingest_app.core import pipeline
+from ingest_app.core import changes, pipeline
 
 router = APIRouter(prefix="/api/ingest", tags=["ingestion"])
 
@@ -48,7 +48,7 @@ async def progress(run_id: RunId, token: TokenDep) -> dict:
     responses=responses(401, 422),
 )
 def history(session: SessionDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict]:
-    return pipeline.list_history(session, user.id, limit=limit)
+    return changes.attach_summaries(session, pipeline.list_history(session, user.id, limit=limit))
 
 
 @router.post(

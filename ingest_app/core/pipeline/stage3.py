@@ -157,7 +157,12 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                         entry["skipped_reason"] = f"listed no jobs while {jobs} active; archiving skipped"
                 if entry["skipped_reason"] is None:
                     entry["archived"] = archive_unlisted_jobs(
-                        conn, user_id=run.user_id, company_id=company_id, listed_urls=listed_anywhere, now=now
+                        conn,
+                        user_id=run.user_id,
+                        company_id=company_id,
+                        listed_urls=listed_anywhere,
+                        now=now,
+                        run_id=run_id,
                     )
                     archived_total += entry["archived"]
             cut = 0
