@@ -109,12 +109,17 @@ def start_over_script() -> str:
 
 def signed_in(fn: F) -> F:
     """Run the handler only for a signed-in session; otherwise forget the session and go to
-    sign-in. The handler reads the user as `self._auth_user_id`."""
+    sign-in. The handler reads the user as `self._auth_user_id`. A plain (non-async) handler runs
+    in a worker thread, so its queries never block the event loop."""
+
+    blocking = not inspect.iscoroutinefunction(fn)
 
     @functools.wraps(fn)
     async def guarded(self: AuthState, *args: Any, **kwargs: Any) -> Any:
         if await self._current_user_id() is None:
             return await self._signed_out()
+        if blocking:  # a plain handler queries the database: run it off the event loop
+            return await asyncio.to_thread(fn, self, *args, **kwargs)
         result = fn(self, *args, **kwargs)
         if inspect.isawaitable(result):
             result = await result

@@ -4,6 +4,8 @@ worker does (a test shows up within a minute)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from ingest_app.core import feeds
@@ -11,7 +13,7 @@ from ingest_app.core.db import session_scope
 from ingest_app.core.notify import ChannelNotFound, NotifyError
 from ingest_app.core.notify import channels as notify
 from ingest_app.core.schedules import ScheduleError
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_when
 from ingest_app.states.rows import ChannelRow, DeliveryRow
 
@@ -101,10 +103,9 @@ class NotificationsState(AuthState):
         self.waiting = any(d.state in ("pending", "sending") for d in self.deliveries)
 
     @rx.event
+    @signed_in
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.rule_error = self.rule_notice = self.channel_error = self.channel_notice = ""
         self.feed_url = ""
         with session_scope() as session:
@@ -118,15 +119,15 @@ class NotificationsState(AuthState):
         self.loaded = True
 
     @rx.event
-    def tick(self, _now: str = ""):
+    async def tick(self, _now: str = ""):
         """While a delivery is pending, the list refreshes by itself."""
         if not self.waiting:
             return None
-        user_id = self._user_id()
+        user_id = await self._current_user_id()
         if user_id is None:
             self.waiting = False
-            return self._signed_out()
-        self._refresh(user_id)
+            return await self._signed_out()
+        await asyncio.to_thread(self._refresh, user_id)
         return None
 
     # --- rule --------------------------------------------------------------------------------
@@ -172,10 +173,9 @@ class NotificationsState(AuthState):
         self.companies = value[:5000]
 
     @rx.event
+    @signed_in
     def save_rule(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.rule_error = self.rule_notice = ""
         try:
             with session_scope() as session:
@@ -218,10 +218,9 @@ class NotificationsState(AuthState):
         self.new_secret = value[:200]
 
     @rx.event
+    @signed_in
     def add_channel(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.channel_error = self.channel_notice = ""
         try:
             with session_scope() as session:
@@ -242,10 +241,9 @@ class NotificationsState(AuthState):
         return None
 
     @rx.event
+    @signed_in
     def send_test(self, channel_id: int):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.channel_error = self.channel_notice = ""
         try:
             with session_scope() as session:
@@ -258,10 +256,9 @@ class NotificationsState(AuthState):
         return None
 
     @rx.event
+    @signed_in
     def delete_channel(self, channel_id: int):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.channel_error = self.channel_notice = ""
         try:
             with session_scope() as session:
@@ -273,20 +270,18 @@ class NotificationsState(AuthState):
     # --- feed --------------------------------------------------------------------------------
 
     @rx.event
+    @signed_in
     def create_feed(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         with session_scope() as session:
             token = feeds.create_feed(session, user_id)
         self.feed_url = rx.config.get_config().api_url.rstrip("/") + feeds.feed_path(token)
         self.feed_active = True
 
     @rx.event
+    @signed_in
     def revoke_feed(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         with session_scope() as session:
             feeds.revoke_feed(session, user_id)
         self.feed_url = ""

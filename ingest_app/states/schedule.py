@@ -7,7 +7,7 @@ import reflex as rx
 
 from ingest_app.core import pipeline, schedules
 from ingest_app.core.db import session_scope
-from ingest_app.states.auth import AuthState
+from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_when
 
 KIND_CHOICES = ["hourly", "every_n_hours", "daily", "weekdays", "weekly", "cron"]
@@ -55,10 +55,9 @@ class ScheduleState(AuthState):
         self.weekday = str(preset.get("weekday") or self.weekday)
 
     @rx.event
+    @signed_in
     def load(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.error = self.notice = ""
         with session_scope() as session:
             self._show(schedules.get_schedule(session, user_id))
@@ -103,10 +102,9 @@ class ScheduleState(AuthState):
         return preset
 
     @rx.event
+    @signed_in
     def save(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.error = self.notice = ""
         try:
             with session_scope() as session:
@@ -126,10 +124,9 @@ class ScheduleState(AuthState):
         return None
 
     @rx.event
+    @signed_in
     def run_now(self):
-        user_id = self._user_id()
-        if user_id is None:
-            return self._signed_out()
+        user_id = self._auth_user_id
         self.error = self.notice = ""
         try:
             with session_scope() as session:
