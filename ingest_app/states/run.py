@@ -150,10 +150,6 @@ class RunState(AuthState):
         return None
 
     @rx.event
-    def stop_polling(self) -> None:
-        self.polling = False
-
-    @rx.event
     def confirm_reset(self):
         user_id = self._user_id()
         if user_id is None:
