@@ -36,6 +36,7 @@ def company_dialog() -> rx.Component:
                             on_change=CompaniesState.set_form_kind,
                         ),
                         rx.Var.create(""),
+                        control_id="company-kind",
                     ),
                     form_field(
                         CompaniesState.value_label,

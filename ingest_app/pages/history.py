@@ -31,7 +31,12 @@ def _limit_selector() -> rx.Component:
     return rx.hstack(
         rx.text("Show last", size="2"),
         rx.select(
-            LIMIT_CHOICES, value=HistoryState.limit, on_change=HistoryState.set_limit, size="1", id="history-limit"
+            LIMIT_CHOICES,
+            value=HistoryState.limit,
+            on_change=HistoryState.set_limit,
+            size="1",
+            id="history-limit",
+            aria_label="Number of runs to show",
         ),
         rx.text("runs", size="2"),
         align="center",

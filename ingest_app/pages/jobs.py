@@ -10,13 +10,16 @@ from ingest_app.states.rows import JobRow
 
 def _company_chip(name: rx.Var[str]) -> rx.Component:
     selected = JobsState.selected_companies.contains(name)
-    return rx.badge(
+    # A toggle button (reachable with Tab, pressed state announced), drawn as a chip.
+    return rx.button(
         name,
         variant=rx.cond(selected, "solid", "outline"),
         color_scheme=rx.cond(selected, "indigo", "gray"),
-        size="2",
-        cursor="pointer",
+        size="1",
+        radius="full",
+        type="button",
         on_click=JobsState.toggle_company(name),
+        aria_pressed=rx.cond(selected, "true", "false"),
         class_name="company-chip",
     )
 
@@ -30,13 +33,14 @@ def _filters() -> rx.Component:
                 on_change=JobsState.set_query,
                 placeholder="Filter jobs by title, location, text…",
                 id="job-filter",
+                aria_label="Filter jobs",
                 flex="1",
                 min_width="220px",
                 size="3",
             ),
             rx.hstack(
                 rx.switch(checked=JobsState.show_archived, on_change=JobsState.set_show_archived, id="show-archived"),
-                rx.text("Show archived", size="2"),
+                rx.text("Show archived", size="2", as_="label", custom_attrs={"htmlFor": "show-archived"}),
                 align="center",
             ),
             spacing="3",
@@ -127,6 +131,7 @@ def jobs_page() -> rx.Component:
             size="2",
             color_scheme="gray",
             id="jobs-total",
+            aria_live="polite",
         ),
         rx.cond(
             JobsState.loaded & (JobsState.total == 0),
