@@ -51,7 +51,9 @@ def company_dialog() -> rx.Component:
                         CompaniesState.source_error,
                     ),
                     rx.flex(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                        rx.dialog.close(
+                            rx.button("Cancel", type="button", variant="soft", color_scheme="gray", high_contrast=True)
+                        ),
                         rx.button("Save", type="submit", id="company-save"),
                         spacing="3",
                         justify="end",

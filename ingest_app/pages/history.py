@@ -29,7 +29,7 @@ def _row(run: HistoryRow) -> rx.Component:
 
 def _limit_selector() -> rx.Component:
     return rx.hstack(
-        rx.text("Show last", size="2"),
+        rx.text("Show last", size="2", as_="label", custom_attrs={"htmlFor": "history-limit"}),
         rx.select(
             LIMIT_CHOICES,
             value=HistoryState.limit,

@@ -55,7 +55,13 @@ def _filters() -> rx.Component:
                 rx.foreach(JobsState.company_names, _company_chip),
                 rx.cond(
                     JobsState.selected_companies.length() > 0,
-                    rx.button("All companies", size="1", variant="ghost", on_click=JobsState.clear_companies),
+                    rx.button(
+                        "All companies",
+                        size="1",
+                        variant="ghost",
+                        high_contrast=True,
+                        on_click=JobsState.clear_companies,
+                    ),
                 ),
                 spacing="2",
                 wrap="wrap",
@@ -72,7 +78,7 @@ def _job_card(job: JobRow) -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.link(job.title, href=job.url, is_external=True, weight="bold", size="3", class_name="job-title"),
-                rx.cond(job.status == "archived", rx.badge("archived", color_scheme="amber")),
+                rx.cond(job.status == "archived", rx.badge("archived", color_scheme="amber", high_contrast=True)),
                 spacing="2",
                 align="center",
                 wrap="wrap",
@@ -102,6 +108,7 @@ def _pagination() -> rx.Component:
         rx.button(
             "Previous",
             variant="soft",
+            high_contrast=True,
             size="1",
             disabled=JobsState.page <= 1,
             on_click=JobsState.go_to_page(JobsState.page - 1),
@@ -110,6 +117,7 @@ def _pagination() -> rx.Component:
         rx.button(
             "Next",
             variant="soft",
+            high_contrast=True,
             size="1",
             disabled=JobsState.page >= JobsState.pages,
             on_click=JobsState.go_to_page(JobsState.page + 1),
