@@ -52,13 +52,16 @@ def focused(page) -> dict:
         """() => {
         const el = document.activeElement;
         if (!el || el === document.body) return {id: "", tag: "BODY", visible: false, inDialog: false};
-        // The ring may be drawn by the control's wrapper (Radix text fields: :focus-within).
+        // The ring may be drawn by the control's wrapper (Radix text fields: :focus-within),
         let visible = false;
+        // Or by a pseudo-element (Radix switches: ::before).
         for (let node = el, depth = 0; node && depth < 3 && !visible; node = node.parentElement, depth++) {
-            const style = getComputedStyle(node);
-            const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
-            const ring = style.boxShadow && style.boxShadow !== "none";
-            visible = outline || ring;
+            for (const pseudo of [null, "::before", "::after"]) {
+                const style = getComputedStyle(node, pseudo);
+                const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+                const ring = style.boxShadow && style.boxShadow !== "none";
+                visible = visible || outline || ring;
+            }
         }
         return {
             id: el.id, tag: el.tagName, text: (el.innerText || el.value || "").trim().slice(0, 60),

@@ -449,4 +449,4 @@ def test_the_keyboard_alone_reaches_every_action_and_dialogs_keep_the_focus(stac
     tab_until(page, lambda f: f["id"] == "job-filter")
     tab_until(page, lambda f: f["id"] == "show-archived")
     page.keyboard.press("Space")
-    assert page.locator("#show-archived").get_attribute("aria-checked") == "true"
+    page.wait_for_selector("#show-archived[aria-checked=true]")
