@@ -100,10 +100,12 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 class MakeStack:
-    """`make run` / `make dev` in the project, in its own process group; `stop()` is Ctrl-C."""
+    """A `make run` / `make dev` command line, run by bash as written, in its own process group;
+    `stop()` is Ctrl-C."""
 
-    def __init__(self, target: str, env: dict[str, str], log_path: Path):
-        self.target = target
+    def __init__(self, command: str, env: dict[str, str], log_path: Path):
+        self.command = command
+        self.target = command.split()[1]
         self.frontend_port, self.backend_port = free_port(), free_port()
         self.demo_port, self.sqs_port = free_port(), free_port()
         self.base_url = f"http://127.0.0.1:{self.frontend_port}"
@@ -122,7 +124,7 @@ class MakeStack:
         }
         with open(log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                ["make", target],
+                ["bash", "-c", command],
                 cwd=PROJECT_ROOT,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
@@ -136,11 +138,11 @@ class MakeStack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"`make {self.target}` exited ({self.proc.returncode}); see {self.log_path}")
+                raise RuntimeError(f"`{self.command}` exited ({self.proc.returncode}); see {self.log_path}")
             if _app_answers(self.base_url + "/") and _answers(self.api_url + "/ping"):
                 return
             time.sleep(1.0)
-        raise TimeoutError(f"`make {self.target}` did not start within {timeout:.0f}s; see {self.log_path}")
+        raise TimeoutError(f"`{self.command}` did not start within {timeout:.0f}s; see {self.log_path}")
 
     def listening_addresses(self) -> set[str]:
         """`address:port` of every TCP socket in LISTEN state held by the command or any process

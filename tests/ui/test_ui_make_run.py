@@ -1,4 +1,4 @@
-"""`make run` and `make dev` exactly as a user types them, driven in headless Chromium: a run
+"""`make run` and `make dev` exactly as the README's quick start writes them, driven in headless Chromium: a run
 started in the browser goes through stages 3 -> 4 -> 5 by itself, with the progress seen moving
 and no reload, against the demo site the command starts (slowed to 1.5 s an answer so stage 4
 lasts several polls). `make dev` is Reflex's development mode (React StrictMode mounts, unmounts
@@ -16,6 +16,7 @@ import pytest
 from sqlmodel import select
 
 from ingest_app.core.models import IngestionRun
+from tests.support.doc_commands import doc_commands
 from tests.ui.a11y import check_page
 from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, MakeStack, tcp_listeners
 from tests.ui.conftest import OPEN_PAGES
@@ -31,7 +32,7 @@ def first_answer(url: str, stack: MakeStack, timeout: float = 120.0) -> tuple[in
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if stack.proc.poll() is not None:
-            raise RuntimeError(f"`make {stack.target}` exited; see {stack.log_path}")
+            raise RuntimeError(f"`{stack.command}` exited; see {stack.log_path}")
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.status, dict(response.headers)
@@ -42,10 +43,14 @@ def first_answer(url: str, stack: MakeStack, timeout: float = 120.0) -> tuple[in
     raise TimeoutError(f"{url} never answered")
 
 
-@pytest.fixture(scope="module", params=["run", "dev"], ids=["make-run", "make-dev"])
+QUICK_START = {c.kind: c.text for c in doc_commands("README.md") if c.kind in ("make run", "make dev")}
+
+
+@pytest.fixture(scope="module", params=["make run", "make dev"], ids=["make-run", "make-dev"])
 def make_stack(request, tmp_path_factory) -> Iterator[MakeStack]:
-    logs = tmp_path_factory.mktemp(f"make-{request.param}")
-    stack = MakeStack(request.param, SLOW_ENV, logs / "make.log")
+    assert request.param in QUICK_START, f"README.md's quick start no longer says `{request.param}`"
+    logs = tmp_path_factory.mktemp(request.param.replace(" ", "-"))
+    stack = MakeStack(QUICK_START[request.param], SLOW_ENV, logs / "make.log")
     try:
         stack.first = first_answer(stack.base_url + "/", stack)
         stack.wait_ready()
