@@ -27,7 +27,7 @@ def check_page(page, name: str) -> None:
     assert not blocking, f"{name}: serious/critical accessibility violations:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} -> "
         + "; ".join(
-            " ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+            f"{node['target']}: {(node.get('any') or node.get('all') or [{}])[0].get('message', '')}"
             for node in v["nodes"][:5]
         )
         for v in blocking
