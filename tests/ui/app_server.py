@@ -120,8 +120,8 @@ class MakeStack:
             "DEMO_SITE_PORT": str(self.demo_port),
             "SQS_ENDPOINT_URL": f"http://127.0.0.1:{self.sqs_port}",
             "CRAWL_QUEUE_NAME": f"ui-make-{secrets.token_hex(4)}",
-            "API_URL": self.api_url,
         }
+        self.env.pop("API_URL", None)  # the command's own default, as for a user
         with open(log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 ["bash", "-c", command],
