@@ -10,10 +10,11 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export TEST_DATABASE_URL
 PYTEST_ARGS ?=
 
-.PHONY: help venv install install-dev run migrate test lint format lambda-zip clean
+.PHONY: help venv install install-dev run dev migrate test lint format lambda-zip clean
 
 help:
 	@echo "make run         start the app (UI :3000, API :8000) with its queue, worker and demo site"
+	@echo "make dev         the same in development mode: hot reload on code changes"
 	@echo "make test        install test tools and run the test suite against PostgreSQL"
 	@echo "make migrate     apply database migrations"
 	@echo "make lint        ruff"
@@ -37,9 +38,15 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(BIN)/python -m ingest_app db upgrade
 
+# The product as it is deployed: a production build, made once at start, then served.
 run: install
 	$(BIN)/python -m ingest_app db upgrade
 	$(BIN)/python -m ingest_app dev
+
+# For working on the code: `reflex run` in development mode (hot reload, React StrictMode).
+dev: install
+	$(BIN)/python -m ingest_app db upgrade
+	$(BIN)/python -m ingest_app dev --reload
 
 test: install-dev
 	@command -v chromium >/dev/null || ./scripts/install-system-deps.sh

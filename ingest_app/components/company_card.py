@@ -9,7 +9,9 @@ from ingest_app.states.rows import CompanyRow
 def _delete_button(company: CompanyRow) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.trigger(
-            rx.button(rx.icon("trash_2", size=14), "Delete", size="1", variant="soft", color_scheme="red")
+            rx.button(
+                rx.icon("trash_2", size=14), "Delete", size="1", variant="soft", color_scheme="red", high_contrast=True
+            )
         ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete ", company.name, "?"),
@@ -17,9 +19,11 @@ def _delete_button(company: CompanyRow) -> rx.Component:
                 "The company leaves your list and future runs. Jobs already ingested from it stay in your jobs list."
             ),
             rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True)),
                 rx.alert_dialog.action(
-                    rx.button("Delete", color_scheme="red", on_click=CompaniesState.delete(company.id)),
+                    rx.button(
+                        "Delete", color_scheme="red", high_contrast=True, on_click=CompaniesState.delete(company.id)
+                    ),
                 ),
                 spacing="3",
                 justify="end",
@@ -45,7 +49,7 @@ def company_card(company: CompanyRow) -> rx.Component:
                 width="100%",
             ),
             rx.hstack(
-                rx.badge(company.source_label, variant="soft"),
+                rx.badge(company.source_label, variant="soft", high_contrast=True),
                 rx.text(company.source_value, size="1", color_scheme="gray", class_name="break-all"),
                 align="center",
                 wrap="wrap",
@@ -62,6 +66,7 @@ def company_card(company: CompanyRow) -> rx.Component:
                     "Edit",
                     size="1",
                     variant="soft",
+                    high_contrast=True,
                     on_click=CompaniesState.open_edit(company.id),
                 ),
                 _delete_button(company),

@@ -36,6 +36,7 @@ def company_dialog() -> rx.Component:
                             on_change=CompaniesState.set_form_kind,
                         ),
                         rx.Var.create(""),
+                        control_id="company-kind",
                     ),
                     form_field(
                         CompaniesState.value_label,
@@ -51,7 +52,9 @@ def company_dialog() -> rx.Component:
                         CompaniesState.value_hint,
                     ),
                     rx.flex(
-                        rx.dialog.close(rx.button("Cancel", type="button", variant="soft", color_scheme="gray")),
+                        rx.dialog.close(
+                            rx.button("Cancel", type="button", variant="soft", color_scheme="gray", high_contrast=True)
+                        ),
                         rx.button("Save", type="submit", id="company-save"),
                         spacing="3",
                         justify="end",

@@ -9,7 +9,7 @@ NAV_LINKS += [("Schedule", "/schedule"), ("Notifications", "/notifications")]
 
 
 def navbar() -> rx.Component:
-    return rx.box(
+    return rx.el.header(
         rx.flex(
             rx.link(
                 rx.hstack(
@@ -20,17 +20,22 @@ def navbar() -> rx.Component:
                 color_scheme="gray",
                 high_contrast=True,
             ),
-            rx.flex(
-                *[rx.link(label, href=href, size="2", weight="medium") for label, href in NAV_LINKS],
-                spacing="4",
-                wrap="wrap",
-                align="center",
+            rx.el.nav(
+                rx.flex(
+                    *[rx.link(label, href=href, size="2", weight="medium") for label, href in NAV_LINKS],
+                    spacing="4",
+                    wrap="wrap",
+                    align="center",
+                ),
+                aria_label="Main",
             ),
             rx.spacer(),
             rx.hstack(
                 rx.icon("circle_user", size=16, color=rx.color("gray", 10)),
                 rx.text(AuthState.user_email, size="2", color_scheme="gray", id="nav-user", trim="both"),
-                rx.button("Sign out", on_click=AuthState.sign_out, size="1", variant="soft", id="sign-out"),
+                rx.button(
+                    "Sign out", on_click=AuthState.sign_out, size="1", variant="soft", high_contrast=True, id="sign-out"
+                ),
                 align="center",
                 spacing="2",
             ),
@@ -54,7 +59,7 @@ def navbar() -> rx.Component:
 def page_shell(title: str, *children: rx.Component, subtitle: str = "") -> rx.Component:
     return rx.box(
         navbar(),
-        rx.box(
+        rx.el.main(
             rx.vstack(
                 rx.heading(title, size="6"),
                 rx.text(subtitle, color_scheme="gray") if subtitle else rx.fragment(),

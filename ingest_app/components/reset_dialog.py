@@ -15,16 +15,25 @@ def reset_dialog(on_confirm: EventType, error: rx.Var[str]) -> rx.Component:
         rx.alert_dialog.root(
             rx.alert_dialog.trigger(
                 rx.button(
-                    rx.icon("octagon_x", size=16), "Reset run", color_scheme="red", variant="soft", id="reset-run"
+                    rx.icon("octagon_x", size=16),
+                    "Reset run",
+                    color_scheme="red",
+                    variant="soft",
+                    high_contrast=True,
+                    id="reset-run",
                 ),
             ),
             rx.alert_dialog.content(
                 rx.alert_dialog.title("Reset this ingestion run?"),
                 rx.alert_dialog.description(RESET_EXPLANATION),
                 rx.flex(
-                    rx.alert_dialog.cancel(rx.button("Keep running", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.cancel(
+                        rx.button("Keep running", variant="soft", color_scheme="gray", high_contrast=True)
+                    ),
                     rx.alert_dialog.action(
-                        rx.button("Reset run", color_scheme="red", on_click=on_confirm, id="confirm-reset"),
+                        rx.button(
+                            "Reset run", color_scheme="red", high_contrast=True, on_click=on_confirm, id="confirm-reset"
+                        ),
                     ),
                     spacing="3",
                     justify="end",

@@ -26,7 +26,7 @@ def _failed_row(item: FailedItemRow) -> rx.Component:
 
 def _change_link(change: ChangeCountRow) -> rx.Component:
     return rx.link(
-        rx.badge(change.label, size="2", variant="soft", color_scheme="indigo"),
+        rx.badge(change.label, size="2", variant="soft", color_scheme="indigo", high_contrast=True),
         href=change.href,
         class_name="change-" + change.kind,
     )
@@ -49,8 +49,18 @@ def changes_summary() -> rx.Component:
     )
 
 
-def _scroll_table(*children: rx.Component) -> rx.Component:
-    return rx.box(rx.table.root(*children, variant="surface", size="1", width="100%"), overflow_x="auto", width="100%")
+def _scroll_table(label: str, *children: rx.Component) -> rx.Component:
+    """A table that scrolls sideways on narrow screens, in a region the keyboard can focus (and so
+    scroll); Radix's own inner scroll area is switched off in styles.css (`.table-scroll`)."""
+    return rx.box(
+        rx.table.root(*children, variant="surface", size="1", width="100%"),
+        overflow_x="auto",
+        width="100%",
+        tab_index=0,
+        role="region",
+        aria_label=label,
+        class_name="table-scroll",
+    )
 
 
 def results_view() -> rx.Component:
@@ -79,7 +89,12 @@ def results_view() -> rx.Component:
                     align="center",
                 ),
                 rx.callout(
-                    RunState.error_message, icon="triangle_alert", color_scheme="red", width="100%", id="run-error"
+                    RunState.error_message,
+                    icon="triangle_alert",
+                    color_scheme="red",
+                    high_contrast=True,
+                    width="100%",
+                    id="run-error",
                 ),
                 width="100%",
             ),
@@ -102,12 +117,19 @@ def results_view() -> rx.Component:
                 id="start-new",
             ),
             rx.link(
-                rx.button(rx.icon("search", size=16), "Go to search", size="3", variant="soft"),
+                rx.button(rx.icon("search", size=16), "Go to search", size="3", variant="soft", high_contrast=True),
                 href=RunState.search_url,
                 id="go-to-search",
             ),
             rx.link(
-                rx.button(rx.icon("history", size=16), "History", size="3", variant="soft", color_scheme="gray"),
+                rx.button(
+                    rx.icon("history", size=16),
+                    "History",
+                    size="3",
+                    variant="soft",
+                    color_scheme="gray",
+                    high_contrast=True,
+                ),
                 href="/history",
             ),
             spacing="3",
@@ -115,6 +137,7 @@ def results_view() -> rx.Component:
         ),
         rx.heading("Per company", size="4"),
         _scroll_table(
+            "Per company",
             rx.table.header(
                 rx.table.row(
                     rx.table.column_header_cell("Company"),
@@ -130,6 +153,7 @@ def results_view() -> rx.Component:
             rx.vstack(
                 rx.heading("Failed URLs", size="4"),
                 _scroll_table(
+                    "Failed URLs",
                     rx.table.header(
                         rx.table.row(
                             rx.table.column_header_cell("URL"),

@@ -21,6 +21,7 @@ def _toolbar() -> rx.Component:
                 on_click=CompaniesState.add_demo_companies,
                 variant="soft",
                 color_scheme="amber",
+                high_contrast=True,
                 id="add-demo",
                 title="Fictional companies served by the local demo site (loopback only)",
             ),
@@ -55,12 +56,16 @@ def _messages() -> rx.Component:
                 ),
                 icon="loader",
                 color_scheme="blue",
+                high_contrast=True,
             ),
         ),
-        rx.cond(CompaniesState.message != "", rx.callout(CompaniesState.message, icon="check", color_scheme="green")),
+        rx.cond(
+            CompaniesState.message != "",
+            rx.callout(CompaniesState.message, icon="check", color_scheme="green", high_contrast=True),
+        ),
         rx.cond(
             CompaniesState.list_error != "",
-            rx.callout(CompaniesState.list_error, icon="triangle_alert", color_scheme="red"),
+            rx.callout(CompaniesState.list_error, icon="triangle_alert", color_scheme="red", high_contrast=True),
         ),
     )
 

@@ -33,9 +33,14 @@ def _row(run: HistoryRow) -> rx.Component:
 
 def _limit_selector() -> rx.Component:
     return rx.hstack(
-        rx.text("Show last", size="2"),
+        rx.text("Show last", size="2", as_="label", custom_attrs={"htmlFor": "history-limit"}),
         rx.select(
-            LIMIT_CHOICES, value=HistoryState.limit, on_change=HistoryState.set_limit, size="1", id="history-limit"
+            LIMIT_CHOICES,
+            value=HistoryState.limit,
+            on_change=HistoryState.set_limit,
+            size="1",
+            id="history-limit",
+            aria_label="Number of runs to show",
         ),
         rx.text("runs", size="2"),
         align="center",

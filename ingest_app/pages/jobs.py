@@ -10,13 +10,16 @@ from ingest_app.states.rows import JobRow
 
 def _company_chip(name: rx.Var[str]) -> rx.Component:
     selected = JobsState.selected_companies.contains(name)
-    return rx.badge(
+    # A toggle button (reachable with Tab, pressed state announced), drawn as a chip.
+    return rx.button(
         name,
         variant=rx.cond(selected, "solid", "outline"),
         color_scheme=rx.cond(selected, "indigo", "gray"),
-        size="2",
-        cursor="pointer",
+        size="1",
+        radius="full",
+        type="button",
         on_click=JobsState.toggle_company(name),
+        aria_pressed=rx.cond(selected, "true", "false"),
         class_name="company-chip",
     )
 
@@ -65,13 +68,14 @@ def _filters() -> rx.Component:
                 on_change=JobsState.set_query,
                 placeholder="Filter jobs by title, location, text…",
                 id="job-filter",
+                aria_label="Filter jobs",
                 flex="1",
                 min_width="220px",
                 size="3",
             ),
             rx.hstack(
                 rx.switch(checked=JobsState.show_archived, on_change=JobsState.set_show_archived, id="show-archived"),
-                rx.text("Show archived", size="2"),
+                rx.text("Show archived", size="2", as_="label", custom_attrs={"htmlFor": "show-archived"}),
                 align="center",
             ),
             spacing="3",
@@ -86,7 +90,13 @@ def _filters() -> rx.Component:
                 rx.foreach(JobsState.company_names, _company_chip),
                 rx.cond(
                     JobsState.selected_companies.length() > 0,
-                    rx.button("All companies", size="1", variant="ghost", on_click=JobsState.clear_companies),
+                    rx.button(
+                        "All companies",
+                        size="1",
+                        variant="ghost",
+                        high_contrast=True,
+                        on_click=JobsState.clear_companies,
+                    ),
                 ),
                 spacing="2",
                 wrap="wrap",
@@ -103,8 +113,11 @@ def _job_card(job: JobRow) -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.link(job.title, href=job.url, is_external=True, weight="bold", size="3", class_name="job-title"),
-                rx.cond(job.status == "archived", rx.badge("archived", color_scheme="amber")),
-                rx.cond(job.reopened != "", rx.badge(job.reopened, color_scheme="indigo", variant="soft")),
+                rx.cond(job.status == "archived", rx.badge("archived", color_scheme="amber", high_contrast=True)),
+                rx.cond(
+                    job.reopened != "",
+                    rx.badge(job.reopened, color_scheme="indigo", variant="soft", high_contrast=True),
+                ),
                 spacing="2",
                 align="center",
                 wrap="wrap",
@@ -135,6 +148,7 @@ def _pagination() -> rx.Component:
         rx.button(
             "Previous",
             variant="soft",
+            high_contrast=True,
             size="1",
             disabled=JobsState.page <= 1,
             on_click=JobsState.go_to_page(JobsState.page - 1),
@@ -143,6 +157,7 @@ def _pagination() -> rx.Component:
         rx.button(
             "Next",
             variant="soft",
+            high_contrast=True,
             size="1",
             disabled=JobsState.page >= JobsState.pages,
             on_click=JobsState.go_to_page(JobsState.page + 1),
@@ -164,6 +179,7 @@ def jobs_page() -> rx.Component:
             size="2",
             color_scheme="gray",
             id="jobs-total",
+            aria_live="polite",
         ),
         rx.cond(
             JobsState.loaded & (JobsState.total == 0),

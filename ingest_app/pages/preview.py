@@ -38,8 +38,15 @@ def _row(row: PreviewRow) -> rx.Component:
                     row.done,
                     rx.cond(
                         row.error != "",
-                        rx.badge("error", color_scheme="red", size="2"),
-                        rx.badge(row.count, " URLs", color_scheme="indigo", size="2", class_name="preview-count"),
+                        rx.badge("error", color_scheme="red", high_contrast=True, size="2"),
+                        rx.badge(
+                            row.count,
+                            " URLs",
+                            color_scheme="indigo",
+                            high_contrast=True,
+                            size="2",
+                            class_name="preview-count",
+                        ),
                     ),
                     rx.hstack(rx.spinner(size="2"), rx.text("Fetching…", size="2", color_scheme="gray")),
                 ),
@@ -49,7 +56,9 @@ def _row(row: PreviewRow) -> rx.Component:
             ),
             rx.cond(
                 row.error != "",
-                rx.callout(row.error, icon="triangle_alert", color_scheme="red", size="1", width="100%"),
+                rx.callout(
+                    row.error, icon="triangle_alert", color_scheme="red", high_contrast=True, size="1", width="100%"
+                ),
             ),
             rx.cond(row.done & (row.count > 0), _url_list(row)),
             spacing="2",
@@ -62,7 +71,9 @@ def _row(row: PreviewRow) -> rx.Component:
 def _actions() -> rx.Component:
     return rx.flex(
         rx.link(
-            rx.button(rx.icon("arrow_left", size=16), "Companies", variant="soft", color_scheme="gray"),
+            rx.button(
+                rx.icon("arrow_left", size=16), "Companies", variant="soft", color_scheme="gray", high_contrast=True
+            ),
             href="/companies",
         ),
         rx.spacer(),
@@ -115,6 +126,9 @@ def preview_page() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(PreviewState.error != "", rx.callout(PreviewState.error, icon="triangle_alert", color_scheme="red")),
+        rx.cond(
+            PreviewState.error != "",
+            rx.callout(PreviewState.error, icon="triangle_alert", color_scheme="red", high_contrast=True),
+        ),
         _actions(),
     )

@@ -12,15 +12,19 @@ from ingest_app.states.run import POLL_INTERVAL_MS, RunState
 
 
 def _poller() -> rx.Component:
-    """A hidden timer that fires RunState.tick while the run is active; leaving the page unmounts
-    it (no more ticks) and turns polling off."""
+    """A hidden timer that fires RunState.tick while the run is active.
+
+    It keeps no mount/unmount handlers on purpose: React (StrictMode in `reflex run`, and any
+    remount) may unmount and mount it again at will, and a handler that turned polling off on
+    unmount stopped the progress for good. Leaving the page unmounts the timer, which is all it
+    takes to stop the ticks; `RunState.load` decides again on every visit.
+    """
     return rx.box(
         rx.cond(
             RunState.polling,
             rx.moment(interval=POLL_INTERVAL_MS, on_change=RunState.tick, id="poller"),
         ),
         display="none",
-        on_unmount=RunState.stop_polling,
     )
 
 

@@ -27,7 +27,12 @@ def _form() -> rx.Component:
             rx.cond(
                 SignInState.form_error != "",
                 rx.callout(
-                    SignInState.form_error, icon="triangle_alert", color_scheme="red", width="100%", id="form-error"
+                    SignInState.form_error,
+                    icon="triangle_alert",
+                    color_scheme="red",
+                    high_contrast=True,
+                    width="100%",
+                    id="form-error",
                 ),
             ),
             rx.button(
@@ -48,35 +53,37 @@ def _form() -> rx.Component:
 
 @rx.page(route="/", title="Sign in · Job ingestion", on_load=SignInState.redirect_if_signed_in)
 def index() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(
-                    rx.icon("briefcase", size=28, color=rx.color("indigo", 9)),
-                    rx.heading("Job ingestion", size="7"),
-                    align="center",
-                ),
-                rx.text(
-                    "Keep your job database in line with what your companies list today.",
-                    color_scheme="gray",
-                ),
-                rx.segmented_control.root(
-                    rx.segmented_control.item("Sign in", value="sign_in"),
-                    rx.segmented_control.item("Register", value="register"),
-                    value=SignInState.mode,
-                    on_change=SignInState.set_mode,
+    return rx.el.main(
+        rx.center(
+            rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.icon("briefcase", size=28, color=rx.color("indigo", 9)),
+                        rx.heading("Job ingestion", size="7"),
+                        align="center",
+                    ),
+                    rx.text(
+                        "Keep your job database in line with what your companies list today.",
+                        color_scheme="gray",
+                    ),
+                    rx.segmented_control.root(
+                        rx.segmented_control.item("Sign in", value="sign_in"),
+                        rx.segmented_control.item("Register", value="register"),
+                        value=SignInState.mode,
+                        on_change=SignInState.set_mode,
+                        width="100%",
+                        id="mode",
+                    ),
+                    _form(),
+                    spacing="4",
                     width="100%",
-                    id="mode",
                 ),
-                _form(),
-                spacing="4",
+                size="4",
                 width="100%",
+                max_width="420px",
             ),
-            size="4",
-            width="100%",
-            max_width="420px",
-        ),
-        min_height="100vh",
-        padding="1rem",
-        background=rx.color("gray", 2),
+            min_height="100vh",
+            padding="1rem",
+            background=rx.color("gray", 2),
+        )
     )

@@ -183,10 +183,6 @@ class RunState(AuthState):
         return None
 
     @rx.event
-    def stop_polling(self) -> None:
-        self.polling = False
-
-    @rx.event
     @signed_in
     async def confirm_reset(self):
         user_id = self._auth_user_id

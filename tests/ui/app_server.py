@@ -1,9 +1,16 @@
-"""The real app for browser tests: `reflex run --env prod --single-port` on a free loopback port."""
+"""The real app for browser tests, started the ways users start it, on free loopback ports:
+
+- `AppServer`: `reflex run --env prod --single-port` (one port for the UI and the backend);
+- `MakeStack`: `make run` or `make dev` literally (the same command and mode a user types), with
+  its own queue emulator, demo site and worker.
+"""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,3 +97,124 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
     except ProcessLookupError:
         pass
+
+
+class MakeStack:
+    """A `make run` / `make dev` command line, run by bash as written, in its own process group;
+    `stop()` is Ctrl-C."""
+
+    def __init__(self, command: str, env: dict[str, str], log_path: Path):
+        self.command = command
+        self.target = command.split()[1]
+        self.frontend_port, self.backend_port = free_port(), free_port()
+        self.demo_port, self.sqs_port = free_port(), free_port()
+        self.base_url = f"http://127.0.0.1:{self.frontend_port}"
+        self.api_url = f"http://127.0.0.1:{self.backend_port}"
+        self.log_path = log_path
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("CRAWL_QUEUE", "SQS_", "PYTEST"))}
+        self.env = {
+            **inherited,
+            **env,
+            "FRONTEND_PORT": str(self.frontend_port),
+            "BACKEND_PORT": str(self.backend_port),
+            "DEMO_SITE_PORT": str(self.demo_port),
+            "SQS_ENDPOINT_URL": f"http://127.0.0.1:{self.sqs_port}",
+            "CRAWL_QUEUE_NAME": f"ui-make-{secrets.token_hex(4)}",
+        }
+        self.env.pop("API_URL", None)  # the command's own default, as for a user
+        with open(log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                ["bash", "-c", command],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self, timeout: float = 800.0) -> None:
+        """Until the app's own page (not the "Building the app" notice) and the backend answer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"`{self.command}` exited ({self.proc.returncode}); see {self.log_path}")
+            if _app_answers(self.base_url + "/") and _answers(self.api_url + "/ping"):
+                return
+            time.sleep(1.0)
+        raise TimeoutError(f"`{self.command}` did not start within {timeout:.0f}s; see {self.log_path}")
+
+    def listening_addresses(self) -> set[str]:
+        """`address:port` of every TCP socket in LISTEN state held by the command or any process
+        it started (the process tree under `make`, read from /proc)."""
+        inodes = set()
+        for pid in process_tree(self.proc.pid):
+            try:
+                links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            except OSError:
+                continue
+            inodes |= {link[8:-1] for link in links if link.startswith("socket:[")}
+        return {f"{addr}:{port}" for addr, port, inode in tcp_listeners() if inode in inodes}
+
+    def stop(self) -> None:
+        """SIGINT to the group (what Ctrl-C sends); `dev` then stops everything it started."""
+        if self.proc.poll() is None:
+            _signal_group(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        ports = {self.frontend_port, self.backend_port, self.demo_port, self.sqs_port}
+        deadline = time.monotonic() + 30
+        while any(port in ports for _addr, port, _inode in tcp_listeners()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+
+
+def process_tree(root: int) -> set[int]:
+    """`root` and all its descendants (by parent pid, so also those in sessions of their own)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo += children.get(pid, [])
+    return found
+
+
+def tcp_listeners() -> list[tuple[str, int, str]]:
+    """(address, port, socket inode) of the TCP sockets in LISTEN state, IPv4 and IPv6."""
+    found = []
+    for name, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        try:
+            lines = Path(name).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] != "0A":  # LISTEN
+                continue
+            hex_addr, hex_port = fields[1].split(":")
+            raw = bytes.fromhex(hex_addr)
+            # /proc prints each 32-bit word in host (little-endian) order.
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.append((socket.inet_ntop(family, raw), int(hex_port, 16), fields[9]))
+    return found
+
+
+def _app_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200 and not response.headers.get("X-App-Building")
+    except OSError:
+        return False

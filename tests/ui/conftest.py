@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from ingest_app.core.settings import PROJECT_ROOT
@@ -23,3 +25,9 @@ def pytest_runtest_makereport(item, call):
                 continue
     if report.when == "teardown":
         OPEN_PAGES.clear()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    a11y = sys.modules.get("tests.ui.a11y")
+    if a11y is not None:
+        a11y.write_report()

@@ -1,5 +1,7 @@
-"""The whole flow in headless Chromium against the real app, PostgreSQL, the local queue and
-worker, and the local demo site; a screenshot of every screen is saved (see SHOTS)."""
+"""The whole flow in headless Chromium against the real app (`reflex run --env prod --single-port`),
+PostgreSQL, the local queue and worker, and the local demo site. Every screen is checked with
+axe-core (no serious or critical violation) and a screenshot of it is saved (see SHOTS); the
+keyboard alone reaches every action, with the focus visible, and dialogs keep it."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from ingest_app.core.settings import PROJECT_ROOT
 from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
 from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
 from tests.support.worker import start_worker, stop_worker
+from tests.ui.a11y import check_page, focused, tab_until
 from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer
 from tests.ui.conftest import OPEN_PAGES
 
@@ -89,6 +92,8 @@ def browser() -> Iterator:
 
 
 def shot(page, name: str) -> None:
+    """axe-core on the screen as it is, then its screenshot."""
+    check_page(page, name)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
@@ -210,8 +215,9 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     seen = set()
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and page.locator("#stage-5").count() == 0:
-        if page.locator("#processed-of-total").count():
-            seen.add(text(page, "#processed-of-total"))
+        now = page.locator("#processed-of-total").all_inner_texts()  # no waiting: stage 5 may be there
+        if now:
+            seen.add(now[0].strip())
             if len(seen) == 2:
                 shot(page, "07-progress")
         time.sleep(0.5)
@@ -345,3 +351,103 @@ def test_active_run_survives_reload_and_sign_in_elsewhere_then_reset(stack: Stac
     assert text(page, "#result-heading") == "Ingestion failed"
     assert text(page, "#run-error") == "Reset by user"
     shot(page, "15-reset-run-result")
+
+
+def test_the_keyboard_alone_reaches_every_action_and_dialogs_keep_the_focus(stack: Stack, browser, session):
+    base, site = stack.app.base_url, stack.site
+    page = new_page(browser)
+    page.goto(base + "/")
+    page.wait_for_selector("#email")
+
+    # Register: the mode switch, both fields and the submit, by keyboard; each label names its field.
+    assert page.get_by_label("Email").get_attribute("id") == "email"
+    assert page.get_by_label("Password").get_attribute("id") == "password"
+    tab_until(page, lambda f: f["role"] == "radio")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Space")
+    page.wait_for_selector("#submit:has-text('Create account')")
+    tab_until(page, lambda f: f["id"] == "email")
+    page.keyboard.type("kay@example.com")
+    tab_until(page, lambda f: f["id"] == "password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/companies/?$"))
+    page.wait_for_selector("#nav-user:has-text('kay@example.com')")
+
+    tab_until(page, lambda f: f["id"] == "add-demo")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".company-name:text-is('Juniper Health')")
+
+    # The company dialog: focus moves in, Tab cycles inside it, Escape closes it.
+    tab_until(page, lambda f: f["id"] == "add-company", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    page.get_by_role("dialog").wait_for()
+    page.wait_for_function("document.activeElement.closest('[role=dialog]') !== null")
+    stops = []
+    for _ in range(10):  # more presses than the dialog has controls: the focus wraps around
+        page.keyboard.press("Tab")
+        now = focused(page)
+        assert now["inDialog"] and now["visible"], f"the focus left the dialog or is not visible: {now}"
+        stops.append(now["id"] or now["text"])
+    assert {"company-name", "company-kind", "company-value", "company-save"} <= set(stops), stops
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="detached")
+
+    # Edit, the include switch and delete (a confirmation that Escape dismisses) on a card.
+    tab_until(page, lambda f: f["role"] == "switch")
+    tab_until(page, lambda f: f["text"] == "Edit")
+    tab_until(page, lambda f: f["text"] == "Delete")
+    page.keyboard.press("Enter")
+    page.get_by_role("alertdialog").wait_for()
+    assert focused(page)["inDialog"]
+    page.keyboard.press("Escape")
+    page.get_by_role("alertdialog").wait_for(state="detached")
+    assert page.locator(".company-name").count() == 4
+
+    # Preview, start, and reset the run: every step by keyboard. Slow job pages hold stage 4.
+    slow_job_pages = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
+    for prefix in slow_job_pages:
+        site.set_latency(30.0, prefix)
+    try:
+        tab_until(page, lambda f: f["id"] == "to-preview")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*/preview/?$"))
+        page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=60_000)
+        tab_until(page, lambda f: f["tag"] == "SUMMARY")
+        tab_until(page, lambda f: f["id"] == "start-ingestion")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#stage-4", timeout=60_000)
+        bar = page.get_by_role("progressbar", name="Job URLs processed")
+        assert bar.get_attribute("aria-valuenow") == text(page, "#percent").rstrip("%")
+        assert page.locator("#stat-processed").get_attribute("aria-live") == "polite"
+
+        tab_until(page, lambda f: f["id"] == "reset-run")
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("alertdialog")
+        dialog.wait_for()
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            assert focused(page)["inDialog"], f"the focus left the dialog: {focused(page)}"
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="detached")
+        assert focused(page)["id"] == "reset-run"  # back on the button that opened it
+        page.keyboard.press("Enter")
+        dialog.wait_for()
+        tab_until(page, lambda f: f["id"] == "confirm-reset")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*/companies/?$"))
+    finally:
+        for prefix in slow_job_pages:
+            site.set_latency(0.0, prefix)
+    run = session.exec(select(IngestionRun)).one()
+    session.refresh(run)
+    assert (run.status, run.error_message) == ("failed", "Reset by user")
+
+    # The navigation and the jobs filters.
+    tab_until(page, lambda f: f["tag"] == "A" and f["text"] == "Jobs")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/jobs/?$"))
+    tab_until(page, lambda f: f["id"] == "job-filter")
+    tab_until(page, lambda f: f["id"] == "show-archived")
+    page.keyboard.press("Space")
+    page.wait_for_selector("#show-archived[aria-checked=true]")

@@ -130,15 +130,27 @@ def test_another_users_run_is_not_found_and_not_polled(session, make_user):
     assert (state.not_found, state.polling, state.status) == (True, False, "")
 
 
-def test_leaving_the_page_stops_polling(session, make_user):
+def test_loading_the_page_again_keeps_polling_and_the_next_tick_advances(session, engine, make_user):
+    """React may mount the page twice (StrictMode in `reflex run`, a remount): nothing turns the
+    timer off but the run leaving the active states."""
     user = make_user()
-    _start(session, user)
-    state = new_state(RunState, user_id=user.id)
+    run_id = _start(session, user)
+    state = new_state(RunState, user_id=user.id, url="http://localhost:3000/run")
     call(state, "load")
+    call(state, "load")
+    assert (state.stage, state.polling) == (3, True)
 
-    call(state, "stop_polling")
+    _worker_update(engine, run_id, status="ingesting", current_stage=4, total_jobs_found=2, jobs_processed=1)
+    assert call(state, "tick") is None
+    assert (state.stage, state.polling, state.processed) == (4, True, 1)
 
-    assert state.polling is False and call(state, "tick") is None
+
+def test_the_poller_has_no_mount_handlers_that_could_stop_it():
+    from ingest_app.pages.run import _poller
+
+    poller = _poller()
+    triggers = set(poller.event_triggers) | {t for child in poller.children for t in child.event_triggers}
+    assert not triggers & {"on_mount", "on_unmount"}, triggers
 
 
 def test_reset_aborts_the_run_and_returns_to_stage_1(session, make_user):
