@@ -33,6 +33,7 @@ SHOTS = (
     else PROJECT_ROOT / "test-artifacts" / "screenshots"
 )
 PASSWORD = "browser-pass-1"
+DEMO_COMPANIES = 14  # "Add demo companies": one per source family
 API_JOB_PATHS = {"northwind": "/greenhouse/v1/boards/northwind/jobs/", "bluefin": "/lever/v0/postings/bluefin/"}
 
 
@@ -153,7 +154,7 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     page.fill("#email", "ada@example.com")
     page.fill("#password", "short")
     page.click("#submit")
-    page.wait_for_selector(".field-error:has-text('at least 8 characters')")
+    page.wait_for_selector(".field-error:has-text('Password must be at least 12 characters long')")
     shot(page, "02-register-error")
     page.fill("#password", PASSWORD)
     page.click("#submit")
@@ -304,10 +305,10 @@ def test_active_run_survives_reload_and_sign_in_elsewhere_then_reset(stack: Stac
     register(page, base, "grace@example.com")
     page.click("#add-demo")
     page.wait_for_selector(".company-name:text-is('Juniper Health')")
-    assert page.locator(".company-name").count() == 4
+    assert page.locator(".company-name").count() == DEMO_COMPANIES
     page.click("#to-preview")
-    page.wait_for_selector("#preview-total:has-text('across 4 companies')", timeout=60_000)
-    page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=60_000)
+    page.wait_for_selector(f"#preview-total:has-text('across {DEMO_COMPANIES} companies')", timeout=60_000)
+    page.wait_for_function(f"document.querySelectorAll('.preview-count').length === {DEMO_COMPANIES}", timeout=60_000)
 
     # A slow site: listings take a while, job pages much longer, so the run is still busy.
     slow_job_pages = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
@@ -402,17 +403,19 @@ def test_the_keyboard_alone_reaches_every_action_and_dialogs_keep_the_focus(stac
     assert focused(page)["inDialog"]
     page.keyboard.press("Escape")
     page.get_by_role("alertdialog").wait_for(state="detached")
-    assert page.locator(".company-name").count() == 4
+    assert page.locator(".company-name").count() == DEMO_COMPANIES
 
     # Preview, start, and reset the run: every step by keyboard. Slow job pages hold stage 4.
     slow_job_pages = ("/jobs/", "/greenhouse/v1/boards/northwind/jobs/", "/lever/v0/postings/bluefin/")
     for prefix in slow_job_pages:
         site.set_latency(30.0, prefix)
     try:
-        tab_until(page, lambda f: f["id"] == "to-preview")
+        tab_until(page, lambda f: f["id"] == "to-preview", key="Shift+Tab")  # the toolbar, above the cards
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r".*/preview/?$"))
-        page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=60_000)
+        page.wait_for_function(
+            f"document.querySelectorAll('.preview-count').length === {DEMO_COMPANIES}", timeout=60_000
+        )
         tab_until(page, lambda f: f["tag"] == "SUMMARY")
         tab_until(page, lambda f: f["id"] == "start-ingestion")
         page.keyboard.press("Enter")

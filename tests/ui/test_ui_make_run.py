@@ -24,6 +24,7 @@ from tests.ui.conftest import OPEN_PAGES
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
 PASSWORD = "make-run-pass-1"
+DEMO_COMPANIES = 14  # "Add demo companies": one per source family
 SLOW_ENV = {"DEMO_SITE_LATENCY": "1.5", "WORKER_BATCH_SIZE": "1", "WORKER_CONCURRENCY": "2"}
 
 
@@ -104,8 +105,8 @@ def test_a_run_started_in_the_browser_reaches_stage_5_by_itself(make_stack: Make
     page.click("#add-demo")
     page.wait_for_selector(".company-name:text-is('Juniper Health')")
     page.click("#to-preview")
-    page.wait_for_selector("#preview-total:has-text('across 4 companies')")
-    page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=120_000)
+    page.wait_for_selector(f"#preview-total:has-text('across {DEMO_COMPANIES} companies')")
+    page.wait_for_function(f"document.querySelectorAll('.preview-count').length === {DEMO_COMPANIES}", timeout=120_000)
     total = int(text(page, "#preview-total").split()[0])
 
     # A full page load would clear this mark: it must still be there at stage 5.
@@ -135,7 +136,7 @@ def test_a_run_started_in_the_browser_reaches_stage_5_by_itself(make_stack: Make
     page.click("#start-new")
     page.wait_for_url(re.compile(r".*/companies/?$"))
     page.click("#to-preview")
-    page.wait_for_function("document.querySelectorAll('.preview-count').length === 4", timeout=120_000)
+    page.wait_for_function(f"document.querySelectorAll('.preview-count').length === {DEMO_COMPANIES}", timeout=120_000)
     page.click("#start-ingestion")
     page.wait_for_url(re.compile(r".*/run/?$"))
     page.goto(base + "/run")
