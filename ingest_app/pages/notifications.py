@@ -13,7 +13,12 @@ NO_ERROR = rx.Var.create("")
 
 
 def _switch(label: str, checked: rx.Var[bool], on_change, id_: str) -> rx.Component:
-    return rx.hstack(rx.switch(checked=checked, on_change=on_change, id=id_), rx.text(label, size="2"), align="center")
+    """A switch named by its visible label (a `label` element for the switch's button)."""
+    return rx.hstack(
+        rx.switch(checked=checked, on_change=on_change, id=id_),
+        rx.text(label, size="2", as_="label", custom_attrs={"htmlFor": id_}),
+        align="center",
+    )
 
 
 def _rule() -> rx.Component:
@@ -33,12 +38,16 @@ def _rule() -> rx.Component:
                         on_change=S.set_mode,
                     ),
                     NO_ERROR,
+                    control_id="rule-mode",
                 ),
                 rx.cond(
                     S.mode == "daily",
                     rx.flex(
                         form_field(
-                            "At hour", rx.select(HOURS, value=S.daily_hour, on_change=S.set_daily_hour), NO_ERROR
+                            "At hour",
+                            rx.select(HOURS, value=S.daily_hour, on_change=S.set_daily_hour, id="rule-hour"),
+                            NO_ERROR,
+                            control_id="rule-hour",
                         ),
                         form_field(
                             "Timezone",
@@ -70,19 +79,28 @@ def _rule() -> rx.Component:
                 ),
                 form_field(
                     "Locations",
-                    rx.input(value=S.locations, on_change=S.set_locations, placeholder="Berlin, Remote"),
+                    rx.input(
+                        value=S.locations, on_change=S.set_locations, placeholder="Berlin, Remote", id="rule-locations"
+                    ),
                     NO_ERROR,
                 ),
                 form_field(
-                    "Companies", rx.input(value=S.companies, on_change=S.set_companies, placeholder="Acme"), NO_ERROR
+                    "Companies",
+                    rx.input(value=S.companies, on_change=S.set_companies, placeholder="Acme", id="rule-companies"),
+                    NO_ERROR,
                 ),
                 spacing="3",
                 wrap="wrap",
                 width="100%",
             ),
             _switch("Digests on", S.rule_enabled, S.set_rule_enabled, "rule-enabled"),
-            rx.cond(S.rule_error != "", rx.callout(S.rule_error, color_scheme="red", id="rule-error")),
-            rx.cond(S.rule_notice != "", rx.callout(S.rule_notice, color_scheme="green", id="rule-notice")),
+            rx.cond(
+                S.rule_error != "", rx.callout(S.rule_error, color_scheme="red", high_contrast=True, id="rule-error")
+            ),
+            rx.cond(
+                S.rule_notice != "",
+                rx.callout(S.rule_notice, color_scheme="green", high_contrast=True, id="rule-notice"),
+            ),
             rx.button("Save digest settings", on_click=S.save_rule, id="save-rule"),
             rx.text("Nothing new means no message.", size="1", color_scheme="gray"),
             spacing="3",
@@ -130,6 +148,7 @@ def _add_channel() -> rx.Component:
                 on_change=S.set_new_kind,
             ),
             NO_ERROR,
+            control_id="channel-kind",
         ),
         form_field(
             "URL",
@@ -188,8 +207,14 @@ def _channels() -> rx.Component:
                 ),
                 rx.text("No channel yet: add one to get digests.", color_scheme="gray"),
             ),
-            rx.cond(S.channel_error != "", rx.callout(S.channel_error, color_scheme="red", id="channel-error")),
-            rx.cond(S.channel_notice != "", rx.callout(S.channel_notice, color_scheme="green", id="channel-notice")),
+            rx.cond(
+                S.channel_error != "",
+                rx.callout(S.channel_error, color_scheme="red", high_contrast=True, id="channel-error"),
+            ),
+            rx.cond(
+                S.channel_notice != "",
+                rx.callout(S.channel_notice, color_scheme="green", high_contrast=True, id="channel-notice"),
+            ),
             _add_channel(),
             spacing="3",
             width="100%",

@@ -18,6 +18,7 @@ def _when() -> rx.Component:
                 on_change=ScheduleState.set_kind,
             ),
             rx.Var.create(""),
+            control_id="schedule-kind",
         ),
         rx.cond(
             ScheduleState.kind == "every_n_hours",
@@ -33,8 +34,14 @@ def _when() -> rx.Component:
             ScheduleState.kind == "weekly",
             form_field(
                 "On",
-                rx.select(WEEKDAY_CHOICES, value=ScheduleState.weekday, on_change=ScheduleState.set_weekday),
+                rx.select(
+                    WEEKDAY_CHOICES,
+                    value=ScheduleState.weekday,
+                    on_change=ScheduleState.set_weekday,
+                    id="schedule-weekday",
+                ),
                 rx.Var.create(""),
+                control_id="schedule-weekday",
             ),
         ),
         rx.cond(
@@ -81,7 +88,7 @@ def _status() -> rx.Component:
                     rx.cond(
                         ScheduleState.enabled,
                         rx.text("Next run: ", rx.text.strong(ScheduleState.next_run), id="schedule-next-run"),
-                        rx.badge("paused", color_scheme="amber", id="schedule-paused"),
+                        rx.badge("paused", color_scheme="amber", high_contrast=True, id="schedule-paused"),
                     ),
                     rx.cond(
                         ScheduleState.last_outcome != "",
@@ -114,15 +121,16 @@ def schedule_page() -> rx.Component:
                     rx.switch(
                         checked=ScheduleState.enabled, on_change=ScheduleState.set_enabled, id="schedule-enabled"
                     ),
-                    rx.text("Enabled", size="2"),
+                    rx.text("Enabled", size="2", as_="label", custom_attrs={"htmlFor": "schedule-enabled"}),
                     align="center",
                 ),
                 rx.cond(
-                    ScheduleState.error != "", rx.callout(ScheduleState.error, color_scheme="red", id="schedule-error")
+                    ScheduleState.error != "",
+                    rx.callout(ScheduleState.error, color_scheme="red", high_contrast=True, id="schedule-error"),
                 ),
                 rx.cond(
                     ScheduleState.notice != "",
-                    rx.callout(ScheduleState.notice, color_scheme="green", id="schedule-notice"),
+                    rx.callout(ScheduleState.notice, color_scheme="green", high_contrast=True, id="schedule-notice"),
                 ),
                 rx.hstack(
                     rx.button("Save schedule", on_click=ScheduleState.save, id="save-schedule"),
