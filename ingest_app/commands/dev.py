@@ -156,7 +156,9 @@ def _run(args) -> int:
             sup.start("app", [*reflex, "run", "--frontend-port", str(args.frontend_port), *backend])
         else:
             sup.start("backend", [*reflex, "run", "--env", "prod", "--backend-only", *backend])
-            build_env = {**env, "API_URL": env.get("API_URL") or f"http://127.0.0.1:{args.backend_port}"}
+            # `localhost` is the page's own host name to the frontend (its websocket and the session
+            # cookie then go to one host, whether the browser opened localhost or 127.0.0.1).
+            build_env = {**env, "API_URL": env.get("API_URL") or f"http://localhost:{args.backend_port}"}
             build = sup.start(
                 "frontend build", [*reflex, "export", "--frontend-only", "--no-zip", "--env", "prod"], env=build_env
             )

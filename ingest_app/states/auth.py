@@ -86,14 +86,29 @@ def session_cookie(cookie_header: str) -> str:
     return morsel.value if morsel is not None else ""
 
 
-def _api_url(path: str) -> str:
-    return rx.config.get_config().api_url.rstrip("/") + path
+# Host names that the frontend replaces with the page's own host name when it connects its
+# websocket (Reflex's `getBackendURL` in .web/utils/state.js): with API_URL=http://localhost:8000, a
+# page opened at http://127.0.0.1:3000 talks to 127.0.0.1:8000.
+_PAGE_HOST_NAMES = ["localhost", "0.0.0.0", "::", "0:0:0:0:0:0:0:0"]
+
+
+def _session_url_js() -> str:
+    """A JS expression: the session route on the host the websocket connects to, resolved in the
+    browser the way Reflex resolves the websocket's address. The cookie is kept by that host only,
+    and localhost and 127.0.0.1 are different sites for a SameSite=Strict cookie."""
+    url = rx.config.get_config().api_url.rstrip("/") + "/api/auth/session"
+    return (
+        f"(() => {{ const u = new URL({json.dumps(url)}); "
+        f"if ({json.dumps(_PAGE_HOST_NAMES)}.includes(u.hostname)) {{ u.hostname = window.location.hostname; "
+        "if (window.location.protocol === 'https:') { u.protocol = 'https:'; u.port = ''; } } "
+        "return u.href; })()"
+    )
 
 
 def keep_session_cookie_script(token: str) -> str:
     """Browser script: hand the new token to the backend, which keeps it as an HttpOnly cookie."""
     return (
-        f"fetch({json.dumps(_api_url('/api/auth/session'))}, {{method: 'POST', credentials: 'include', "
+        f"fetch({_session_url_js()}, {{method: 'POST', credentials: 'include', "
         f"headers: {{Authorization: {json.dumps('Bearer ' + token)}}}}}).catch(() => null)"
     )
 
@@ -101,7 +116,7 @@ def keep_session_cookie_script(token: str) -> str:
 def start_over_script() -> str:
     """Browser script: drop the session cookie, then reload with a new client token."""
     return (
-        f"fetch({json.dumps(_api_url('/api/auth/session'))}, {{method: 'DELETE', credentials: 'include'}})"
+        f"fetch({_session_url_js()}, {{method: 'DELETE', credentials: 'include'}})"
         ".catch(() => null).finally(() => { window.sessionStorage.removeItem('token'); "
         f"window.location.replace({json.dumps(SIGN_IN_ROUTE)}); }})"
     )

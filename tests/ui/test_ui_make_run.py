@@ -146,6 +146,59 @@ def test_a_run_started_in_the_browser_reaches_stage_5_by_itself(make_stack: Make
     context.close()
 
 
+def printed_app_address(stack: MakeStack, timeout: float = 30.0) -> str:
+    """The address the command tells the user to open ("[dev] app: http://...")."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"\[dev\] app: (http://\S+)", stack.log_path.read_text(errors="replace"))
+        if found:
+            return found.group(1).rstrip("/")
+        time.sleep(0.5)
+    raise AssertionError(f"`{stack.command}` printed no app address; see {stack.log_path}")
+
+
+def test_at_the_printed_address_a_session_survives_a_reload_and_signing_out_ends_it(make_stack: MakeStack, browser):
+    # The frontend and the backend are two origins here (two ports); the session cookie is set by
+    # the backend's host and must be the one the websocket presents, whichever loopback name the
+    # user typed: the printed one (localhost) and 127.0.0.1.
+    printed = printed_app_address(make_stack)
+    assert printed == f"http://localhost:{make_stack.frontend_port}", printed
+    for n, base in enumerate((printed, make_stack.base_url)):
+        email = f"mo{n}@example.com"
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        OPEN_PAGES.append(page)
+        page.goto(base + "/")
+        page.get_by_role("radio", name="Register").click()
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(re.compile(r".*/companies/?$"))
+        page.wait_for_selector(f"#nav-user:has-text('{email}')")
+        host = base.split("//", 1)[1].rsplit(":", 1)[0]
+        deadline = time.monotonic() + 15  # the browser asks for the cookie right after signing in
+        while not [c for c in context.cookies() if c["httpOnly"]] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert {c["domain"] for c in context.cookies() if c["httpOnly"]} == {host}, (base, context.cookies())
+
+        page.reload()
+        page.wait_for_selector(f"#nav-user:has-text('{email}')")
+        assert re.search(r"/companies/?$", page.url), page.url
+        second = context.new_page()  # a new tab of the same browser
+        second.goto(base + "/history")
+        second.wait_for_selector(f"#nav-user:has-text('{email}')")
+        second.close()
+
+        page.click("#sign-out")
+        page.wait_for_selector("#email")
+        assert not [c for c in context.cookies() if c["httpOnly"]], context.cookies()
+        page.goto(base + "/companies")
+        page.wait_for_url(re.compile(r".*/$"))
+        page.wait_for_selector("#email")
+        context.close()
+
+
 def watch_run(page, axe_name: str = "") -> tuple[list[int], list[int], list[str]]:
     """Watch the run page (never reloading it) until stage 5 or 240 s: the stages seen, in order,
     and every distinct processed count and elapsed time of stage 4."""
