@@ -107,6 +107,10 @@ def _child_env(python: str) -> dict[str, str]:
 def _run(args) -> int:
     python = sys.executable
     env = _child_env(python)
+    # The ports leave the environment (above), so rxconfig.py would grant CORS to port 3000 only:
+    # the backend and the websocket accept this command's frontend, under either loopback name.
+    frontend_origins = f"http://localhost:{args.frontend_port},http://127.0.0.1:{args.frontend_port}"
+    env.setdefault("FRONTEND_ORIGIN", frontend_origins)
     sup = Supervisor(env=env)
     stopping = False
 
