@@ -294,6 +294,18 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     phone.wait_for_selector("#jobs-total:has-text('13 jobs')")
     assert no_horizontal_scroll(phone)
     shot(phone, "13-jobs-390px")
+
+    # Signing out ends the session everywhere: the cookie is gone, signed-in pages lead to sign-in,
+    # in this browser and in the other one (every token of the user is revoked).
+    phone.click("#sign-out")
+    phone.wait_for_selector("#email")
+    assert not [c for c in phone.context.cookies() if c["httpOnly"]], phone.context.cookies()
+    phone.goto(base + "/jobs")
+    phone.wait_for_url(re.compile(r".*/$"))
+    phone.wait_for_selector("#email")
+    page.reload()
+    page.wait_for_url(re.compile(r".*/$"))
+    page.wait_for_selector("#email")
     for prefix in slowed:
         site.set_latency(0.0, prefix)
     site.clear_failures()
