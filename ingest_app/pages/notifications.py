@@ -194,7 +194,7 @@ def _channels() -> rx.Component:
                                 rx.table.column_header_cell("Channel"),
                                 rx.table.column_header_cell("Address"),
                                 rx.table.column_header_cell("Last delivery"),
-                                rx.table.column_header_cell(""),
+                                rx.table.column_header_cell("Actions"),
                             )
                         ),
                         rx.table.body(rx.foreach(S.channels, _channel_row)),

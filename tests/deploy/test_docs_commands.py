@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -68,6 +69,8 @@ def test_the_documented_backend_starts_and_answers_ping(tmp_path):
     dead_end = f"http://127.0.0.1:{free_port()}"  # nothing listens: no AWS traffic whatever happens
     env = shell_env(
         APP_ENV="production",
+        JWT_SECRET=secrets.token_urlsafe(48),  # production refuses the tests' low-entropy secret
+        CRAWLER_ALLOW_PRIVATE_HOSTS="0",  # and private crawl targets
         PORT=str(port),
         REFLEX_BACKEND_HOST="127.0.0.1",
         SQS_ENDPOINT_URL=dead_end,
