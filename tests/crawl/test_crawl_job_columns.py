@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from ingest_app.core.crawl.types import Posting
 from ingest_app.core.jobs import JOBS, job_row, upsert_job, upsert_jobs_postgresql
@@ -86,9 +88,12 @@ def test_sqlite_upsert_stores_the_new_fields(tmp_path) -> None:
             conn.execute(
                 sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x', 'h', '2026-01-01')")
             )
+        with Session(sqlite) as session:  # the run the write is recorded for (its changes)
+            run_id = _run(session, SimpleNamespace(id=1))
+        with sqlite.begin() as conn:
             upsert_job(
                 conn, user_id=1, company_id=None, company="W", source_url="https://w.example/1",
-                posting=_posting("https://w.example/1"), run_id=None, now=datetime.now(UTC),
+                posting=_posting("https://w.example/1"), run_id=run_id, now=datetime.now(UTC),
             )  # fmt: skip
         with sqlite.connect() as conn:
             stored = _stored(conn, "https://w.example/1")
