@@ -16,7 +16,7 @@ from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.settings import Settings
 
 CAP = Settings.model_fields["crawler_max_bytes"].default  # the largest page a fetch returns
-BOUND = 1.0  # CPU seconds of the test's thread (other processes on the machine do not count)
+BOUND = 2.0  # CPU seconds of the test's thread; the superlinear scans took 20 s and more at this size
 
 
 def fill(unit: str, head: str = "", tail: str = "") -> str:
