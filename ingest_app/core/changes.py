@@ -144,14 +144,17 @@ def record_upserts(
     conn: sa.Connection,
     *,
     user_id: int,
-    run_id: int,
+    run_id: int | None,
     rows: Sequence[Mapping[str, Any]],
     before: Before,
     job_ids: Mapping[str, int],
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Record the changes of jobs just upserted (`rows`: the written values; `before`: the
-    snapshot taken just before; `job_ids`: source_url -> id after the write). Returns them."""
+    snapshot taken just before; `job_ids`: source_url -> id after the write). Returns them. A
+    write outside a run (`run_id` None) has no run to attribute changes to and records none."""
+    if run_id is None:
+        return []
     changes: list[dict[str, Any]] = []
     closed = dict(before.closed)
     for row in rows:
