@@ -8,13 +8,16 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
-    board_base,
-    board_error,
     dedupe,
     expect,
+    fetch_board_json,
+    job_ref,
     listed,
     relative_segments,
-    tenant_origin,
+    required_hints,
+    segment_after,
+    tenant_board,
+    tenant_ref,
     text_field,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, Posting
@@ -25,31 +28,28 @@ _WORKPLACE = {"0": "onsite", "1": "remote", "2": "hybrid"}
 
 
 def normalize_board(value: str) -> str:
-    return tenant_origin(value, DOMAIN) or board_base(value)
+    return tenant_board(value, DOMAIN)
 
 
 def match_url(url: str) -> str | None:
-    origin = tenant_origin(url, DOMAIN)
-    return f"{FAMILY}:{origin}" if origin and not origin.startswith("https://www.") else None
+    return tenant_ref(url, FAMILY, DOMAIN, www_is_vendor=True)
 
 
 def job_hints(board: str, url: str) -> dict | None:
+    job_id = segment_after(board, url, "careers")
+    if job_id and job_id.isdigit():
+        return job_ref(FAMILY, board, job_id)
     rest = relative_segments(board, url)
-    if rest and len(rest) >= 2 and rest[0] == "careers" and rest[1].isdigit():
-        return {"source": FAMILY, "board": board, "job_id": rest[1]}
     if rest and rest[-1] == "view.php":  # the older /jobs/view.php?id=N links
         job_id = dict(parse_qsl(urlsplit(url).query)).get("id", "")
         if job_id.isdigit():
-            return {"source": FAMILY, "board": board, "job_id": job_id}
+            return job_ref(FAMILY, board, job_id)
     return None
 
 
 def list_jobs(board: str) -> JobListing:
     url = f"{board}/careers/list"
-    try:
-        data = fetch_json(url)
-    except CrawlError as err:
-        raise board_error(err, FAMILY, board) from None
+    data = fetch_board_json(url, FAMILY, board)
     expect(isinstance(data, dict) and isinstance(data.get("result"), list), FAMILY, "has no result list", url)
     return JobListing(
         dedupe(
@@ -59,7 +59,7 @@ def list_jobs(board: str) -> JobListing:
                     f"{board}/careers/{quote(str(job['id']), safe='')}",
                     job.get("jobOpeningName"),
                     job["id"],
-                    {"source": FAMILY, "board": board, "job_id": str(job["id"])},
+                    job_ref(FAMILY, board, str(job["id"])),
                 )
                 for job in data["result"]
                 if isinstance(job, dict) and job.get("id") is not None
@@ -99,9 +99,7 @@ def posting_from_entry(job: dict, source_url: str) -> Posting:
 
 
 def extract(hints: dict, source_url: str) -> Posting:
-    board, job_id = hints.get("board"), hints.get("job_id")
-    if not board or not job_id:
-        raise CrawlError("parse_error", "bamboohr hints need board and job_id", url=source_url)
+    board, job_id = required_hints(hints, FAMILY, source_url, "board", "job_id")
     data = fetch_json(f"{board}/careers/{quote(str(job_id), safe='')}/detail")
     result = data.get("result") if isinstance(data, dict) else None
     job = result.get("jobOpening") if isinstance(result, dict) else None

@@ -6,46 +6,41 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ingest_app.core.crawl import normalize as n
-from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
-    board_base,
-    board_error,
     dedupe,
     expect,
+    fetch_board_json,
+    job_ref,
     listed,
     posting_from_page,
-    relative_segments,
-    tenant_origin,
+    required_hints,
+    segment_after,
+    tenant_board,
+    tenant_ref,
     text_field,
 )
-from ingest_app.core.crawl.types import CrawlError, JobListing, Posting
+from ingest_app.core.crawl.types import JobListing, Posting
 
 FAMILY = "breezy"
 DOMAIN = "breezy.hr"
 
 
 def normalize_board(value: str) -> str:
-    return tenant_origin(value, DOMAIN) or board_base(value)
+    return tenant_board(value, DOMAIN)
 
 
 def match_url(url: str) -> str | None:
-    origin = tenant_origin(url, DOMAIN)
-    return f"{FAMILY}:{origin}" if origin else None
+    return tenant_ref(url, FAMILY, DOMAIN)
 
 
 def job_hints(board: str, url: str) -> dict | None:
-    rest = relative_segments(board, url)
-    if rest and len(rest) >= 2 and rest[0] == "p":
-        return {"source": FAMILY, "board": board, "job_id": rest[1].split("-", 1)[0]}
-    return None
+    segment = segment_after(board, url, "p")
+    return job_ref(FAMILY, board, segment.split("-", 1)[0]) if segment else None
 
 
 def list_jobs(board: str) -> JobListing:
     url = f"{board}/json"
-    try:
-        data = fetch_json(url)
-    except CrawlError as err:
-        raise board_error(err, FAMILY, board) from None
+    data = fetch_board_json(url, FAMILY, board)
     expect(isinstance(data, list), FAMILY, "is not a list of positions", url)
     jobs = []
     for entry in data:
@@ -58,7 +53,7 @@ def list_jobs(board: str) -> JobListing:
                 f"{board}/p/{quote(friendly, safe='')}",
                 entry.get("name"),
                 entry["id"],
-                {"source": FAMILY, "board": board, "job_id": str(entry["id"])},
+                job_ref(FAMILY, board, str(entry["id"])),
             )
         )
     return JobListing(dedupe(jobs))
@@ -83,8 +78,7 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
 
 
 def extract(hints: dict, source_url: str) -> Posting:
-    if not hints.get("board"):
-        raise CrawlError("parse_error", "breezy hints need board", url=source_url)
+    required_hints(hints, FAMILY, source_url, "board")
     posting = posting_from_page(source_url)
     posting.external_id = posting.external_id or (str(hints["job_id"]) if hints.get("job_id") else None)
     return posting

@@ -107,6 +107,68 @@ def board_error(err: CrawlError, kind: str, board: str) -> CrawlError:
     return err
 
 
+def fetch_board_json(url: str, family: str, board: str):
+    """A board's JSON listing, a missing board reported as `not_found` naming the board (not the
+    endpoint), so every board-URL family tells the user the same thing when a company moved."""
+    try:
+        return _http.fetch_json(url)
+    except CrawlError as err:
+        raise board_error(err, family, board) from None
+
+
+def tenant_board(value: str, *domains: str) -> str:
+    """`normalize_board` of a host-per-tenant family: any URL on a tenant host of one of `domains`
+    is the tenant's origin (the board lives at the host's root, whatever page was pasted); a board
+    on a custom domain keeps its path."""
+    return tenant_of(value, domains) or board_base(value)
+
+
+def tenant_of(url: str, domains: tuple[str, ...]) -> str | None:
+    """The tenant origin of `url` on the first of `domains` it is a tenant host of, else None."""
+    return next((origin for d in domains if (origin := tenant_origin(url, d))), None)
+
+
+def tenant_ref(url: str, family: str, *domains: str, www_is_vendor: bool = False) -> str | None:
+    """`match_url` of a host-per-tenant family: `FAMILY:https://tenant.domain` for a URL on a tenant
+    host, else None. With `www_is_vendor`, `www.domain` is the vendor's own site, not a tenant."""
+    origin = tenant_of(url, domains)
+    if origin is None or (www_is_vendor and origin.startswith("https://www.")):
+        return None
+    return f"{family}:{origin}"
+
+
+def board_ref(family: str, normalize, url: str) -> str | None:
+    """`match_url` of a family whose boards sit on known hosts: `FAMILY:BOARD` when `normalize`
+    accepts the URL, None when it refuses it (detection tries the next family instead of failing)."""
+    try:
+        return f"{family}:{normalize(url)}"
+    except (ValueError, CrawlError):
+        return None
+
+
+def segment_after(board: str, url: str, marker: str, within: int = 1) -> str | None:
+    """The path segment after `marker` in `url` below the board, the marker being one of the first
+    `within` segments (`/o/SLUG`, `/careers/ID`, `/en/postings/ID`), else None."""
+    rest = relative_segments(board, url)
+    if rest and marker in rest[:within] and rest.index(marker) + 1 < len(rest):
+        return rest[rest.index(marker) + 1]
+    return None
+
+
+def job_ref(family: str, board: str, job_id: str) -> dict:
+    """The hints that name one job of a board: what `extract` of every board family reads."""
+    return {"source": family, "board": board, "job_id": job_id}
+
+
+def required_hints(hints: dict, family: str, source_url: str, *names: str) -> list:
+    """The values of `names` in a job's hints; a missing one is a `parse_error` naming them all
+    (hints come from stored rows, so an old or hand-made row fails clearly, not with a KeyError)."""
+    values = [hints.get(name) for name in names]
+    if not all(values):
+        raise CrawlError("parse_error", f"{family} hints need {' and '.join(names)}", url=source_url)
+    return values
+
+
 def expect(condition: bool, family: str, what: str, url: str | None = None) -> None:
     if not condition:
         raise CrawlError("parse_error", f"the {family} answer {what}", url=url)

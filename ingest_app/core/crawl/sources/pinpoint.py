@@ -6,16 +6,17 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ingest_app.core.crawl import normalize as n
-from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
     BoardCache,
-    board_base,
-    board_error,
     dedupe,
     expect,
+    fetch_board_json,
+    job_ref,
     listed,
-    relative_segments,
-    tenant_origin,
+    required_hints,
+    segment_after,
+    tenant_board,
+    tenant_ref,
     text_field,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
@@ -26,27 +27,21 @@ _cache = BoardCache()
 
 
 def normalize_board(value: str) -> str:
-    return tenant_origin(value, DOMAIN) or board_base(value)
+    return tenant_board(value, DOMAIN)
 
 
 def match_url(url: str) -> str | None:
-    origin = tenant_origin(url, DOMAIN)
-    return f"{FAMILY}:{origin}" if origin else None
+    return tenant_ref(url, FAMILY, DOMAIN)
 
 
 def job_hints(board: str, url: str) -> dict | None:
-    rest = relative_segments(board, url)
-    if rest and "postings" in rest[:2] and rest.index("postings") + 1 < len(rest):
-        return {"source": FAMILY, "board": board, "job_id": rest[rest.index("postings") + 1]}
-    return None
+    job_id = segment_after(board, url, "postings", within=2)
+    return job_ref(FAMILY, board, job_id) if job_id else None
 
 
 def _fetch_board(board: str) -> dict[str, dict]:
     url = f"{board}/postings.json"
-    try:
-        data = fetch_json(url)
-    except CrawlError as err:
-        raise board_error(err, FAMILY, board) from None
+    data = fetch_board_json(url, FAMILY, board)
     expect(isinstance(data, dict) and isinstance(data.get("data"), list), FAMILY, "has no postings list", url)
     entries = {str(p["id"]): p for p in data["data"] if isinstance(p, dict) and p.get("id") is not None}
     return _cache.store(board, entries)
@@ -58,7 +53,7 @@ def _job(board: str, job_id: str, entry: dict) -> ListedJob | None:
         f"{board}/en/postings/{quote(job_id, safe='')}",
         entry.get("title"),
         job_id,
-        {"source": FAMILY, "board": board, "job_id": job_id},
+        job_ref(FAMILY, board, job_id),
     )
 
 
@@ -101,9 +96,7 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
 def extract(hints: dict, source_url: str) -> Posting:
     if isinstance(hints.get("entry"), dict):
         return posting_from_entry(hints["entry"], source_url)
-    board, job_id = hints.get("board"), hints.get("job_id")
-    if not board or not job_id:
-        raise CrawlError("parse_error", "pinpoint hints need board and job_id", url=source_url)
+    board, job_id = required_hints(hints, FAMILY, source_url, "board", "job_id")
     entry = _cache.get(str(board), str(job_id), lambda: _fetch_board(str(board))).get(str(job_id))
     if entry is None:
         raise CrawlError("not_found", "the job is no longer on the pinpoint board", url=source_url)

@@ -10,13 +10,15 @@ from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
     BoardCache,
-    board_base,
-    board_error,
     dedupe,
     expect,
+    fetch_board_json,
+    job_ref,
     listed,
-    relative_segments,
-    tenant_origin,
+    required_hints,
+    segment_after,
+    tenant_board,
+    tenant_ref,
     text_field,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
@@ -27,27 +29,21 @@ _cache = BoardCache()
 
 
 def normalize_board(value: str) -> str:
-    return tenant_origin(value, DOMAIN) or board_base(value)
+    return tenant_board(value, DOMAIN)
 
 
 def match_url(url: str) -> str | None:
-    origin = tenant_origin(url, DOMAIN)
-    return f"{FAMILY}:{origin}" if origin else None
+    return tenant_ref(url, FAMILY, DOMAIN)
 
 
 def job_hints(board: str, url: str) -> dict | None:
-    rest = relative_segments(board, url)
-    if rest and len(rest) >= 2 and rest[0] == "o":
-        return {"source": FAMILY, "board": board, "job_id": rest[1]}
-    return None
+    slug = segment_after(board, url, "o")
+    return job_ref(FAMILY, board, slug) if slug else None
 
 
 def _entries(board: str) -> list[dict]:
     url = f"{board}/api/offers/"
-    try:
-        data = fetch_json(url)
-    except CrawlError as err:
-        raise board_error(err, FAMILY, board) from None
+    data = fetch_board_json(url, FAMILY, board)
     expect(isinstance(data, dict) and isinstance(data.get("offers"), list), FAMILY, "has no offers list", url)
     offers = [o for o in data["offers"] if isinstance(o, dict) and o.get("slug")]
     _cache.store(board, _published(offers))
@@ -70,7 +66,7 @@ def _listed(board: str, offers: list[dict]) -> list:
                 _url(board, offer),
                 offer.get("title"),
                 offer.get("id"),
-                {"source": FAMILY, "board": board, "job_id": offer["slug"]},
+                job_ref(FAMILY, board, offer["slug"]),
             )
             for offer in offers
             if offer.get("status", "published") == "published"
@@ -125,9 +121,7 @@ def posting_from_entry(offer: dict, source_url: str) -> Posting:
 def extract(hints: dict, source_url: str) -> Posting:
     if isinstance(hints.get("entry"), dict):
         return posting_from_entry(hints["entry"], source_url)
-    board, slug = hints.get("board"), hints.get("job_id")
-    if not board or not slug:
-        raise CrawlError("parse_error", "recruitee hints need board and job_id", url=source_url)
+    board, slug = required_hints(hints, FAMILY, source_url, "board", "job_id")
     offer = _cache.get(str(board), str(slug), lambda: _published(_entries(str(board)))).get(str(slug))
     if offer is not None:
         return posting_from_entry(offer, source_url)
