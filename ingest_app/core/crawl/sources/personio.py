@@ -11,17 +11,19 @@ from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.sources import careers
 from ingest_app.core.crawl.sources.common import (
     BoardCache,
-    board_base,
     board_error,
     child_text,
     children,
     dedupe,
+    job_ref,
     listed,
     local_name,
     parse_xml,
     posting_from_page,
     relative_segments,
-    tenant_origin,
+    required_hints,
+    tenant_board,
+    tenant_ref,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 
@@ -32,18 +34,17 @@ _EMPLOYMENT = {"intern": "internship", "trainee": "internship", "freelance": "co
 
 
 def normalize_board(value: str) -> str:
-    return next((o for d in DOMAINS if (o := tenant_origin(value, d))), None) or board_base(value)
+    return tenant_board(value, *DOMAINS)
 
 
 def match_url(url: str) -> str | None:
-    origin = next((o for d in DOMAINS if (o := tenant_origin(url, d))), None)
-    return f"{FAMILY}:{origin}" if origin else None
+    return tenant_ref(url, FAMILY, *DOMAINS)
 
 
 def job_hints(board: str, url: str) -> dict | None:
     rest = relative_segments(board, url)
     if rest and len(rest) >= 2 and rest[0] == "job" and rest[1].isdigit():
-        return {"source": FAMILY, "board": board, "job_id": rest[1]}
+        return job_ref(FAMILY, board, rest[1])
     return None
 
 
@@ -102,7 +103,7 @@ def _entry(position) -> dict:
 
 def _job(board: str, entry: dict) -> ListedJob | None:
     url = f"{board}/job/{quote(entry['id'], safe='')}"
-    return listed(url, url, entry.get("name"), entry["id"], {"source": FAMILY, "board": board, "job_id": entry["id"]})
+    return listed(url, url, entry.get("name"), entry["id"], job_ref(FAMILY, board, entry["id"]))
 
 
 def list_jobs(board: str) -> JobListing:
@@ -169,9 +170,7 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
 def extract(hints: dict, source_url: str) -> Posting:
     if isinstance(hints.get("entry"), dict):
         return posting_from_entry(hints["entry"], source_url)
-    board, job_id = hints.get("board"), hints.get("job_id")
-    if not board or not job_id:
-        raise CrawlError("parse_error", "personio hints need board and job_id", url=source_url)
+    board, job_id = required_hints(hints, FAMILY, source_url, "board", "job_id")
     if hints.get("page"):
         return posting_from_page(source_url)
     try:

@@ -12,12 +12,15 @@ from ingest_app.core.crawl.sources.common import (
     api_url,
     board_base,
     board_error,
+    board_ref,
     dedupe,
     expect,
     host_of,
+    job_ref,
     listed,
     path_segments,
     relative_segments,
+    required_hints,
     text_field,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, Posting
@@ -56,16 +59,13 @@ def normalize_board(value: str) -> str:
 def match_url(url: str) -> str | None:
     if host_of(url) != HOST:
         return None
-    try:
-        return f"{FAMILY}:{normalize_board(url)}"
-    except (ValueError, CrawlError):
-        return None
+    return board_ref(FAMILY, normalize_board, url)
 
 
 def job_hints(board: str, url: str) -> dict | None:
     rest = relative_segments(board, url)
     if rest and _UUID.match(rest[0]):
-        return {"source": FAMILY, "board": board, "job_id": rest[0]}
+        return job_ref(FAMILY, board, rest[0])
     return None
 
 
@@ -90,7 +90,7 @@ def list_jobs(board: str) -> JobListing:
                     f"{board}/{job['uuid']}",
                     job.get("name"),
                     job["uuid"],
-                    {"source": FAMILY, "board": board, "job_id": str(job["uuid"])},
+                    job_ref(FAMILY, board, str(job["uuid"])),
                 )
                 for job in data
                 if isinstance(job, dict) and isinstance(job.get("uuid"), str) and _UUID.match(job["uuid"])
@@ -135,9 +135,7 @@ def posting_from_api(job: dict, source_url: str) -> Posting:
 
 
 def extract(hints: dict, source_url: str) -> Posting:
-    board, job_id = hints.get("board"), hints.get("job_id")
-    if not board or not job_id:
-        raise CrawlError("parse_error", "rippling hints need board and job_id", url=source_url)
+    board, job_id = required_hints(hints, FAMILY, source_url, "board", "job_id")
     data = fetch_json(_jobs_url(str(board), str(job_id)))
     if not isinstance(data, dict) or not data.get("name"):
         raise CrawlError("not_a_job_page", "rippling returned no job", url=source_url)

@@ -13,12 +13,15 @@ from ingest_app.core.crawl.sources.common import (
     api_url,
     board_base,
     board_error,
+    board_ref,
     dedupe,
     expect,
     host_of,
+    job_ref,
     listed,
     path_segments,
     relative_segments,
+    required_hints,
     text_field,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
@@ -56,10 +59,7 @@ def normalize_board(value: str) -> str:
 def match_url(url: str) -> str | None:
     if host_of(url) not in HOSTS:
         return None
-    try:
-        return f"{FAMILY}:{normalize_board(url)}"
-    except (ValueError, CrawlError):
-        return None
+    return board_ref(FAMILY, normalize_board, url)
 
 
 def job_hints(board: str, url: str) -> dict | None:
@@ -70,7 +70,7 @@ def job_hints(board: str, url: str) -> dict | None:
     if rest:
         posting_id = rest[0].split("-", 1)[0]
         if posting_id.isdigit():
-            return {"source": FAMILY, "board": board, "job_id": posting_id}
+            return job_ref(FAMILY, board, posting_id)
     return None
 
 
@@ -99,9 +99,7 @@ def _entries(board: str) -> tuple[list[dict], str | None]:
 
 def _job(board: str, entry: dict) -> ListedJob | None:
     url = f"{board}/{entry['id']}"
-    return listed(
-        url, url, entry.get("name"), entry["id"], {"source": FAMILY, "board": board, "job_id": str(entry["id"])}
-    )
+    return listed(url, url, entry.get("name"), entry["id"], job_ref(FAMILY, board, str(entry["id"])))
 
 
 def list_jobs(board: str) -> JobListing:
@@ -157,9 +155,7 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
 
 
 def extract(hints: dict, source_url: str) -> Posting:
-    board, job_id = hints.get("board"), hints.get("job_id")
-    if not board or not job_id:
-        raise CrawlError("parse_error", "smartrecruiters hints need board and job_id", url=source_url)
+    board, job_id = required_hints(hints, FAMILY, source_url, "board", "job_id")
     data = fetch_json(_postings_url(str(board), str(job_id)))
     if not isinstance(data, dict) or not data.get("name"):
         raise CrawlError("not_a_job_page", "smartrecruiters returned no posting", url=source_url)

@@ -11,17 +11,19 @@ from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.sources.common import (
     BoardCache,
-    board_base,
     board_error,
     child_text,
     children,
     dedupe,
+    job_ref,
     listed,
     local_name,
     parse_xml,
     posting_from_page,
     relative_segments,
-    tenant_origin,
+    required_hints,
+    tenant_board,
+    tenant_ref,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.crawl.urls import canonicalize_url
@@ -34,12 +36,11 @@ _REMOTE = {"fully": "remote", "temporary": "remote", "hybrid": "hybrid", "none":
 
 
 def normalize_board(value: str) -> str:
-    return tenant_origin(value, DOMAIN) or board_base(value)
+    return tenant_board(value, DOMAIN)
 
 
 def match_url(url: str) -> str | None:
-    origin = tenant_origin(url, DOMAIN)
-    return f"{FAMILY}:{origin}" if origin and not origin.startswith("https://www.") else None
+    return tenant_ref(url, FAMILY, DOMAIN, www_is_vendor=True)
 
 
 def _job_id(segment: str) -> str | None:
@@ -50,7 +51,7 @@ def _job_id(segment: str) -> str | None:
 def job_hints(board: str, url: str) -> dict | None:
     rest = relative_segments(board, url)
     if rest and len(rest) >= 2 and rest[0] == "jobs" and (job_id := _job_id(rest[1])):
-        return {"source": FAMILY, "board": board, "job_id": job_id}
+        return job_ref(FAMILY, board, job_id)
     return None
 
 
@@ -103,7 +104,7 @@ def _job(board: str, entry: dict) -> ListedJob | None:
         entry["link"],
         entry.get("title"),
         entry["id"],
-        {"source": FAMILY, "board": board, "job_id": entry["id"]},
+        job_ref(FAMILY, board, entry["id"]),
     )
 
 
@@ -156,9 +157,7 @@ def posting_from_entry(entry: dict, source_url: str) -> Posting:
 def extract(hints: dict, source_url: str) -> Posting:
     if isinstance(hints.get("entry"), dict):
         return posting_from_entry(hints["entry"], source_url)
-    board, job_id = hints.get("board"), hints.get("job_id")
-    if not board or not job_id:
-        raise CrawlError("parse_error", "teamtailor hints need board and job_id", url=source_url)
+    board, job_id = required_hints(hints, FAMILY, source_url, "board", "job_id")
     entry = _cache.get(str(board), str(job_id), lambda: _fetch_feed(str(board))[0]).get(str(job_id))
     if entry is None:
         return posting_from_page(source_url)  # not in the feed (yet): the page has JSON-LD

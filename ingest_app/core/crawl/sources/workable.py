@@ -15,9 +15,11 @@ from ingest_app.core.crawl.sources.common import (
     api_url,
     board_base,
     board_error,
+    board_ref,
     dedupe,
     expect,
     host_of,
+    job_ref,
     listed,
     on_domain,
     path_segments,
@@ -65,16 +67,13 @@ def match_url(url: str) -> str | None:
     host = host_of(url)
     if host != HOST and not (on_domain(host, "workable.com") and host != "www.workable.com"):
         return None
-    try:
-        return f"{FAMILY}:{normalize_board(url)}"
-    except (ValueError, CrawlError):
-        return None
+    return board_ref(FAMILY, normalize_board, url)
 
 
 def job_hints(board: str, url: str) -> dict | None:
     rest = relative_segments(board, url)
     if rest and len(rest) >= 2 and rest[0] == "j" and _SHORTCODE.match(rest[1]):
-        return {"source": FAMILY, "board": board, "job_id": rest[1]}
+        return job_ref(FAMILY, board, rest[1])
     return None
 
 
@@ -126,7 +125,7 @@ def _entries(board: str) -> tuple[list[dict], bool, str | None]:
 
 def _job(board: str, entry: dict, widget: bool) -> ListedJob | None:
     code = str(entry["shortcode"])
-    hints = {"source": FAMILY, "board": board, "job_id": code} | ({"widget": True} if widget else {})
+    hints = job_ref(FAMILY, board, code) | ({"widget": True} if widget else {})
     return listed(_job_url(board, code), _job_url(board, code), entry.get("title"), code, hints)
 
 
