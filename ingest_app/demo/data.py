@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from ingest_app.core.models import SOURCE_KINDS
+
 TITLES = (
     "Backend Engineer",
     "Frontend Engineer",
@@ -63,18 +65,8 @@ COMPANY_WORDS = (
 )
 COMPANY_SUFFIX = ("Robotics", "Analytics", "Kitchens", "Health", "Logistics", "Labs", "Energy", "Studios")
 KINDS = ("greenhouse", "lever", "ashby", "careers")  # what `DemoSite.generate` cycles through by default
-BOARD_KINDS = (
-    "workday",
-    "smartrecruiters",
-    "workable",
-    "recruitee",
-    "personio",
-    "teamtailor",
-    "bamboohr",
-    "pinpoint",
-    "rippling",
-    "breezy",
-)
+# The board-URL families: every source family but the default four (one list: core.models).
+BOARD_KINDS = tuple(kind for kind in SOURCE_KINDS if kind not in KINDS)
 ALL_KINDS = KINDS + BOARD_KINDS
 _UUID_KINDS = ("lever", "ashby", "pinpoint", "rippling")
 
