@@ -11,10 +11,10 @@ from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
     api_url,
     board_base,
-    board_error,
     board_ref,
     dedupe,
     expect,
+    fetch_board_json,
     host_of,
     job_ref,
     listed,
@@ -77,10 +77,7 @@ def _jobs_url(board: str, *more: str) -> str:
 
 def list_jobs(board: str) -> JobListing:
     url = _jobs_url(board)
-    try:
-        data = fetch_json(url)
-    except CrawlError as err:
-        raise board_error(err, FAMILY, board) from None
+    data = fetch_board_json(url, FAMILY, board)
     expect(isinstance(data, list), FAMILY, "is not a list of jobs", url)
     return JobListing(
         dedupe(

@@ -12,10 +12,10 @@ from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
     api_url,
     board_base,
-    board_error,
     board_ref,
     dedupe,
     expect,
+    fetch_board_json,
     host_of,
     job_ref,
     listed,
@@ -84,10 +84,7 @@ def _entries(board: str) -> tuple[list[dict], str | None]:
     offset = 0
     for _ in range(MAX_PAGES):
         url = _postings_url(board) + f"?limit={PAGE_SIZE}&offset={offset}"
-        try:
-            data = fetch_json(url)
-        except CrawlError as err:
-            raise board_error(err, FAMILY, board) from None
+        data = fetch_board_json(url, FAMILY, board)
         expect(isinstance(data, dict) and isinstance(data.get("content"), list), FAMILY, "has no content list", url)
         entries.extend(p for p in data["content"] if isinstance(p, dict) and p.get("id"))
         offset += len(data["content"])

@@ -18,6 +18,7 @@ from ingest_app.core.crawl.sources.common import (
     board_ref,
     dedupe,
     expect,
+    fetch_board_json,
     host_of,
     job_ref,
     listed,
@@ -102,10 +103,7 @@ def _v3_entries(board: str) -> tuple[list[dict], str | None]:
 
 def _widget(board: str) -> dict[str, dict]:
     url = api_url(get_settings().workable_api_base, "api", "v1", "widget", "accounts", _slug(board)) + "?details=true"
-    try:
-        data = fetch_json(url)
-    except CrawlError as err:
-        raise board_error(err, FAMILY, board) from None
+    data = fetch_board_json(url, FAMILY, board)
     expect(isinstance(data, dict) and isinstance(data.get("jobs"), list), FAMILY, "widget has no jobs list", url)
     return _widgets.store(
         board, {str(j["shortcode"]): j for j in data["jobs"] if isinstance(j, dict) and j.get("shortcode")}

@@ -15,6 +15,7 @@ from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
 from ingest_app.core.crawl.sources.common import (
     board_error,
+    board_ref,
     dedupe,
     expect,
     host_of,
@@ -79,10 +80,7 @@ def match_url(url: str) -> str | None:
     host = host_of(url)
     if not (host.endswith("." + DOMAIN) or host.endswith(".myworkdaysite.com")):
         return None
-    try:
-        return f"{FAMILY}:{_split(url)[0]}"
-    except (ValueError, CrawlError):
-        return None
+    return board_ref(FAMILY, lambda value: _split(value)[0], url)
 
 
 def job_hints(board: str, url: str) -> dict | None:
