@@ -162,12 +162,23 @@ class CompanyResult(BaseModel):
     archived: int | None = Field(default=None, description="Jobs archived because they are no longer listed")
     error: str | None = Field(default=None, description="Why listing failed")
     skipped_reason: str | None = Field(default=None, description="Why archiving was skipped for this company")
+    cut: int | None = Field(default=None, description="Listed job URLs not crawled because of the per-run cap")
+    cut_reason: str | None = Field(default=None, description="Why some listed job URLs were not crawled")
 
 
 class FailedItem(BaseModel):
     url: str
     company: str | None = None
     error: str | None = None
+
+
+class SkippedItem(BaseModel):
+    """A listed URL whose page is not a job posting: processed, not a failure, nothing stored."""
+
+    url: str
+    company: str | None = None
+    reason: str = Field(examples=["not a job posting"])
+    detail: str | None = Field(default=None, description="What the extractor found on the page")
 
 
 class ProgressOut(BaseModel):
@@ -178,6 +189,7 @@ class ProgressOut(BaseModel):
     jobs_processed: int
     jobs_added: int
     jobs_failed: int
+    jobs_skipped: int = Field(description="Processed items whose page is not a job posting (not failures)")
     jobs_archived: int
     percent: float
     elapsed_seconds: float | None
@@ -188,6 +200,9 @@ class ProgressOut(BaseModel):
     completed_at: UTCDatetime | None
     retry_count: int
     failed_items: list[FailedItem] = Field(description="Failed job URLs with their errors (the first 200)")
+    skipped_items: list[SkippedItem] = Field(
+        default_factory=list, description="URLs skipped because they are not job postings (the first 200)"
+    )
 
 
 class HistoryEntry(BaseModel):
@@ -203,6 +218,7 @@ class HistoryEntry(BaseModel):
     jobs_added: int
     jobs_archived: int
     jobs_failed: int
+    jobs_skipped: int = 0
     error_message: str | None
     changes: ChangeSummaryOut | None = Field(default=None, description="What the run changed")
 

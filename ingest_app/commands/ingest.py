@@ -9,7 +9,16 @@ from typing import Any
 
 from ingest_app.cli import print_json
 
-SUMMARY_KEYS = ("run_id", "status", "total_jobs_found", "jobs_processed", "jobs_added", "jobs_failed", "jobs_archived")
+SUMMARY_KEYS = (
+    "run_id",
+    "status",
+    "total_jobs_found",
+    "jobs_processed",
+    "jobs_added",
+    "jobs_failed",
+    "jobs_skipped",
+    "jobs_archived",
+)
 
 
 def register(subparsers) -> None:
@@ -25,6 +34,8 @@ def register(subparsers) -> None:
 def summary(progress: dict[str, Any]) -> dict[str, Any]:
     out = {key: progress[key] for key in SUMMARY_KEYS}
     out["duration_seconds"] = progress["elapsed_seconds"]
+    if progress.get("skipped_items"):  # pages that were not job postings: processed, not failed
+        out["skipped_items"] = [{"url": i["url"], "reason": i["reason"]} for i in progress["skipped_items"]]
     if progress.get("error_message"):
         out["error_message"] = progress["error_message"]
     return out

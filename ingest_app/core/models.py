@@ -11,7 +11,9 @@ from sqlmodel import Field, SQLModel
 
 RUN_STATUSES = ("archiving", "ingesting", "completed", "failed")
 ACTIVE_RUN_STATUSES = ("archiving", "ingesting")
-ITEM_STATES = ("pending", "succeeded", "failed")
+# `skipped`: the page was fetched but is not a job posting (the extractor's not_a_job_page):
+# processed, not failed, nothing stored.
+ITEM_STATES = ("pending", "succeeded", "failed", "skipped")
 JOB_STATUSES = ("active", "archived")
 # The source families of ingest_app.core.crawl.sources.FAMILIES (a test keeps them equal).
 SOURCE_KINDS = (
@@ -151,6 +153,7 @@ class IngestionRun(SQLModel, table=True):
             "AND jobs_failed >= 0 AND jobs_archived >= 0 AND retry_count >= 0",
             name="ck_ingestion_runs_counters_non_negative",
         ),
+        sa.CheckConstraint("jobs_skipped >= 0", name="ck_ingestion_runs_jobs_skipped_non_negative"),
     )
 
     run_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=True))
@@ -163,6 +166,8 @@ class IngestionRun(SQLModel, table=True):
     jobs_processed: int = Field(default=0, sa_column=_counter("jobs_processed"))
     jobs_added: int = Field(default=0, sa_column=_counter("jobs_added"))
     jobs_failed: int = Field(default=0, sa_column=_counter("jobs_failed"))
+    # Items that were not job postings: counted in jobs_processed, never in jobs_failed.
+    jobs_skipped: int = Field(default=0, sa_column=_counter("jobs_skipped"))
     jobs_archived: int = Field(default=0, sa_column=_counter("jobs_archived"))
     companies: list[dict[str, Any]] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
@@ -177,7 +182,7 @@ class IngestionRunItem(SQLModel, table=True):
     __tablename__ = "ingestion_run_items"
     __table_args__ = (
         sa.UniqueConstraint("run_id", "url", name="uq_ingestion_run_items_run_url"),
-        sa.CheckConstraint("state IN ('pending','succeeded','failed')", name="ck_ingestion_run_items_state"),
+        sa.CheckConstraint("state IN ('pending','succeeded','failed','skipped')", name="ck_ingestion_run_items_state"),
         sa.CheckConstraint("attempts >= 0", name="ck_ingestion_run_items_attempts_non_negative"),
         sa.Index("ix_ingestion_run_items_run_state", "run_id", "state"),
     )

@@ -28,6 +28,8 @@ from ingest_app.core.pipeline.recording import (
     _crawl,
     _record_one,
     complete_if_counted,
+    item_state,
+    outcome_of,
     relax_commit,
 )
 from ingest_app.core.settings import get_settings
@@ -88,7 +90,8 @@ _OWNERS = (
 
 @dataclass
 class ItemResult:
-    """One crawled item to record: `posting` for a success, `error` for a failure."""
+    """One crawled item to record: `posting` for a success, `error` for a failure (or, for a page
+    that is not a job posting, the reason it is skipped)."""
 
     run_id: int
     item_id: int
@@ -121,6 +124,7 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
     A run that is not ingesting changes nothing ("skipped" for all).
     """
     by_id = {r.item_id: r for r in sorted(results, key=lambda r: r.item_id)}
+    states = {item_id: item_state(r.posting, r.error) for item_id, r in by_id.items()}
     outcomes = dict.fromkeys(by_id, "skipped")
     now = utcnow()
     with get_engine().connect() as conn:
@@ -135,7 +139,7 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
                 {
                     "p_run_id": run_id,
                     "p_ids": pending,
-                    "p_states": ["succeeded" if by_id[i].posting is not None else "failed" for i in pending],
+                    "p_states": [states[i] for i in pending],
                     "p_errors": [None if by_id[i].posting is not None else by_id[i].error[:4000] for i in pending],
                     "p_now": now,
                 },
@@ -143,7 +147,7 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
             if not moved:
                 tx.rollback()
                 return outcomes
-            succeeded = [row for row in moved if by_id[row.id].posting is not None]
+            succeeded = [row for row in moved if states[row.id] == "succeeded"]
             n_added = 0
             if succeeded:
                 company_ids = sorted({row.company_id for row in succeeded if row.company_id is not None})
@@ -170,7 +174,8 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
                     "p_run_id": run_id,
                     "p_processed": len(moved),
                     "p_added": n_added,
-                    "p_failed": len(moved) - len(succeeded),
+                    "p_failed": sum(1 for row in moved if states[row.id] == "failed"),
+                    "p_skipped": sum(1 for row in moved if states[row.id] == "skipped"),
                     "p_now": now,
                 },
             ).first()
@@ -180,13 +185,13 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
                 return outcomes
             complete_if_counted(conn, run_id, counters)
     for row in moved:
-        outcomes[row.id] = "succeeded" if by_id[row.id].posting is not None else "failed"
+        outcomes[row.id] = outcome_of(states[row.id])
     return outcomes
 
 
 def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
-    """Record crawled items: per result "succeeded", "failed", "skipped" (a duplicate, or a run no
-    longer ingesting) or the infrastructure exception that kept it from being recorded (nothing
+    """Record crawled items: per result "succeeded", "failed", "not_a_job" (the item ended
+    `skipped`: not a job posting), "skipped" (a duplicate, or a run no longer ingesting) or the infrastructure exception that kept it from being recorded (nothing
     of it changed then; the message should be delivered again).
 
     On PostgreSQL the items of one run go in one transaction, and the runs of one call are recorded
@@ -360,7 +365,7 @@ def process_items(
     deadline: float | None = None,
 ) -> list[tuple[str | BaseException, float]]:
     """Handle a batch of queue message bodies: per body (outcome, seconds), where the outcome is
-    "skipped", "succeeded", "failed", or the infrastructure exception that should bring that
+    "skipped", "succeeded", "failed", "not_a_job", or the infrastructure exception that should bring that
     message back. One pre-check query for the batch reads the open items' URLs and hints (a body
     only names its item: a forged URL in it is never fetched).
 

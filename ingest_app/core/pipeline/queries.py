@@ -1,7 +1,8 @@
 """Read side: progress of one run (polled every few seconds) and the history of finished runs.
 
 Progress is one primary-key read of the run row (counters and per-company results live there)
-plus, only when items failed, one indexed read of at most 200 failed items.
+plus, only when items failed, one indexed read of at most 200 failed items (and the same for
+items skipped because their page is not a job posting: those are not failures).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ FAILED_ITEMS_LIMIT = 200
 # While a run is active its progress is polled every few seconds: keep that answer small.
 ACTIVE_FAILED_ITEMS_LIMIT = 20
 FINISHED_STATUSES = ("completed", "failed")
+# How a skipped item is shown: processed, not failed, nothing stored.
+SKIPPED_REASON = "not a job posting"
+SKIPPED_LABEL = f"skipped: {SKIPPED_REASON}"
 
 _PROGRESS_COLUMNS = [
     RUNS.c.run_id,
@@ -31,6 +35,7 @@ _PROGRESS_COLUMNS = [
     RUNS.c.jobs_processed,
     RUNS.c.jobs_added,
     RUNS.c.jobs_failed,
+    RUNS.c.jobs_skipped,
     RUNS.c.jobs_archived,
     RUNS.c.companies,
     RUNS.c.created_at,
@@ -66,28 +71,44 @@ def company_results(companies: list[dict[str, Any]] | None) -> list[dict[str, An
             "archived": c.get("archived"),
             "error": c.get("error"),
             "skipped_reason": c.get("skipped_reason"),
+            "cut": c.get("cut"),
+            "cut_reason": c.get("cut_reason"),
         }
         for c in companies or []
     ]
 
 
+def _items_in_state(session: Session, run_id: int, state: str, limit: int) -> list[Any]:
+    return session.execute(
+        sa.select(ITEMS.c.url, ITEMS.c.company, ITEMS.c.error)
+        .where(ITEMS.c.run_id == run_id, ITEMS.c.state == state)
+        .order_by(ITEMS.c.id)
+        .limit(limit)
+    ).all()
+
+
 def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
     """Where the run is now. RunNotFound for an unknown run or another user's run.
 
-    `failed_items` lists the first failures: up to 20 while the run is active, 200 once it ended.
+    `failed_items` lists the first failures: up to 20 while the run is active, 200 once it ended;
+    `skipped_items` the same for the pages that were not job postings (not failures).
     """
     run = session.execute(sa.select(*_PROGRESS_COLUMNS).where(RUNS.c.run_id == run_id)).first()
     if run is None or run.user_id != user_id:
         raise RunNotFound(run_id)
+    limit = FAILED_ITEMS_LIMIT if run.status in FINISHED_STATUSES else ACTIVE_FAILED_ITEMS_LIMIT
     failed_items: list[dict[str, Any]] = []
     if run.jobs_failed:
-        rows = session.execute(
-            sa.select(ITEMS.c.url, ITEMS.c.company, ITEMS.c.error)
-            .where(ITEMS.c.run_id == run_id, ITEMS.c.state == "failed")
-            .order_by(ITEMS.c.id)
-            .limit(FAILED_ITEMS_LIMIT if run.status in FINISHED_STATUSES else ACTIVE_FAILED_ITEMS_LIMIT)
-        ).all()
-        failed_items = [{"url": r.url, "company": r.company, "error": r.error} for r in rows]
+        failed_items = [
+            {"url": r.url, "company": r.company, "error": r.error}
+            for r in _items_in_state(session, run_id, "failed", limit)
+        ]
+    skipped_items: list[dict[str, Any]] = []
+    if run.jobs_skipped:
+        skipped_items = [
+            {"url": r.url, "company": r.company, "reason": SKIPPED_REASON, "detail": r.error}
+            for r in _items_in_state(session, run_id, "skipped", limit)
+        ]
     started = run.started_at or run.created_at
     return {
         "run_id": run.run_id,
@@ -97,6 +118,7 @@ def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
         "jobs_processed": run.jobs_processed,
         "jobs_added": run.jobs_added,
         "jobs_failed": run.jobs_failed,
+        "jobs_skipped": run.jobs_skipped,
         "jobs_archived": run.jobs_archived,
         "percent": _percent(run.status, run.jobs_processed, run.total_jobs_found),
         "elapsed_seconds": _seconds(started, run.completed_at or utcnow()) or 0.0,
@@ -107,6 +129,7 @@ def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
         "completed_at": as_utc(run.completed_at),
         "retry_count": run.retry_count,
         "failed_items": failed_items,
+        "skipped_items": skipped_items,
     }
 
 
@@ -133,6 +156,7 @@ def list_history(session: Session, user_id: int, limit: int = 10) -> list[dict[s
             "jobs_added": r.jobs_added,
             "jobs_archived": r.jobs_archived,
             "jobs_failed": r.jobs_failed,
+            "jobs_skipped": r.jobs_skipped,
             "error_message": r.error_message,
         }
         for r in rows

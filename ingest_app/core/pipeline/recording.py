@@ -3,7 +3,8 @@
 At-least-once delivery means the same message can arrive twice, concurrently, or after a reset.
 One transaction per item:
 
-1. guarded transition `pending -> succeeded|failed` of the item (only while the run is ingesting);
+1. guarded transition `pending -> succeeded|failed|skipped` of the item (`skipped`: the page is
+   not a job posting; it counts as processed, not as failed) (only while the run is ingesting);
 2. only if that changed a row: upsert the job, increment the run counters with SQL (guarded by
    `status='ingesting'` again: it takes the run row lock, so a reset that committed first makes it
    match nothing and the whole transaction rolls back), refresh the heartbeat;
@@ -31,6 +32,13 @@ from ingest_app.core.jobs import upsert_job
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
 
 log = logging.getLogger(__name__)
+
+# Crawl errors that say the page is not a job posting at all: nothing failed, there is just no job
+# to store, so the item ends `skipped` and is not counted in jobs_failed.
+SKIPPED_ERROR_KINDS = frozenset({"not_a_job_page"})
+# The recording outcome of an item that ended `skipped` ("skipped" alone already names a message
+# that changed nothing: a duplicate, or a run no longer ingesting).
+NOT_A_JOB = "not_a_job"
 
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
@@ -81,10 +89,25 @@ _COUNT = (
         jobs_processed=RUNS.c.jobs_processed + sa.bindparam("p_processed", type_=sa.Integer),
         jobs_added=RUNS.c.jobs_added + sa.bindparam("p_added", type_=sa.Integer),
         jobs_failed=RUNS.c.jobs_failed + sa.bindparam("p_failed", type_=sa.Integer),
+        jobs_skipped=RUNS.c.jobs_skipped + sa.bindparam("p_skipped", type_=sa.Integer),
         last_heartbeat=sa.bindparam("p_now"),
     )
     .returning(RUNS.c.jobs_processed, RUNS.c.total_jobs_found)
 )
+
+
+def item_state(posting: Posting | None, error: str | None) -> str:
+    """The state an item leaves `pending` for: `succeeded` with a posting, `skipped` when the error
+    says the page is not a job posting (errors are "kind: reason", see _crawl), else `failed`."""
+    if posting is not None:
+        return "succeeded"
+    kind = (error or "").partition(":")[0].strip()
+    return "skipped" if kind in SKIPPED_ERROR_KINDS else "failed"
+
+
+def outcome_of(state: str) -> str:
+    """What the recording functions report for an item that moved to `state`."""
+    return NOT_A_JOB if state == "skipped" else state
 
 
 def complete_if_done(conn: sa.Connection, run_id: int) -> bool:
@@ -108,13 +131,15 @@ def complete_if_counted(conn: sa.Connection, run_id: int, counters: Any) -> None
 def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, error: str | None) -> bool:
     """Record the outcome of one item; True when this call moved it out of `pending`.
 
-    `posting` for a success, `error` (e.g. "not_found: HTTP 404") for a failure. Returns False
+    `posting` for a success, `error` (e.g. "not_found: HTTP 404") for a failure; an error of a
+    page that is not a job posting ("not_a_job_page: ...") ends the item `skipped`. Returns False
     for a duplicate delivery, an unknown item, or a run that is no longer ingesting; nothing
     changes then.
     """
     if (posting is None) == (error is None):
         raise ValueError("pass exactly one of posting or error")
-    succeeded = posting is not None
+    state = item_state(posting, error)
+    succeeded = state == "succeeded"
     now = utcnow()
     with get_engine().connect() as conn:
         with conn.begin() as tx:
@@ -124,7 +149,7 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
                 {
                     "p_run_id": run_id,
                     "p_item_id": item_id,
-                    "p_state": "succeeded" if succeeded else "failed",
+                    "p_state": state,
                     "p_error": None if succeeded else error[:4000],
                     "p_now": now,
                 },
@@ -151,7 +176,8 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
                     "p_run_id": run_id,
                     "p_processed": 1,
                     "p_added": int(added),
-                    "p_failed": int(not succeeded),
+                    "p_failed": int(state == "failed"),
+                    "p_skipped": int(state == "skipped"),
                     "p_now": now,
                 },
             ).first()
@@ -208,11 +234,12 @@ def _record_one(run_id: int, item_id: int, url: Any, posting: Posting | None, er
         recorded = record_item_result(run_id, item_id, posting=None, error=error)
     if not recorded:
         return "skipped"
-    return "succeeded" if posting is not None else "failed"
+    return outcome_of(item_state(posting, error))
 
 
 def process_item(body: dict[str, Any]) -> str:
-    """Handle one queue message body: "skipped", "succeeded" or "failed".
+    """Handle one queue message body: "skipped" (nothing changed), "succeeded", "failed" or
+    "not_a_job" (the item ended `skipped`: the page is not a job posting).
 
     The body only names the item (`run_id`, `item_id`); the URL and hints come from the item row.
     A crawl failure of any kind (after the crawler's own retries) is recorded as a failed item.
