@@ -63,6 +63,7 @@ def progress_view() -> rx.Component:
             stat_card("Processed", RunState.processed, "indigo", "stat-processed", live=True),
             stat_card("Added", RunState.added, "green", "stat-added", live=True),
             stat_card("Failed", RunState.failed, "red", "stat-failed", live=True),
+            stat_card("Skipped", RunState.skipped, "gray", "stat-skipped", live=True),
             stat_card("Archived", RunState.archived, "amber", "stat-archived", live=True),
             stat_card("Elapsed", RunState.elapsed, "gray", "stat-elapsed"),
             spacing="3",

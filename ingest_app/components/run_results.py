@@ -1,9 +1,10 @@
-"""Stage 5 of a run: outcome, colour-coded summary, actions, per-company and failed-URL tables."""
+"""Stage 5 of a run: outcome, colour-coded summary, actions, per-company, failed-URL and skipped-URL
+tables (a page that is not a job posting is skipped, not failed)."""
 
 import reflex as rx
 
 from ingest_app.components.stat_card import stat_card
-from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow
+from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow, SkippedItemRow
 from ingest_app.states.run import RunState
 
 
@@ -21,6 +22,14 @@ def _failed_row(item: FailedItemRow) -> rx.Component:
         rx.table.cell(rx.link(item.url, href=item.url, is_external=True, size="1", class_name="break-all")),
         rx.table.cell(item.company),
         rx.table.cell(rx.text(item.error, size="1", color_scheme="red"), min_width="12em"),
+    )
+
+
+def _skipped_row(item: SkippedItemRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(item.url, href=item.url, is_external=True, size="1", class_name="break-all")),
+        rx.table.cell(item.company),
+        rx.table.cell(rx.text(item.label, size="1", color_scheme="gray"), min_width="12em"),
     )
 
 
@@ -105,6 +114,7 @@ def results_view() -> rx.Component:
             stat_card("Added", RunState.added, "green", "stat-added"),
             stat_card("Archived", RunState.archived, "amber", "stat-archived"),
             stat_card("Failed", RunState.failed, "red", "stat-failed"),
+            stat_card("Skipped", RunState.skipped, "gray", "stat-skipped"),
             stat_card("Duration", RunState.elapsed, "gray", "stat-duration"),
             spacing="3",
             wrap="wrap",
@@ -164,6 +174,26 @@ def results_view() -> rx.Component:
                     rx.table.body(rx.foreach(RunState.failed_items, _failed_row)),
                 ),
                 width="100%",
+            ),
+        ),
+        rx.cond(
+            RunState.skipped_items.length() > 0,
+            rx.vstack(
+                rx.heading("Skipped URLs", size="4"),
+                rx.text(RunState.skipped, " skipped: not a job posting", size="2", color_scheme="gray"),
+                _scroll_table(
+                    "Skipped URLs",
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("URL"),
+                            rx.table.column_header_cell("Company"),
+                            rx.table.column_header_cell("Reason"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(RunState.skipped_items, _skipped_row)),
+                ),
+                width="100%",
+                id="skipped-items",
             ),
         ),
         spacing="4",

@@ -47,6 +47,15 @@ class FailedItemRow:
 
 
 @dataclasses.dataclass
+class SkippedItemRow:
+    """A URL that was processed but is not a job posting: shown apart from the failures."""
+
+    url: str = ""
+    company: str = ""
+    label: str = ""
+
+
+@dataclasses.dataclass
 class HistoryRow:
     run_id: int = 0
     status: str = ""

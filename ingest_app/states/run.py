@@ -13,7 +13,7 @@ from ingest_app.core.db import session_scope
 from ingest_app.core.models import ACTIVE_RUN_STATUSES
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_duration, format_when
-from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow
+from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow, SkippedItemRow
 
 POLL_INTERVAL_MS = 3000
 
@@ -82,6 +82,7 @@ class RunState(AuthState):
     processed: int = 0
     added: int = 0
     failed: int = 0
+    skipped: int = 0
     archived: int = 0
     percent: int = 0
     elapsed: str = ""
@@ -90,6 +91,7 @@ class RunState(AuthState):
     retry_count: int = 0
     companies: list[RunCompanyRow] = []
     failed_items: list[FailedItemRow] = []
+    skipped_items: list[SkippedItemRow] = []
     reset_error: str = ""
     change_summary: str = ""
     change_counts: list[ChangeCountRow] = []
@@ -109,6 +111,7 @@ class RunState(AuthState):
         self.processed = int(progress.get("jobs_processed") or 0)
         self.added = int(progress.get("jobs_added") or 0)
         self.failed = int(progress.get("jobs_failed") or 0)
+        self.skipped = int(progress.get("jobs_skipped") or 0)
         self.archived = int(progress.get("jobs_archived") or 0)
         percent = progress.get("percent")
         if percent is None:
@@ -133,6 +136,14 @@ class RunState(AuthState):
                 url=str(i.get("url") or ""), company=str(i.get("company") or ""), error=str(i.get("error") or "")
             )
             for i in progress.get("failed_items") or []
+        ]
+        self.skipped_items = [
+            SkippedItemRow(
+                url=str(i.get("url") or ""),
+                company=str(i.get("company") or ""),
+                label=f"skipped: {i.get('reason') or pipeline.SKIPPED_REASON}",
+            )
+            for i in progress.get("skipped_items") or []
         ]
         self.polling = self.status in ACTIVE_RUN_STATUSES
 

@@ -6,13 +6,15 @@ Plain functions over a SQLModel Session (or their own short transactions); no re
 
 from ingest_app.core.pipeline.batch import ItemResult, process_items, record_item_results
 from ingest_app.core.pipeline.errors import NoCompanies, PipelineError, RunAlreadyActive, RunNotActive, RunNotFound
-from ingest_app.core.pipeline.queries import get_progress, list_history
+from ingest_app.core.pipeline.queries import SKIPPED_LABEL, SKIPPED_REASON, get_progress, list_history
 from ingest_app.core.pipeline.recording import process_item, record_item_result
 from ingest_app.core.pipeline.runs import get_active_run, reset_run, start_run
 from ingest_app.core.pipeline.stage3 import launch_stage3, preview_company, run_stage3
 from ingest_app.core.pipeline.stale import detect_stale_runs
 
 __all__ = [
+    "SKIPPED_LABEL",
+    "SKIPPED_REASON",
     "ItemResult",
     "NoCompanies",
     "PipelineError",

@@ -191,8 +191,9 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
 
 def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
     """Record crawled items: per result "succeeded", "failed", "not_a_job" (the item ended
-    `skipped`: not a job posting), "skipped" (a duplicate, or a run no longer ingesting) or the infrastructure exception that kept it from being recorded (nothing
-    of it changed then; the message should be delivered again).
+    `skipped`: not a job posting), "skipped" (a duplicate, or a run no longer ingesting) or the
+    infrastructure exception that kept it from being recorded (nothing of it changed then; the
+    message should be delivered again).
 
     On PostgreSQL the items of one run go in one transaction, and the runs of one call are recorded
     at the same time (their rows are disjoint: one active run per user), so a lock held on one
