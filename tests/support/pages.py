@@ -1,5 +1,6 @@
 """A tiny local job site for worker tests: `/jobs/<n>` serves a JSON-LD JobPosting page,
-`/slow/<n>?seconds=S` the same page after S seconds, anything else 404. Binds 127.0.0.1 on a free
+`/slow/<n>?seconds=S` the same page after S seconds, `/about/<n>` a company page that is not a job
+posting (a careers site links those too), anything else 404. Binds 127.0.0.1 on a free
 port; `requests` lists the paths asked for; `stop()` shuts it down."""
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ def job_page(n: int) -> bytes:
     return html.encode()
 
 
+def about_page(n: int) -> bytes:
+    """A real page of a careers site that holds no posting: no JobPosting, no job fields."""
+    html = (
+        f"<!doctype html><html><head><title>About Acme {n}</title></head><body>"
+        '<nav><a href="/">Home</a> <a href="/careers">Careers</a></nav>'
+        "<main><h2>Our story</h2><p>Acme was founded by three friends who liked building things.</p>"
+        "<p>Today we are a small team spread over four cities.</p></main>"
+        "<footer>&copy; Acme</footer></body></html>"
+    )
+    return html.encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self.server.requests.append(self.path)
@@ -43,6 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
             parts[0] = "jobs"
         if len(parts) == 2 and parts[0] == "jobs" and parts[1].isdigit():
             body, status = job_page(int(parts[1])), 200
+        elif len(parts) == 2 and parts[0] == "about" and parts[1].isdigit():
+            body, status = about_page(int(parts[1])), 200
         else:
             body, status = b"not found", 404
         self.send_response(status)
@@ -73,6 +88,9 @@ class PageServer:
 
     def url(self, n: int) -> str:
         return f"{self.base_url}/jobs/{n}"
+
+    def not_a_job_url(self, n: int) -> str:
+        return f"{self.base_url}/about/{n}"
 
     def slow_url(self, n: int, seconds: float) -> str:
         return f"{self.base_url}/slow/{n}?seconds={seconds:g}"
