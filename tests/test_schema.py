@@ -27,6 +27,7 @@ def test_ingestion_runs_columns_have_the_specified_types(engine):
         "jobs_processed": "integer",
         "jobs_added": "integer",
         "jobs_failed": "integer",
+        "jobs_skipped": "integer",
         "jobs_archived": "integer",
         "companies": "jsonb",
         "created_at": "timestamp with time zone",
@@ -132,7 +133,9 @@ def test_company_sources_are_unique_per_user(session, make_user):
     session.rollback()
 
 
-@pytest.mark.parametrize("column", ["total_jobs_found", "jobs_processed", "jobs_added", "jobs_failed", "jobs_archived"])
+@pytest.mark.parametrize(
+    "column", ["total_jobs_found", "jobs_processed", "jobs_added", "jobs_failed", "jobs_skipped", "jobs_archived"]
+)
 def test_counters_can_never_go_negative(session, make_user, column):
     user = make_user()
     run = IngestionRun(user_id=user.id, status="ingesting", current_stage=4)

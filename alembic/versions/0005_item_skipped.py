@@ -17,12 +17,21 @@ depends_on: str | Sequence[str] | None = None
 
 _STATES_BEFORE = "state IN ('pending','succeeded','failed')"
 _STATES_AFTER = "state IN ('pending','succeeded','failed','skipped')"
+_COUNTERS_BEFORE = (
+    "total_jobs_found >= 0 AND jobs_processed >= 0 AND jobs_added >= 0 "
+    "AND jobs_failed >= 0 AND jobs_archived >= 0 AND retry_count >= 0"
+)
+_COUNTERS_AFTER = (
+    "total_jobs_found >= 0 AND jobs_processed >= 0 AND jobs_added >= 0 "
+    "AND jobs_failed >= 0 AND jobs_skipped >= 0 AND jobs_archived >= 0 AND retry_count >= 0"
+)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("ingestion_runs") as batch:
         batch.add_column(sa.Column("jobs_skipped", sa.Integer(), server_default="0", nullable=False))
-        batch.create_check_constraint("ck_ingestion_runs_jobs_skipped_non_negative", "jobs_skipped >= 0")
+        batch.drop_constraint("ck_ingestion_runs_counters_non_negative", type_="check")
+        batch.create_check_constraint("ck_ingestion_runs_counters_non_negative", _COUNTERS_AFTER)
     with op.batch_alter_table("ingestion_run_items") as batch:
         batch.drop_constraint("ck_ingestion_run_items_state", type_="check")
         batch.create_check_constraint("ck_ingestion_run_items_state", _STATES_AFTER)
@@ -37,5 +46,6 @@ def downgrade() -> None:
         batch.drop_constraint("ck_ingestion_run_items_state", type_="check")
         batch.create_check_constraint("ck_ingestion_run_items_state", _STATES_BEFORE)
     with op.batch_alter_table("ingestion_runs") as batch:
-        batch.drop_constraint("ck_ingestion_runs_jobs_skipped_non_negative", type_="check")
+        batch.drop_constraint("ck_ingestion_runs_counters_non_negative", type_="check")
+        batch.create_check_constraint("ck_ingestion_runs_counters_non_negative", _COUNTERS_BEFORE)
         batch.drop_column("jobs_skipped")

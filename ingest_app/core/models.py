@@ -150,10 +150,9 @@ class IngestionRun(SQLModel, table=True):
         sa.CheckConstraint("current_stage BETWEEN 3 AND 5", name="ck_ingestion_runs_stage"),
         sa.CheckConstraint(
             "total_jobs_found >= 0 AND jobs_processed >= 0 AND jobs_added >= 0 "
-            "AND jobs_failed >= 0 AND jobs_archived >= 0 AND retry_count >= 0",
+            "AND jobs_failed >= 0 AND jobs_skipped >= 0 AND jobs_archived >= 0 AND retry_count >= 0",
             name="ck_ingestion_runs_counters_non_negative",
         ),
-        sa.CheckConstraint("jobs_skipped >= 0", name="ck_ingestion_runs_jobs_skipped_non_negative"),
     )
 
     run_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=True))

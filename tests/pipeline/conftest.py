@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from ingest_app.core.crawl.types import Posting
 from ingest_app.core.models import IngestionRun, IngestionRunItem, Job, utcnow
-from tests.support.pages import job_page
+from tests.support.pages import job_page, page_server  # noqa: F401 (a fixture)
 
 
 class CollectingSend:

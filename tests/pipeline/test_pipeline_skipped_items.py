@@ -24,7 +24,7 @@ from ingest_app.core.pipeline import (
     record_item_results,
 )
 from tests.pipeline.conftest import CollectingSend, item_states, jobs_of, run_row, seed_run
-from tests.support.pages import PageServer, page_server  # noqa: F401
+from tests.support.pages import PageServer
 
 RUNS = IngestionRun.__table__
 NOT_A_JOB_ERROR = "not_a_job_page: no job posting found on the page"
@@ -91,7 +91,9 @@ def test_two_batches_recording_the_same_skipped_item_at_once_count_it_once(engin
     user = make_user()
     urls = [f"https://acme.example/about/{i}" for i in range(20)]
     run_id, item_ids = seed_run(session, user.id, urls)
-    results = [ItemResult(run_id, item_id, url, None, NOT_A_JOB_ERROR) for item_id, url in zip(item_ids, urls)]
+    results = [
+        ItemResult(run_id, item_id, url, None, NOT_A_JOB_ERROR) for item_id, url in zip(item_ids, urls, strict=True)
+    ]
     barrier = threading.Barrier(2)
     outcomes: list[list] = []
 
