@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import PASSWORD
+from tests.support.pages import page_server  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(autouse=True)

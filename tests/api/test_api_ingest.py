@@ -159,6 +159,46 @@ def test_progress_of_my_run(client, alice, make_run, session):
     assert p["failed_items"] == [{"url": "https://a.example/j/1", "company": "Acme", "error": "http_404: gone"}]
 
 
+def test_progress_and_history_show_a_page_that_is_not_a_job_as_skipped_not_failed(client, alice, session, page_server):
+    from ingest_app.core.pipeline import process_items
+    from tests.support.runs import item_bodies, seed_ingesting_run
+
+    user, h = alice
+    urls = [page_server.url(1), page_server.not_a_job_url(2), page_server.base_url + "/gone/3"]
+    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    bodies = item_bodies(session, run_id)
+    assert [outcome for outcome, _ in process_items(bodies + bodies)] == ["succeeded", "not_a_job", "failed"] + [
+        "skipped"
+    ] * 3
+
+    r = client.get(f"/api/ingest/runs/{run_id}/progress", headers=h)
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert (p["status"], p["percent"]) == ("completed", 100.0)
+    assert (p["jobs_processed"], p["jobs_added"], p["jobs_failed"], p["jobs_skipped"]) == (3, 1, 1, 1)
+    assert [i["url"] for i in p["failed_items"]] == [page_server.base_url + "/gone/3"]
+    assert p["skipped_items"] == [
+        {
+            "url": page_server.not_a_job_url(2),
+            "company": "Acme",
+            "reason": "not a job posting",
+            "detail": "not_a_job_page: no job posting found on the page",
+        }
+    ]
+    [entry] = client.get("/api/ingest/history", headers=h).json()
+    assert (entry["run_id"], entry["jobs_failed"], entry["jobs_skipped"]) == (run_id, 1, 1)
+
+
+def test_progress_shows_the_listing_cut_of_a_company(client, alice, make_run):
+    user, h = alice
+    cut_reason = "3 of 5 listed job URLs not crawled: a run crawls at most 2 job URLs"
+    company = {"company_id": 1, "name": "Acme", "source": "greenhouse:acme", "listed": 5, "archived": 0}
+    run_id = make_run(user, status="completed", companies=[{**company, "cut": 3, "cut_reason": cut_reason}])
+    p = client.get(f"/api/ingest/runs/{run_id}/progress", headers=h).json()
+    assert (p["companies"][0]["cut"], p["companies"][0]["cut_reason"]) == (3, cut_reason)
+    assert p["jobs_skipped"] == 0 and p["skipped_items"] == []
+
+
 def test_another_users_run_is_404_like_a_missing_one(client, alice, bob, make_run):
     run_id = make_run(alice[0])
     for rid in (run_id, 987654):

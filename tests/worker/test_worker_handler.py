@@ -16,7 +16,7 @@ from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda, stale_run_lambda
 from lambda_worker.poller import LocalContext
 from tests.support.pages import PageServer
-from tests.support.runs import counters, item_bodies, item_states, job_counts, seed_ingesting_run
+from tests.support.runs import counters, item_bodies, item_states, job_counts, run_row, seed_ingesting_run
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -69,6 +69,30 @@ def test_a_batch_is_recorded_and_a_missing_page_is_a_failed_item_not_a_retry(
         "jobs_failed": 1,
         "jobs_archived": 0,
     }
+    assert job_counts(engine, user.id) == {"active": 2}
+
+
+def test_a_page_that_is_not_a_job_is_skipped_not_failed_and_its_redelivery_counts_once(
+    session, engine, make_user, page_server: PageServer, context
+) -> None:
+    user = make_user()
+    urls = [page_server.url(1), page_server.not_a_job_url(2), page_server.url(3)]
+    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    event = load_event("sqs_batch.json", item_bodies(session, run_id))
+
+    assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}
+    assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}  # SQS delivers it again
+
+    assert counters(engine, run_id) == {
+        "status": "completed",
+        "total_jobs_found": 3,
+        "jobs_processed": 3,
+        "jobs_added": 2,
+        "jobs_failed": 0,
+        "jobs_archived": 0,
+    }
+    assert run_row(engine, run_id)["jobs_skipped"] == 1
+    assert item_states(engine, run_id) == {"succeeded": 2, "skipped": 1}
     assert job_counts(engine, user.id) == {"active": 2}
 
 
