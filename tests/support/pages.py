@@ -1,6 +1,7 @@
 """A tiny local job site for worker tests: `/jobs/<n>` serves a JSON-LD JobPosting page,
 `/slow/<n>?seconds=S` the same page after S seconds, `/about/<n>` a company page that is not a job
-posting (a careers site links those too), anything else 404. Binds 127.0.0.1 on a free
+posting, `/careers` a careers page linking `/jobs/1..careers_jobs`, anything else 404. A job number
+in `not_a_job` serves the company page instead (a listed job link that leads to no posting). Binds 127.0.0.1 on a free
 port; `requests` lists the paths asked for; `stop()` shuts it down."""
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ def about_page(n: int) -> bytes:
     return html.encode()
 
 
+def careers_page(jobs: int) -> bytes:
+    rows = "".join(f'<li><a href="/jobs/{n}">Engineer {n}</a></li>' for n in range(1, jobs + 1))
+    html = (
+        "<!doctype html><html><head><title>Careers</title></head>"
+        f"<body><main><h1>Open roles</h1><ul>{rows}</ul></main></body></html>"
+    )
+    return html.encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self.server.requests.append(self.path)
@@ -55,7 +65,10 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(float(parse_qs(split.query).get("seconds", ["1"])[0]))
             parts[0] = "jobs"
         if len(parts) == 2 and parts[0] == "jobs" and parts[1].isdigit():
-            body, status = job_page(int(parts[1])), 200
+            n = int(parts[1])
+            body, status = (about_page(n) if n in self.server.not_a_job else job_page(n)), 200
+        elif parts == ["careers"]:
+            body, status = careers_page(self.server.careers_jobs), 200
         elif len(parts) == 2 and parts[0] == "about" and parts[1].isdigit():
             body, status = about_page(int(parts[1])), 200
         else:
@@ -75,6 +88,8 @@ class PageServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.requests = []
+        self.httpd.not_a_job = set()
+        self.httpd.careers_jobs = 3
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -88,6 +103,14 @@ class PageServer:
 
     def url(self, n: int) -> str:
         return f"{self.base_url}/jobs/{n}"
+
+    @property
+    def not_a_job(self) -> set[int]:
+        return self.httpd.not_a_job
+
+    @property
+    def careers_url(self) -> str:
+        return f"{self.base_url}/careers"
 
     def not_a_job_url(self, n: int) -> str:
         return f"{self.base_url}/about/{n}"

@@ -171,3 +171,31 @@ def test_a_worker_killed_mid_batch_still_ends_with_exact_counters_after_redelive
     assert job_counts(engine, user.id) == {"active": 40}
     survivor_stats = json.loads(metrics.read_text())
     assert survivor_stats["received"] >= 40 - at_kill["jobs_processed"]
+
+
+def test_a_listed_link_that_is_not_a_job_page_ends_skipped_and_the_cli_summary_says_so(
+    session, engine, make_user, page_server, crawl_queue: LocalQueue, tmp_path: Path, capsys
+) -> None:
+    from ingest_app.core.companies import add_company
+
+    user = make_user()
+    page_server.not_a_job.add(2)  # the careers page links it like a job; it leads to no posting
+    add_company(session, user.id, name="Acme", source=f"careers:{page_server.careers_url}")
+    session.commit()
+    worker = start_worker(concurrency=2, log_path=tmp_path / "worker.log")
+    try:
+        summary = cli_ingest(user.email, capsys)
+    finally:
+        assert stop_worker(worker) == 0
+    assert {k: v for k, v in summary.items() if k not in ("run_id", "duration_seconds")} == {
+        "status": "completed",
+        "total_jobs_found": 3,
+        "jobs_processed": 3,
+        "jobs_added": 2,
+        "jobs_failed": 0,
+        "jobs_skipped": 1,
+        "jobs_archived": 0,
+        "skipped_items": [{"url": page_server.url(2), "reason": "not a job posting"}],
+    }
+    assert item_states(engine, summary["run_id"]) == {"succeeded": 2, "skipped": 1}
+    assert job_counts(engine, user.id) == {"active": 2}
