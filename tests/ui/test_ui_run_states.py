@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from ingest_app.core import pipeline
+from ingest_app.core.crawl.types import Posting
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, Job, utcnow
 from ingest_app.states.history import HistoryState
 from ingest_app.states.jobs import JobsState
@@ -257,3 +258,27 @@ def test_jobs_page_takes_its_filters_from_the_url(session, make_user):
     call(state, "toggle_company", "Globex")
     assert [j.title for j in state.jobs] == ["Python dev"]
     assert session.exec(select(Job)).all()  # filtering never changes data
+
+
+def test_results_show_a_page_that_is_not_a_job_as_skipped_apart_from_the_failures(session, engine, make_user):
+    user = make_user()
+    run_id = _start(session, user)
+    urls = ["https://acme.example/jobs/1", "https://acme.example/about", "https://acme.example/jobs/3"]
+    _worker_update(engine, run_id, status="ingesting", current_stage=4, total_jobs_found=3)
+    session.add_all([IngestionRunItem(run_id=run_id, company="Acme", url=url) for url in urls])
+    session.commit()
+    items = session.exec(select(IngestionRunItem).where(IngestionRunItem.run_id == run_id)).all()
+    ids = {item.url: item.id for item in items}
+    posting = Posting(source_url=urls[0], title="Engineer", description="Build.")
+    assert pipeline.record_item_result(run_id, ids[urls[0]], posting=posting, error=None)
+    assert pipeline.record_item_result(run_id, ids[urls[1]], posting=None, error="not_a_job_page: no job posting")
+    assert pipeline.record_item_result(run_id, ids[urls[2]], posting=None, error="not_found: HTTP 404")
+    state = new_state(RunState, user_id=user.id, url=f"http://localhost:3000/run?run={run_id}")
+
+    call(state, "load")
+
+    assert (state.status, state.processed, state.added, state.failed, state.skipped) == ("completed", 3, 1, 1, 1)
+    assert [(i.url, i.error) for i in state.failed_items] == [(urls[2], "not_found: HTTP 404")]
+    assert [(i.url, i.company, i.label) for i in state.skipped_items] == [
+        (urls[1], "Acme", "skipped: not a job posting")
+    ]
