@@ -8,7 +8,7 @@ from ingest_app.components.status_badge import status_badge
 from ingest_app.states.history import LIMIT_CHOICES, HistoryState
 from ingest_app.states.rows import HistoryRow
 
-COLUMNS = ["Date", "Companies", "Changes", "Found", "Added", "Archived", "Failed", "Duration", "Status"]
+COLUMNS = ["Date", "Companies", "Changes", "Found", "Added", "Archived", "Failed", "Skipped", "Duration", "Status"]
 
 
 def _row(run: HistoryRow) -> rx.Component:
@@ -23,6 +23,7 @@ def _row(run: HistoryRow) -> rx.Component:
         rx.table.cell(rx.text(run.added, color_scheme="green", weight="medium")),
         rx.table.cell(rx.text(run.archived, color_scheme="amber", weight="medium")),
         rx.table.cell(rx.text(run.failed, color_scheme="red", weight="medium")),
+        rx.table.cell(rx.text(run.skipped, color_scheme="gray")),
         rx.table.cell(run.duration, white_space="nowrap"),
         rx.table.cell(
             rx.tooltip(status_badge(run.status), content=rx.cond(run.error != "", run.error, run.status)),

@@ -27,6 +27,7 @@ def history_row(run: dict[str, Any]) -> HistoryRow:
         added=int(run.get("jobs_added") or 0),
         archived=int(run.get("jobs_archived") or 0),
         failed=int(run.get("jobs_failed") or 0),
+        skipped=int(run.get("jobs_skipped") or 0),
         duration=format_duration(run.get("duration_seconds")),
         error=str(run.get("error_message") or ""),
         changes=str((run.get("changes") or {}).get("text") or ""),

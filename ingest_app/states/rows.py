@@ -65,6 +65,7 @@ class HistoryRow:
     added: int = 0
     archived: int = 0
     failed: int = 0
+    skipped: int = 0
     duration: str = ""
     error: str = ""
     changes: str = ""

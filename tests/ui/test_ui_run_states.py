@@ -282,3 +282,10 @@ def test_results_show_a_page_that_is_not_a_job_as_skipped_apart_from_the_failure
     assert [(i.url, i.company, i.label) for i in state.skipped_items] == [
         (urls[1], "Acme", "skipped: not a job posting")
     ]
+
+
+def test_history_rows_show_skipped_items_apart_from_failures() -> None:
+    from ingest_app.states.history import history_row
+
+    row = history_row({"run_id": 7, "status": "completed", "jobs_failed": 1, "jobs_skipped": 3})
+    assert (row.failed, row.skipped) == (1, 3)
