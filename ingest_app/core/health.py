@@ -37,6 +37,10 @@ Status = Literal["healthy", "warning", "failing", "unknown"]
 # site name; a careers page is the company's own site.
 _UNGUESSABLE = ("workday", "careers")
 _MAX_ERROR = 2000
+# Host labels and path segments that name no company (www.acme.com/careers, .../acme/jobs).
+_GENERIC_WORDS = frozenset(
+    {"www", "careers", "career", "jobs", "job", "apply", "boards", "en", "external", "http:", "https:"}
+)
 
 
 class NoMoveSuggestion(CompanyError):
@@ -293,27 +297,34 @@ def _pattern(example_value: str) -> tuple[str, str] | None:
 
 def board_slug(source: str) -> str | None:
     """The company's name on its board (`acme` in greenhouse:acme or https://acme.recruitee.com/)."""
-    from ingest_app.core.crawl.sources import get_family
+    from ingest_app.core.crawl.sources import get_family, url_host
 
     kind, _, value = source.partition(":")
     family = get_family(kind)
     value = value.strip()
     if family is None or not value:
         return None
+    if family.name == "careers":  # the company's own site: its name is the host's first real label
+        labels = [p for p in url_host(value).split(".") if p and p not in _GENERIC_WORDS]
+        return labels[0] if len(labels) > 1 and _slug_like(labels[0]) and not labels[0].isdigit() else None
     pattern = _pattern(family.value_example)
     if pattern is not None:
         prefix, suffix = pattern
         low = value.lower()
         if not prefix and not suffix:
-            return value if value.replace("-", "").replace("_", "").isalnum() else None
+            return value if _slug_like(value) else None
         if low.startswith(prefix.lower()) and low.rstrip("/").endswith(suffix.lower().rstrip("/")):
             middle = value[len(prefix) : len(value.rstrip("/")) - len(suffix.rstrip("/"))]
-            if middle and middle.replace("-", "").replace("_", "").isalnum():
+            if _slug_like(middle):
                 return middle
     # A board on another host (a local or white-label base): its last path segment.
-    segments = [p for p in value.split("?", 1)[0].split("/") if p]
+    segments = [p for p in value.split("?", 1)[0].split("/") if p and p.lower() not in _GENERIC_WORDS]
     last = segments[-1] if len(segments) > 1 else ""
-    return last if last and last.replace("-", "").replace("_", "").isalnum() else None
+    return last if _slug_like(last) else None
+
+
+def _slug_like(text: str) -> bool:
+    return bool(text) and len(text) <= 100 and text.replace("-", "").replace("_", "").isalnum()
 
 
 def _moved_families() -> list[str]:

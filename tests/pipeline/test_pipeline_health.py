@@ -247,3 +247,32 @@ def test_the_search_gives_up_at_its_deadline(engine, session, make_user, demo, m
     started = utcnow()
     assert health.find_moved(company) == []
     assert (utcnow() - started).total_seconds() < 1.9
+
+
+def test_the_worker_tick_searches_the_flagged_boards(engine, session, make_user, demo):
+    from lambda_worker.schedule_lambda import tick_once
+
+    user = make_user()
+    company = add_company(session, user.id, name="Northwind", source="greenhouse:northwind")
+    session.commit()
+    assert tick_once()["moved_searches"] == 0  # nothing flagged before a run
+    _run(engine, session, user.id)
+
+    assert tick_once()["moved_searches"] == 1
+    assert health.health_for_user(session, user.id)[company.id].moved.source == "lever:northwind"
+
+
+@pytest.mark.parametrize(
+    ("source", "slug"),
+    [
+        ("greenhouse:acme", "acme"),
+        ("recruitee:https://acme.recruitee.com/", "acme"),
+        ("smartrecruiters:https://jobs.smartrecruiters.com/Acme", "Acme"),
+        ("rippling:https://ats.rippling.com/acme/jobs", "acme"),
+        ("careers:https://www.northwind.com/careers", "northwind"),
+        ("careers:https://careers.globex.io/", "globex"),
+        ("careers:http://127.0.0.1:8000/careers/", None),
+    ],
+)
+def test_the_board_slug_is_read_from_the_family_shape(source, slug):
+    assert health.board_slug(source) == slug
