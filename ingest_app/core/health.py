@@ -173,6 +173,21 @@ def _next(prev: dict[str, Any], o: ListingOutcome) -> tuple[dict[str, Any], Arch
     return state, ArchiveVerdict(True, f"archived: empty for {streak} runs")
 
 
+def _recorded_verdict(row: dict[str, Any], o: ListingOutcome) -> ArchiveVerdict:
+    """The verdict for a run whose outcome is already in `row` (offered again): the streak it
+    recorded decides, nothing is counted twice."""
+    if o.listed is None:
+        return ArchiveVerdict(False, "kept: listing failed")
+    if o.incomplete:
+        return ArchiveVerdict(False, "kept: listing incomplete")
+    if o.listed or o.active_jobs <= 0:
+        return ArchiveVerdict(True, "archived: jobs no longer listed")
+    streak, runs = row["zero_streak"], get_settings().empty_board_suspect_runs
+    if streak < runs:
+        return ArchiveVerdict(False, f"kept: empty listing {streak} of {runs} runs")
+    return ArchiveVerdict(True, f"archived: empty for {streak} runs")
+
+
 def record_listings(
     conn: sa.Connection, run_id: int, outcomes: Iterable[ListingOutcome], *, now: datetime | None = None
 ) -> dict[int, ArchiveVerdict]:
@@ -200,7 +215,7 @@ def record_listings(
         row = rows.get(o.company_id)
         prev = row if row is not None and row["source"] == o.source else _fresh()
         if row is not None and row["source"] == o.source and row["last_run_id"] == run_id:
-            verdicts[o.company_id] = _next({**prev, "zero_streak": prev["zero_streak"] - (o.listed == 0)}, o)[1]
+            verdicts[o.company_id] = _recorded_verdict(row, o)
             continue
         state, verdicts[o.company_id] = _next(prev, o)
         state.update(source=o.source, last_run_id=run_id, last_checked_at=now, updated_at=now)
