@@ -209,6 +209,7 @@ def record_listings(
         )
     }
     verdicts: dict[int, ArchiveVerdict] = {}
+    changed: dict[int, dict[str, Any]] = {}
     for o in outcomes:
         if o.company_id not in existing:
             continue
@@ -218,15 +219,28 @@ def record_listings(
             verdicts[o.company_id] = _recorded_verdict(row, o)
             continue
         state, verdicts[o.company_id] = _next(prev, o)
-        state.update(source=o.source, last_run_id=run_id, last_checked_at=now, updated_at=now)
+        state.update(company_id=o.company_id, source=o.source, last_run_id=run_id, last_checked_at=now, updated_at=now)
         if o.listed is not None:
             state["last_success_at"] = now
-        if row is None:
-            conn.execute(sa.insert(HEALTH).values(company_id=o.company_id, **state))
-        else:
-            conn.execute(sa.update(HEALTH).where(HEALTH.c.company_id == o.company_id).values(**state))
-        rows[o.company_id] = {**state, "company_id": o.company_id}
+        rows[o.company_id] = changed[o.company_id] = state
+    _upsert(conn, list(changed.values()))
     return verdicts
+
+
+def _upsert(conn: sa.Connection, states: list[dict[str, Any]]) -> None:
+    """One INSERT ... ON CONFLICT DO UPDATE per 500 companies (a run may list hundreds)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for start in range(0, len(states), 500):
+        stmt = insert(HEALTH).values(states[start : start + 500])
+        columns = [name for name in states[0] if name != "company_id"]
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[HEALTH.c.company_id], set_={name: stmt.excluded[name] for name in columns}
+            )
+        )
 
 
 # --- reading -------------------------------------------------------------------------------------
