@@ -73,6 +73,7 @@ def company_results(companies: list[dict[str, Any]] | None) -> list[dict[str, An
             "skipped_reason": c.get("skipped_reason"),
             "cut": c.get("cut"),
             "cut_reason": c.get("cut_reason"),
+            "archive_rule": c.get("archive_rule"),
         }
         for c in companies or []
     ]
