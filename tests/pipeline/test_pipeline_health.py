@@ -177,6 +177,7 @@ def demo(monkeypatch) -> Iterator:
     for key, value in server.settings_env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("HEALTH_MOVED_FAMILIES", "greenhouse,lever,ashby")
+    monkeypatch.setenv("HEALTH_MOVED_PER_TICK", "10")
     monkeypatch.setenv("CRAWLER_MAX_RETRIES", "1")
     reset_settings_cache()
     try:
