@@ -226,7 +226,7 @@ DetectFn = Callable[[str], Detection]
 ProbeFn = Callable[[str], Probe]
 
 
-def _check_row(row: ImportRow, detect_fn: DetectFn, probe_fn: ProbeFn) -> RowOutcome:
+def _check_row(row: ImportRow, detect_fn: DetectFn | None, probe_fn: ProbeFn) -> RowOutcome:
     """One row, live: a spec is probed, a URL detected (its first proposal)."""
     try:
         spec = _spec_of(row.input)
@@ -237,7 +237,8 @@ def _check_row(row: ImportRow, detect_fn: DetectFn, probe_fn: ProbeFn) -> RowOut
         if not result.ok:
             return _outcome(row, "error", source=spec, error=f"Row {row.row}: {spec} did not answer: {result.error}")
         return _outcome(row, "new", source=spec, jobs_listed=result.jobs_listed, name=row.name or _fallback(spec))
-    found = detect_fn(row.input)
+    # A row with a name needs no request for the company's name.
+    found = detect(row.input, names=row.name is None) if detect_fn is None else detect_fn(row.input)
     if not found.proposals:
         reason = found.error or "no board found"
         if found.tried:
@@ -267,7 +268,6 @@ def preview_rows(
     earlier row are found before any request, from the spec the row is written as."""
     from ingest_app.core.db import session_scope
 
-    detect_fn = detect_fn or (lambda url: detect(url, names=True))
     probe_fn = probe_fn or probe
     if session is None:
         with session_scope() as own:
