@@ -194,9 +194,12 @@ def _spec_of(text: str) -> str | None:
     """The normalized spec when `text` is written as one (`lever:acme`), else None (a URL)."""
     from ingest_app.core.crawl.sources import FAMILY_NAMES
 
-    kind = text.split(":", 1)[0].strip().lower()
-    if kind in ("http", "https") or kind not in FAMILY_NAMES:
+    kind, sep, _ = text.partition(":")
+    kind = kind.strip().lower()
+    if not sep or kind in ("http", "https"):
         return None
+    if kind not in FAMILY_NAMES and not (kind.isalnum() and "://" not in text):
+        return None  # `host:port/...` pasted without a scheme: a URL
     return str(parse_source_spec(text))  # raises InvalidSourceSpec with a clear message
 
 
@@ -218,8 +221,8 @@ def _existing(session: Session, user_id: int) -> dict[str, int]:
 
 
 def _outcome(row: ImportRow, status: Status, **fields) -> RowOutcome:
-    return RowOutcome(row=row.row, name=row.name, input=row.input, enabled=row.enabled, status=status,
-                      **{"source": None, "jobs_listed": None, **fields})  # fmt: skip
+    values = {"name": row.name, "source": None, "jobs_listed": None, **fields}
+    return RowOutcome(row=row.row, input=row.input, enabled=row.enabled, status=status, **values)
 
 
 DetectFn = Callable[[str], Detection]
