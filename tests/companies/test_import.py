@@ -18,7 +18,7 @@ from ingest_app.core.company_import import (
 
 
 def test_a_csv_with_name_and_url_is_read_row_by_row() -> None:
-    rows = parse_rows("name,url\nAcme,https://boards.greenhouse.io/acme\n\n\"Beta, Inc\",https://jobs.lever.co/beta\n")
+    rows = parse_rows('name,url\nAcme,https://boards.greenhouse.io/acme\n\n"Beta, Inc",https://jobs.lever.co/beta\n')
     assert rows == [
         ImportRow(row=2, name="Acme", input="https://boards.greenhouse.io/acme"),
         ImportRow(row=4, name="Beta, Inc", input="https://jobs.lever.co/beta"),
@@ -125,7 +125,9 @@ def test_an_import_over_the_company_limit_says_which_rows_were_not_added(demo, s
     session.commit()
     assert summary.added == 2 and summary.errors == 1
     assert summary.rows[2].status == "error" and summary.rows[2].row == 4
-    assert summary.rows[2].error == "Row 4: not added; you can keep at most 3 companies (delete some, or import fewer rows)"
+    assert summary.rows[2].error == (
+        "Row 4: not added; you can keep at most 3 companies (delete some, or import fewer rows)"
+    )
     assert len(list_companies(session, user.id)) == 3
 
 
@@ -152,7 +154,7 @@ def test_export_round_trips_as_duplicates_on_the_same_user_and_new_on_a_fresh_on
     session.commit()
     text = export_csv(session, user.id)
     assert text.splitlines()[0] == "name,source,enabled"
-    assert "\"'=HYPERLINK(1), Inc\",ashby:cobalt-two,false" in text  # never run as a formula
+    assert '"\'=HYPERLINK(1), Inc",ashby:cobalt-two,false' in text  # never run as a formula
     again = preview_rows(user.id, parse_rows(text))
     assert {o.status for o in again} == {"duplicate"} and all(o.duplicate_of for o in again)
     fresh = make_user()
