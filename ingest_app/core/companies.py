@@ -104,6 +104,48 @@ def delete_company(session: Session, user_id: int, company_id: int) -> None:
     session.flush()
 
 
+def _own_ids(session: Session, user_id: int, ids) -> list[int]:
+    """The ids in `ids` that are the user's companies; another user's ids (and unknown ones) are
+    left out, so a bulk action never touches them and never says whether they exist."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        return []
+    query = select(Company.id).where(Company.user_id == user_id, Company.id.in_(wanted))
+    return sorted(session.exec(query).all())
+
+
+def set_enabled(session: Session, user_id: int, ids, enabled: bool) -> int:
+    """Enable or disable several of the user's companies at once; the number changed. Ids that
+    are not the user's are ignored (use `_own_ids` first to name them)."""
+    own = _own_ids(session, user_id, ids)
+    if not own:
+        return 0
+    result = session.exec(
+        sa.update(Company)
+        .where(Company.user_id == user_id, Company.id.in_(own), Company.enabled.is_not(bool(enabled)))
+        .values(enabled=bool(enabled), updated_at=utcnow())
+    )
+    session.expire_all()
+    return result.rowcount
+
+
+def delete_many(session: Session, user_id: int, ids) -> int:
+    """Delete several of the user's companies (their jobs stay); the number deleted. Ids that are
+    not the user's are ignored."""
+    own = _own_ids(session, user_id, ids)
+    if not own:
+        return 0
+    result = session.exec(sa.delete(Company).where(Company.user_id == user_id, Company.id.in_(own)))
+    session.expire_all()
+    return result.rowcount
+
+
+def missing_ids(session: Session, user_id: int, ids) -> list[int]:
+    """The ids in `ids` that are not the user's companies (another user's look the same)."""
+    own = set(_own_ids(session, user_id, ids))
+    return sorted({int(i) for i in ids} - own)
+
+
 def _save(session: Session, company: Company) -> Company:
     session.add(company)
     try:
@@ -122,8 +164,11 @@ __all__ = [
     "DuplicateCompany",
     "add_company",
     "delete_company",
+    "delete_many",
+    "missing_ids",
     "get_company",
     "list_companies",
     "make_source_spec",
+    "set_enabled",
     "update_company",
 ]
