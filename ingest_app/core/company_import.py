@@ -458,3 +458,13 @@ async def run_import_async(user_id: int, text: str, *, dry_run: bool) -> ImportS
     _rows_or_refuse(text)  # an unreadable input is refused before it takes a pool slot
     future = listing_pool.get_pool().submit(user_id, lambda: run_import(user_id, text, dry_run=dry_run))
     return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)
+
+
+async def preview_rows_async(user_id: int, rows: Sequence[ImportRow]) -> list[RowOutcome]:
+    """`preview_rows` in the bounded listing pool, for async callers (the UI)."""
+    import asyncio
+
+    from ingest_app.core import listing_pool
+
+    future = listing_pool.get_pool().submit(user_id, lambda: preview_rows(user_id, list(rows)))
+    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)

@@ -232,3 +232,10 @@ def test_a_slow_board_is_cut_by_the_detection_deadline(demo, monkeypatch) -> Non
 def test_detect_async_runs_in_the_listing_pool(demo) -> None:
     found = asyncio.run(detect_async(1, "https://jobs.ashbyhq.com/cobalt"))
     assert isinstance(found, Detection) and found.proposals[0].source == "ashby:cobalt"
+
+
+def test_probe_async_runs_in_the_listing_pool(demo) -> None:
+    from ingest_app.core.detect import probe_async
+
+    result = asyncio.run(probe_async(1, "lever:bluefin"))
+    assert (result.ok, result.jobs_listed) == (True, 7)
