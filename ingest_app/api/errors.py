@@ -10,6 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.convertors import CONVERTOR_TYPES
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -27,6 +28,7 @@ from ingest_app.core.users import EmailTaken, UserError
 log = logging.getLogger(__name__)
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+_BUILTIN_CONVERTORS = ("str", "path", "int", "float", "uuid")
 _HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
 
 _STATUS_BY_ERROR: dict[type[Exception], int] = {
@@ -122,9 +124,18 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     """Every method the API serves at `path` (Starlette's 405 names only the first route's)."""
     methods: set[str] = set()
     for template, operations in app.openapi().get("paths", {}).items():
-        if compile_path(template)[0].match(path):
+        if compile_path(_with_convertors(template))[0].match(path):
             methods.update(m.upper() for m in operations if m.upper() in _HTTP_METHODS)
     return sorted(methods)
+
+
+def _with_convertors(template: str) -> str:
+    """The schema's `{company_id}` as the route declares it (`{company_id:company_id}`): a path
+    parameter named after a registered convertor uses it, so `/api/companies/detect` is not an id."""
+    for name in CONVERTOR_TYPES:
+        if name not in _BUILTIN_CONVERTORS:
+            template = template.replace("{" + name + "}", "{" + name + ":" + name + "}")
+    return template
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

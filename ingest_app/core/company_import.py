@@ -426,7 +426,7 @@ def run_import(user_id: int, text: str, *, dry_run: bool, **preview_kwargs) -> I
     unreadable input. A dry run adds nothing: its `new` rows are what a real import would add."""
     from ingest_app.core.db import session_scope
 
-    rows = parse_rows(text)
+    rows = _rows_or_refuse(text)
     if dry_run:
         outcomes = preview_rows(user_id, rows, **preview_kwargs)
         return ImportSummary(
@@ -441,6 +441,13 @@ def run_import(user_id: int, text: str, *, dry_run: bool, **preview_kwargs) -> I
     return summary
 
 
+def _rows_or_refuse(text: str) -> list[ImportRow]:
+    rows = parse_rows(text)
+    if not rows:
+        raise ImportInputError("Nothing to import: paste a CSV with a url or source column, or one URL a line")
+    return rows
+
+
 async def run_import_async(user_id: int, text: str, *, dry_run: bool) -> ImportSummary:
     """`run_import` in the bounded listing pool (one slot of the user's), awaited without holding a
     thread of the web server; raises PreviewBusy when the user has too many running."""
@@ -448,6 +455,16 @@ async def run_import_async(user_id: int, text: str, *, dry_run: bool) -> ImportS
 
     from ingest_app.core import listing_pool
 
-    parse_rows(text)  # an unreadable input is refused before it takes a pool slot
+    _rows_or_refuse(text)  # an unreadable input is refused before it takes a pool slot
     future = listing_pool.get_pool().submit(user_id, lambda: run_import(user_id, text, dry_run=dry_run))
+    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)
+
+
+async def preview_rows_async(user_id: int, rows: Sequence[ImportRow]) -> list[RowOutcome]:
+    """`preview_rows` in the bounded listing pool, for async callers (the UI)."""
+    import asyncio
+
+    from ingest_app.core import listing_pool
+
+    future = listing_pool.get_pool().submit(user_id, lambda: preview_rows(user_id, list(rows)))
     return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)

@@ -8,7 +8,10 @@ board answered:
    hop): the final URL, then every script, iframe, link and anchor of the parsed HTML (lxml, no
    regex over the page) that a family recognizes, e.g. Greenhouse's embed script
    `boards.greenhouse.io/embed/job_board/js?for=acme`, a Lever, Ashby or Workday link.
-3. A page that embeds no board is proposed as `careers:URL` when the careers source lists jobs on it.
+3. A page that embeds no board but names a family whose boards also live on a company's own domain
+   (Recruitee, Personio, Teamtailor, Pinpoint, Breezy, BambooHR, Workday) is probed as that
+   family's board at the page's URL.
+4. Otherwise the page is proposed as `careers:URL` when the careers source lists jobs on it.
 
 Every fetch shares one deadline (`detect_timeout`), so a detection always ends. `probe(source)`
 lists a source once through the same code the stage-2 preview uses (`list_company`).
@@ -123,6 +126,7 @@ class _Page:
     title: str | None = None
     site_name: str | None = None
     specs: list[str] = field(default_factory=list)
+    vendors: list[str] = field(default_factory=list)  # own-domain board families the page names
 
 
 def _read_page(url: str) -> _Page:
@@ -142,6 +146,7 @@ def _read_page(url: str) -> _Page:
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:site_name":
             page.site_name = " ".join((meta.get("content") or "").split())[:200] or None
             break
+    page.vendors = _vendors_named(result.text, page.url)
     seen: set[str] = set()
     looked = 0
     for el in root.iter(*{tag for tag, _ in _LINK_ATTRS}):
@@ -161,6 +166,39 @@ def _read_page(url: str) -> _Page:
             seen.add(spec)
             page.specs.append(spec)
     return page
+
+
+# Families whose boards also live on a company's own domain, and how their pages name them (asset
+# hosts, "powered by" footers, board paths). A page that names one is probed as that family's
+# board at the page's own URL before it is taken for a plain careers page.
+_OWN_DOMAIN_VENDORS = (
+    ("recruitee", "recruitee"),
+    ("personio", "personio"),
+    ("teamtailor", "teamtailor"),
+    ("pinpoint", "pinpointhq"),
+    ("breezy", "breezy"),
+    ("bamboohr", "bamboohr"),
+    ("workday", "myworkday"),
+)
+MAX_VENDOR_PROBES = 2
+
+
+def _vendors_named(text: str, page_url: str) -> list[str]:
+    """Specs `FAMILY:PAGE_URL` of the own-domain families whose name the page's source mentions
+    (a plain substring search, linear in the page), at most MAX_VENDOR_PROBES of them."""
+    from ingest_app.core.sources import make_source_spec
+
+    lower = text.lower()
+    specs: list[str] = []
+    for family, marker in _OWN_DOMAIN_VENDORS:
+        if marker in lower or f"/{family}/" in lower:
+            try:
+                specs.append(str(make_source_spec(family, page_url)))
+            except InvalidSourceSpec:
+                continue
+        if len(specs) >= MAX_VENDOR_PROBES:
+            break
+    return specs
 
 
 def _slug_name(spec: str) -> str | None:
@@ -243,6 +281,13 @@ def _detect(url: str, probe_fn: ProbeFn | None, names: bool) -> Detection:
             tried.append(f"{spec}: {result.error}")
     for spec in specs[MAX_CANDIDATES:]:
         tried.append(f"{spec}: not tried (at most {MAX_CANDIDATES} boards per page)")
+    if not proposals and page is not None and not specs:
+        for spec in page.vendors:  # only a guess from the page's words: it must list jobs
+            result, first = run_probe(spec)
+            if result.ok and result.jobs_listed:
+                proposals.append(_proposal(result, first, page, names and probe_fn is None))
+                break
+            tried.append(f"{spec}: {result.error or 'lists no jobs at this URL'}")
     if not proposals and page is not None:
         careers = f"careers:{page.url}"
         result, _ = run_probe(careers)

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ingest_app.api.main import api
+from ingest_app.core.crawl import netguard
 from ingest_app.core.settings import get_settings
 
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", api)
@@ -29,6 +30,12 @@ def local_only_sources(fake_greenhouse, monkeypatch):
     monkeypatch.setattr(get_settings(), "crawler_connect_timeout", 0.5)
     monkeypatch.setattr(get_settings(), "crawler_read_timeout", 1.0)
     monkeypatch.setattr(get_settings(), "crawler_max_retries", 0)
+    # URL detection and imports fetch whatever URL the fuzzer writes: every host name resolves to
+    # loopback here, so no lookup or connection leaves the machine.
+    real_getaddrinfo = netguard.socket.getaddrinfo
+    monkeypatch.setattr(
+        netguard.socket, "getaddrinfo", lambda host, port, *a, **k: real_getaddrinfo("127.0.0.1", port, *a, **k)
+    )
     # Sign-in and registration hash with argon2 (slow on purpose); past this many the fuzzer gets
     # (declared) 429s.
     monkeypatch.setattr(get_settings(), "login_rate_limit_per_address", 5)

@@ -232,3 +232,40 @@ def test_a_slow_board_is_cut_by_the_detection_deadline(demo, monkeypatch) -> Non
 def test_detect_async_runs_in_the_listing_pool(demo) -> None:
     found = asyncio.run(detect_async(1, "https://jobs.ashbyhq.com/cobalt"))
     assert isinstance(found, Detection) and found.proposals[0].source == "ashby:cobalt"
+
+
+def test_probe_async_runs_in_the_listing_pool(demo) -> None:
+    from ingest_app.core.detect import probe_async
+
+    result = asyncio.run(probe_async(1, "lever:bluefin"))
+    assert (result.ok, result.jobs_listed) == (True, 7)
+
+
+@pytest.mark.parametrize(
+    ("slug", "kind", "count"),
+    [
+        ("granite", "workday", 6),
+        ("maple", "recruitee", 6),
+        ("quartz", "personio", 5),
+        ("harbor", "teamtailor", 6),
+        ("aurora", "bamboohr", 5),
+        ("cedar", "pinpoint", 6),
+        ("orchid", "breezy", 6),
+    ],
+)
+def test_a_board_on_its_own_domain_is_its_family_not_a_careers_page(demo, slug, kind, count) -> None:
+    from ingest_app.demo.data import source_for
+
+    spec = source_for(kind, slug, demo.base_url)
+    found = detect(spec.split(":", 1)[1])
+    assert [(p.source, p.jobs_listed) for p in found.proposals] == [(spec, count)]
+    assert found.proposals[0].name == demo.site.companies[slug].name  # from the board's own answer
+
+
+def test_a_page_that_only_mentions_a_vendor_is_still_a_careers_page(demo) -> None:
+    demo.site.add_company("Wordy Robotics", "careers", slug="wordy", jobs=2)
+    demo.site.companies["wordy"].jobs[0].title = "Payroll Analyst (Workday, Personio)"
+    url = demo.base_url + "/careers/wordy/"
+    found = detect(url)
+    assert [(p.source, p.jobs_listed) for p in found.proposals] == [(f"careers:{url}", 2)]
+    assert [t.split(":", 1)[0] for t in found.tried] == ["personio", "workday"]  # guessed, tried, refused

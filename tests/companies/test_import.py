@@ -168,3 +168,40 @@ def test_export_round_trips_as_duplicates_on_the_same_user_and_new_on_a_fresh_on
     restored = parse_rows(text)
     assert next(r for r in restored if r.input == "ashby:cobalt-two").name == "=HYPERLINK(1), Inc"
     assert next(r for r in restored if r.input == "ashby:cobalt-two").enabled is False
+
+
+def test_hostile_input_is_refused_per_row_quickly() -> None:
+    import time
+
+    started = time.monotonic()
+    huge_field = parse_rows('name,url\nA,"' + "x" * 200_000 + '"\nB,lever:b\n')
+    assert [(r.row, r.error) for r in huge_field] == [
+        (2, "Row 2: unreadable CSV (field larger than field limit (131072))"),
+        (3, None),
+    ]
+    (one_line,) = parse_rows("a" * 2_000_000)
+    assert one_line.error == "Row 1: the URL or source is longer than 2048 characters"
+    assert len(one_line.input) < 2_200  # the row keeps a bounded copy of what was given
+    assert len(parse_rows("," * 2_000_000)) == 1
+    assert time.monotonic() - started < 5
+
+
+def test_an_empty_import_is_refused(make_user) -> None:
+    with pytest.raises(ImportInputError, match="Nothing to import"):
+        run_import(make_user().id, "\n# only a comment\n", dry_run=True)
+
+
+def test_preview_rows_async_runs_in_the_listing_pool(demo, make_user) -> None:
+    import asyncio
+
+    from ingest_app.core.company_import import preview_rows_async
+
+    user = make_user()
+    (outcome,) = asyncio.run(preview_rows_async(user.id, parse_rows("https://jobs.ashbyhq.com/cobalt\n")))
+    assert (outcome.status, outcome.source, outcome.jobs_listed, outcome.name) == (
+        "new",
+        "ashby:cobalt",
+        5,
+        outcome.name,
+    )
+    assert outcome.name

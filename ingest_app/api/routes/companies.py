@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Response, UploadFile, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from ingest_app.api.deps import CurrentUser, SessionDep
 from ingest_app.api.errors import responses
@@ -27,7 +28,19 @@ from ingest_app.core.listing_pool import PreviewBusy
 from ingest_app.core.pipeline.stage3 import preview_company_async
 from ingest_app.core.settings import get_settings
 
+_ACTIONS = ("detect", "import", "export", "bulk")
 router = APIRouter(prefix="/api/companies", tags=["companies"])
+
+
+class _CompanyIdSegment(StringConvertor):
+    """A path segment that is a company id's place, never one of the collection's own actions:
+    `PATCH /api/companies/detect` is a 405 like any other undeclared method, not "detect is not
+    an integer". The id itself is still validated (422) by `CompanyId`."""
+
+    regex = "(?!(?:" + "|".join(_ACTIONS) + ")$)[^/]+"
+
+
+register_url_convertor("company_id", _CompanyIdSegment())
 
 CompanyId = Annotated[int, Path(ge=1, le=MAX_ID, description="A company id of the signed-in user")]
 
@@ -67,7 +80,7 @@ _BUSY = {"d429": "Too many detections, imports or previews in flight; retry afte
     "/detect",
     response_model=Detection,
     summary="Which board is behind this URL? Proposals are probed live",
-    responses=responses(401, 422, 429, **_BUSY),
+    responses=responses(400, 401, 422, 429, **_BUSY),
 )
 async def detect_company(body: DetectIn, user: CurrentUser) -> Detection:
     check_url(body.url)  # DetectError: 422 with the reason
@@ -100,7 +113,7 @@ async def _import(user_id: int, text: str, dry_run: bool) -> ImportOut:
     "/import",
     response_model=ImportOut,
     summary="Import companies from CSV or a pasted list (dry run by default)",
-    responses=responses(401, 413, 422, 429, **_BUSY),
+    responses=responses(400, 401, 413, 422, 429, **_BUSY),
 )
 async def import_companies(body: ImportIn, user: CurrentUser) -> ImportOut:
     return await _import(user.id, body.text, body.dry_run)
@@ -110,10 +123,12 @@ async def import_companies(body: ImportIn, user: CurrentUser) -> ImportOut:
     "/import/upload",
     response_model=ImportOut,
     summary="Import companies from an uploaded CSV file (dry run by default)",
-    responses=responses(401, 413, 422, 429, **_BUSY),
+    responses=responses(400, 401, 413, 422, 429, **_BUSY),
 )
 async def import_upload(
-    user: CurrentUser, file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = True
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="A CSV (UTF-8) or a list of URLs, one a line")],
+    dry_run: Annotated[Literal["true", "false"], Form(description="true: report only")] = "true",
 ) -> ImportOut:
     limit = get_settings().import_max_bytes
     data = await file.read(limit + 1)
@@ -125,7 +140,9 @@ async def import_upload(
         raise company_import.ImportInputError("The file is not UTF-8 text; save it as CSV (UTF-8)") from None
     if "\x00" in text:
         raise company_import.ImportInputError("The file must not contain NUL characters")
-    return await _import(user.id, text, dry_run)
+    if not text.strip():
+        raise company_import.ImportInputError("The file is empty")
+    return await _import(user.id, text, dry_run == "true")
 
 
 @router.get(
@@ -146,7 +163,7 @@ def export_companies(session: SessionDep, user: CurrentUser) -> Response:
     "/bulk",
     response_model=BulkOut,
     summary="Enable, disable or delete several companies",
-    responses=responses(401, 422),
+    responses=responses(400, 401, 422),
 )
 def bulk_companies(body: BulkIn, session: SessionDep, user: CurrentUser) -> BulkOut:
     missing = companies.missing_ids(session, user.id, body.ids)
@@ -158,14 +175,17 @@ def bulk_companies(body: BulkIn, session: SessionDep, user: CurrentUser) -> Bulk
 
 
 @router.get(
-    "/{company_id}", response_model=CompanyOut, summary="One of my companies", responses=responses(401, 404, 422)
+    "/{company_id:company_id}",
+    response_model=CompanyOut,
+    summary="One of my companies",
+    responses=responses(401, 404, 422),
 )
 def get_company(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> CompanyOut:
     return CompanyOut.model_validate(companies.get_company(session, user.id, company_id))
 
 
 @router.patch(
-    "/{company_id}",
+    "/{company_id:company_id}",
     response_model=CompanyOut,
     summary="Rename, re-point, enable or disable a company",
     responses=responses(400, 401, 404, 409, 422),
@@ -178,7 +198,7 @@ def update_company(company_id: CompanyId, body: CompanyPatch, session: SessionDe
 
 
 @router.delete(
-    "/{company_id}",
+    "/{company_id:company_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     summary="Delete a company (its jobs stay)",
@@ -190,7 +210,7 @@ def delete_company(company_id: CompanyId, session: SessionDep, user: CurrentUser
 
 
 @router.post(
-    "/{company_id}/preview",
+    "/{company_id:company_id}/preview",
     response_model=PreviewOut,
     summary="Dry run: the job URLs this company lists now",
     responses=responses(401, 404, 422, 429, d429="Too many previews in flight; retry after `Retry-After` seconds"),
