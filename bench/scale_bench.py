@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                 "LEVER_API_BASE": f"http://{FAMILY_HOSTS['lever']}:{port}/lever",
                 "ASHBY_API_BASE": f"http://{FAMILY_HOSTS['ashby']}:{port}/ashby",
                 "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
+                "MAX_COMPANIES_PER_USER": str(max(200, args.companies)),
             }
         )
         os.environ.pop("CRAWL_QUEUE_URL", None)
