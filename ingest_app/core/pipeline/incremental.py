@@ -310,13 +310,10 @@ def crawl(body: dict[str, Any], extract) -> Crawled:
     if stored:
         posting = posting_from_dict(stored)
         if str(hints.get("source")) in DETAIL_FAMILIES:
-            try:
-                posting = extract(url, hints)
-            except CrawlError as exc:
-                if exc.kind in ("not_found", "gone"):
-                    raise
-                # The listing's posting is complete but for the detail; keep it.
-                log.warning("detail of %s not read (%s); recording the listing's posting", url, exc)
+            # A failed detail fails the item (as a failed fetch always did): recording the
+            # listing's posting instead would keep the job without its pay range for good, since
+            # the next run finds it unchanged.
+            posting = extract(url, hints)
         return Crawled(posting=posting)
     send = {url: tuple(body["validators"])} if body.get("validators") else {}
     with validators.conditional(send) as scope:
