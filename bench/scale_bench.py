@@ -243,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight per worker")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="records crawled at once per batch")
+    parser.add_argument(
+        "--list-concurrency", type=int, default=None, help="STAGE3_LIST_CONCURRENCY (default: the setting's)"
+    )
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -286,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
                 "MAX_COMPANIES_PER_USER": str(max(200, args.companies)),
             }
         )
+        if args.list_concurrency:
+            os.environ["STAGE3_LIST_CONCURRENCY"] = str(args.list_concurrency)
         os.environ.pop("CRAWL_QUEUE_URL", None)
         reset_settings_cache()
         reset_clients()
