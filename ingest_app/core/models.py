@@ -227,12 +227,34 @@ class IngestionRunItem(SQLModel, table=True):
     company: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     url: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False))
     hints: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONVariant, nullable=False))
+    # The normalized posting when the company's listing carried it (Posting.to_dict()): the worker
+    # records it without fetching the job.
+    posting: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
     state: str = Field(default="pending", sa_column=sa.Column(sa.String(20), nullable=False, server_default="pending"))
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     attempts: int = Field(default=0, sa_column=_counter("attempts"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class HttpValidator(SQLModel, table=True):
+    """The ETag / Last-Modified of the last 200 answer one user's crawl got for one URL, and for a
+    listing URL the listing it gave (URLs + hints), so a 304 listing is still a complete one.
+
+    Kept per user: a 304 means "unchanged since what *this user's* jobs were built from", and a
+    user's jobs are theirs alone (another user may never have recorded that page)."""
+
+    __tablename__ = "http_validators"
+
+    user_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    url: str = Field(sa_column=sa.Column(sa.String(2048), primary_key=True))
+    etag: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    last_modified: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    listing: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
 
 
 # --- continuous tracking: what changed per run, schedules, notifications, feeds ---------------

@@ -28,7 +28,9 @@ def test_the_family_table_is_the_one_list_of_source_kinds() -> None:
             assert family.extract is not None and family.job_hints is not None
             assert family.match_url(family.value_example) in (None, str(parse_source_spec(family.example)))
     rich = {f.name for f in FAMILIES if f.listing_postings}
-    assert rich == {"smartrecruiters", "workable", "recruitee", "personio", "teamtailor", "pinpoint"}
+    assert rich == {
+        "greenhouse", "lever", "ashby", "smartrecruiters", "workable", "recruitee", "personio", "teamtailor", "pinpoint"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

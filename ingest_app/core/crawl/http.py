@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ingest_app.core.crawl import deadline
+from ingest_app.core.crawl import deadline, validators
 from ingest_app.core.crawl.charset import declared_charset, decode_body
 from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
@@ -220,6 +220,9 @@ def _fetch_hop(
 ) -> tuple[FetchResult | None, str | None]:
     """One request. Returns (result, None) or (None, redirect_location)."""
     left = _time_left(url)
+    conditional = validators.request_headers(url) if method == "GET" else {}
+    if conditional:
+        headers = {**headers, **conditional}
     timeout = {
         "connect": min(s.crawler_connect_timeout, left),
         "read": min(s.crawler_read_timeout, left),
@@ -256,6 +259,8 @@ def _fetch_hop(
                     return None, urljoin(url, response.headers["location"].strip())
                 except ValueError:
                     raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
+            if status == 304 and conditional:
+                raise validators.answered_not_modified(url)
             if status >= 400:
                 raise _status_error(status, url, _retry_after(response.headers.get("retry-after"), time.time()))
             if status != 200 and status != 203:
@@ -274,6 +279,8 @@ def _fetch_hop(
                     raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off", url=url)
                 if deadline.remaining() == 0:
                     raise CrawlError("timeout", "the page took too long to download", url=url)
+            if method == "GET":
+                validators.note_response(url, response.headers)
             return FetchResult(
                 url=url, status=status, headers=response.headers, content=bytes(body), media_type=media_type
             ), None

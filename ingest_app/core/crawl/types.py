@@ -21,6 +21,7 @@ ERROR_KINDS = (
     "not_a_job_page",
     "parse_error",
     "invalid_url",
+    "not_modified",  # a 304 to a conditional request: unchanged (crawl/validators.py)
 )
 # Kinds worth another delivery later (the worker already retried inside); the rest are final.
 TRANSIENT_KINDS = frozenset({"timeout", "http_429", "http_5xx", "connection_error"})

@@ -19,6 +19,7 @@ from ingest_app.core.crawl.types import Posting
 from ingest_app.core.db import get_engine
 from ingest_app.core.jobs import job_row, upsert_jobs_postgresql
 from ingest_app.core.models import utcnow
+from ingest_app.core.pipeline import incremental
 from ingest_app.core.pipeline.recording import (
     _COUNT,
     _RUN_ID,
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 _OPEN_ITEMS = (
-    sa.select(ITEMS.c.id, ITEMS.c.run_id, ITEMS.c.url, ITEMS.c.hints)
+    sa.select(ITEMS.c.id, ITEMS.c.run_id, ITEMS.c.url, ITEMS.c.hints, ITEMS.c.posting, RUNS.c.user_id)
     .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
     .where(
         ITEMS.c.id.in_(sa.bindparam("p_item_ids", expanding=True)),
@@ -98,18 +99,33 @@ class ItemResult:
     url: Any = None
     posting: Posting | None = None
     error: str | None = None
+    unchanged: bool = False  # the page answered 304: succeeded, nothing added
+    validators: tuple[str | None, str | None] | None = None  # of the fetched page, stored with the job
 
 
 def open_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
     """The items whose run is ingesting and which are still pending, one query: (run_id, item_id)
-    -> what to crawl for it, read from the item row (`run_id`, `item_id`, `url`, `hints`)."""
+    -> what to crawl for it, read from the item row (`run_id`, `item_id`, `url`, `hints`, the
+    listing's `posting`) and, for a page whose job is active, its stored `validators`."""
     pairs = list(pairs)
     if not pairs:
         return {}
     with get_engine().connect() as conn:
         rows = conn.execute(_OPEN_ITEMS, {"p_item_ids": sorted({item for _, item in pairs})}).all()
+        by_user: dict[int, list[str]] = {}
+        for row in rows:
+            if row.posting is None:
+                by_user.setdefault(row.user_id, []).append(row.url)
+        stored = incremental.page_validators(conn, by_user) if by_user else {}
     found = {
-        (row.run_id, row.id): {"run_id": row.run_id, "item_id": row.id, "url": row.url, "hints": row.hints or {}}
+        (row.run_id, row.id): {
+            "run_id": row.run_id,
+            "item_id": row.id,
+            "url": row.url,
+            "hints": row.hints or {},
+            "posting": row.posting,
+            "validators": stored.get((row.user_id, row.url)),
+        }
         for row in rows
     }
     return {pair: found[pair] for pair in pairs if pair in found}
@@ -140,7 +156,7 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
                     "p_run_id": run_id,
                     "p_ids": pending,
                     "p_states": [states[i] for i in pending],
-                    "p_errors": [None if by_id[i].posting is not None else by_id[i].error[:4000] for i in pending],
+                    "p_errors": [None if states[i] == "succeeded" else by_id[i].error[:4000] for i in pending],
                     "p_now": now,
                 },
             ).all()
@@ -166,8 +182,14 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
                         now=now,
                     )
                     for row in succeeded
+                    if by_id[row.id].posting is not None
                 ]
-                n_added = sum(upsert_jobs_postgresql(conn, rows).values())
+                if rows:
+                    n_added = sum(upsert_jobs_postgresql(conn, rows).values())
+                touched = [row.url for row in succeeded if by_id[row.id].unchanged]
+                incremental.touch_jobs(conn, user_id, touched, run_id, now)
+                pages = {row.url: by_id[row.id].validators for row in succeeded if by_id[row.id].validators}
+                incremental.store_page_validators(conn, user_id, pages, now)
             counters = conn.execute(
                 _COUNT,
                 {
@@ -201,8 +223,8 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
     that run's items through the one-by-one path, where it becomes a failed item.
     """
     for r in results:
-        if (r.posting is None) == (r.error is None):
-            raise ValueError("pass exactly one of posting or error")
+        if (r.posting is None and not r.unchanged) == (r.error is None):
+            raise ValueError("pass exactly one of posting (or unchanged) or error")
     out: list[str | BaseException] = ["skipped"] * len(results)
     groups: dict[int, list[int]] = {}
     for index, r in enumerate(results):
@@ -229,7 +251,7 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
         for item_id, index in first.items():
             r = results[index]
             try:
-                out[index] = _record_one(run_id, item_id, r.url, r.posting, r.error)
+                out[index] = _record_one(run_id, item_id, r.url, r.posting, r.error, r.unchanged, r.validators)
             except Exception as exc:  # infrastructure: this item did not change
                 out[index] = exc
 
@@ -394,8 +416,8 @@ def process_items(
 
     def crawl(body: dict[str, Any]) -> CrawlResult:
         try:
-            posting, error = _crawl(body)
-            return posting, error, None
+            crawled, error = _crawl(body)
+            return crawled, error, None
         except Exception as exc:
             return None, None, exc
 
@@ -404,13 +426,21 @@ def process_items(
     def record(group: Iterable[tuple[int, CrawlResult]]) -> None:
         to_record: list[ItemResult] = []
         recorded_at: list[int] = []
-        for position, (posting, error, exc) in group:
+        for position, (crawled, error, exc) in group:
             index = todo[position]
             if exc is not None:
                 out[index] = (exc, time.perf_counter() - started)
                 continue
             run_id, item_id = pairs[index]
-            to_record.append(ItemResult(run_id, item_id, work[position]["url"], posting, error))
+            url = work[position]["url"]
+            if isinstance(crawled, Posting):  # a crawl function that only returns postings
+                crawled = incremental.Crawled(posting=crawled)
+            if crawled is None:
+                to_record.append(ItemResult(run_id, item_id, url, None, error))
+            else:
+                to_record.append(
+                    ItemResult(run_id, item_id, url, crawled.posting, None, crawled.unchanged, crawled.validators)
+                )
             recorded_at.append(index)
         if to_record:
             outcomes = record_item_results(to_record)

@@ -30,6 +30,7 @@ from ingest_app.core.crawl.types import CrawlError, Posting
 from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.jobs import upsert_job
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.pipeline import incremental
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ _COUNT = (
 def item_state(posting: Posting | None, error: str | None) -> str:
     """The state an item leaves `pending` for: `succeeded` with a posting, `skipped` when the error
     says the page is not a job posting (errors are "kind: reason", see _crawl), else `failed`."""
-    if posting is not None:
+    if error is None:  # a posting, or a page that answered 304 (unchanged)
         return "succeeded"
     kind = (error or "").partition(":")[0].strip()
     return "skipped" if kind in SKIPPED_ERROR_KINDS else "failed"
@@ -128,16 +129,25 @@ def complete_if_counted(conn: sa.Connection, run_id: int, counters: Any) -> None
         log.info("run %s completed", run_id)
 
 
-def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, error: str | None) -> bool:
+def record_item_result(
+    run_id: int,
+    item_id: int,
+    *,
+    posting: Posting | None,
+    error: str | None,
+    unchanged: bool = False,
+    validators: tuple[str | None, str | None] | None = None,
+) -> bool:
     """Record the outcome of one item; True when this call moved it out of `pending`.
 
-    `posting` for a success, `error` (e.g. "not_found: HTTP 404") for a failure; an error of a
-    page that is not a job posting ("not_a_job_page: ...") ends the item `skipped`. Returns False
-    for a duplicate delivery, an unknown item, or a run that is no longer ingesting; nothing
-    changes then.
+    `posting` for a success, `unchanged` for a page that answered 304 (succeeded, nothing added,
+    the job's last_seen_at refreshed), `error` (e.g. "not_found: HTTP 404") for a failure; an
+    error of a page that is not a job posting ("not_a_job_page: ...") ends the item `skipped`.
+    `validators` of the fetched page are stored with the job. Returns False for a duplicate
+    delivery, an unknown item, or a run that is no longer ingesting; nothing changes then.
     """
-    if (posting is None) == (error is None):
-        raise ValueError("pass exactly one of posting or error")
+    if (posting is None and not unchanged) == (error is None):
+        raise ValueError("pass exactly one of posting (or unchanged) or error")
     state = item_state(posting, error)
     succeeded = state == "succeeded"
     now = utcnow()
@@ -160,16 +170,21 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
             added = False
             if succeeded:
                 owner = conn.execute(_OWNER, {"p_run_id": run_id, "p_company_id": item.company_id}).one()
-                added = upsert_job(
-                    conn,
-                    user_id=owner.user_id,
-                    company_id=owner.company_id,
-                    company=item.company,
-                    source_url=item.url,
-                    posting=posting,
-                    run_id=run_id,
-                    now=now,
-                )
+                if posting is None:
+                    incremental.touch_jobs(conn, owner.user_id, [item.url], run_id, now)
+                else:
+                    added = upsert_job(
+                        conn,
+                        user_id=owner.user_id,
+                        company_id=owner.company_id,
+                        company=item.company,
+                        source_url=item.url,
+                        posting=posting,
+                        run_id=run_id,
+                        now=now,
+                    )
+                if validators:
+                    incremental.store_page_validators(conn, owner.user_id, {item.url: validators}, now)
             counters = conn.execute(
                 _COUNT,
                 {
@@ -190,7 +205,7 @@ def record_item_result(run_id: int, item_id: int, *, posting: Posting | None, er
 
 
 _OPEN_ITEM = (
-    sa.select(RUNS.c.status, ITEMS.c.state, ITEMS.c.url, ITEMS.c.hints)
+    sa.select(RUNS.c.status, ITEMS.c.state, ITEMS.c.url, ITEMS.c.hints, ITEMS.c.posting)
     .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
     .where(ITEMS.c.id == sa.bindparam("p_item_id"), ITEMS.c.run_id == _RUN_ID)
 )
@@ -203,15 +218,15 @@ def _open_item(run_id: int, item_id: int) -> dict[str, Any] | None:
         row = conn.execute(_OPEN_ITEM, {"p_item_id": item_id, "p_run_id": run_id}).first()
     if row is None or row.status != "ingesting" or row.state != "pending":
         return None
-    return {"run_id": run_id, "item_id": item_id, "url": row.url, "hints": row.hints or {}}
+    return {"run_id": run_id, "item_id": item_id, "url": row.url, "hints": row.hints or {}, "posting": row.posting}
 
 
-def _crawl(body: dict[str, Any]) -> tuple[Posting | None, str | None]:
-    """(posting, None) or (None, error) for one message; infrastructure errors raise."""
+def _crawl(body: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None]:
+    """(what was learned, None) or (None, error) for one message; infrastructure errors raise."""
     from ingest_app.core.crawl import extract_job
 
     try:
-        return extract_job(body["url"], body.get("hints") or {}), None
+        return incremental.crawl(body, extract_job), None
     except CrawlError as exc:
         return None, f"{exc.kind}: {exc.reason}"
     except (sa.exc.SQLAlchemyError, MemoryError):
@@ -221,10 +236,20 @@ def _crawl(body: dict[str, Any]) -> tuple[Posting | None, str | None]:
         return None, f"internal_error: {type(exc).__name__}: {exc}"
 
 
-def _record_one(run_id: int, item_id: int, url: Any, posting: Posting | None, error: str | None) -> str:
+def _record_one(
+    run_id: int,
+    item_id: int,
+    url: Any,
+    posting: Posting | None,
+    error: str | None,
+    unchanged: bool = False,
+    validators: tuple | None = None,
+) -> str:
     """record_item_result, with a posting the database refuses recorded as a failed item."""
     try:
-        recorded = record_item_result(run_id, item_id, posting=posting, error=error)
+        recorded = record_item_result(
+            run_id, item_id, posting=posting, error=error, unchanged=unchanged, validators=validators
+        )
     except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
         if posting is None:
             raise
@@ -250,5 +275,9 @@ def process_item(body: dict[str, Any]) -> str:
     item = _open_item(run_id, item_id)
     if item is None:
         return "skipped"
-    posting, error = _crawl(item)
-    return _record_one(run_id, item_id, item["url"], posting, error)
+    crawled, error = _crawl(item)
+    if isinstance(crawled, Posting):  # a crawl function that only returns postings
+        crawled = incremental.Crawled(posting=crawled)
+    if crawled is None:
+        return _record_one(run_id, item_id, item["url"], None, error)
+    return _record_one(run_id, item_id, item["url"], crawled.posting, None, crawled.unchanged, crawled.validators)

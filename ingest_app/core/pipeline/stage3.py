@@ -29,6 +29,7 @@ from ingest_app.core.crawl.types import CrawlError, ListedJob
 from ingest_app.core.db import get_engine, session_scope
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.pipeline import incremental
 from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.settings import get_settings
 
@@ -48,6 +49,12 @@ class Listing:
     jobs: list[ListedJob] = field(default_factory=list)
     error: CrawlError | None = None
     incomplete: str | None = None
+    # Incremental runs (pipeline/incremental.py): URL -> posting carried by the listing, URL ->
+    # the source's update time, the listing to store with its validators, a 304 answer.
+    postings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    updated: dict[str, Any] = field(default_factory=dict)
+    remember: Any = None
+    not_modified: bool = False
 
     @property
     def error_text(self) -> str | None:
@@ -70,12 +77,12 @@ def list_company(source: str) -> Listing:
         return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
 
 
-def _list_all(companies: list[dict[str, Any]]) -> list[Listing]:
+def _list_all(companies: list[dict[str, Any]], user_id: int) -> list[Listing]:
     if not companies:
         return []
     workers = max(1, min(len(companies), get_settings().stage3_list_concurrency))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage3-list") as pool:
-        return list(pool.map(lambda c: list_company(c["source"]), companies))
+        return incremental.list_companies(user_id, companies, pool.map)
 
 
 def default_send() -> SendFn:
@@ -88,13 +95,24 @@ def item_body(run_id: int, item_id: int, url: str, company: str, hints: dict[str
     return {"run_id": run_id, "item_id": item_id, "url": url, "company": company, "hints": hints or {}}
 
 
-_ITEM_COLUMNS = ("run_id", "company_id", "company", "url", "hints", "state", "attempts", "created_at", "updated_at")
+_ITEM_COLUMNS = (
+    "run_id",
+    "company_id",
+    "company",
+    "url",
+    "hints",
+    "posting",
+    "state",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
 # PostgreSQL: every row in one statement with one array parameter per column (a fixed text,
 # cheap to send; a multi-row VALUES of thousands of rows is costly to build).
 _INSERT_ITEMS_PG = sa.text(
     f"INSERT INTO {ITEMS.name} ({', '.join(_ITEM_COLUMNS)}) SELECT * FROM unnest("
     "CAST(:run_id AS integer[]), CAST(:company_id AS integer[]), CAST(:company AS text[]), CAST(:url AS text[]), "
-    "CAST(:hints AS jsonb[]), CAST(:state AS text[]), CAST(:attempts AS integer[]), "
+    "CAST(:hints AS jsonb[]), CAST(:posting AS jsonb[]), CAST(:state AS text[]), CAST(:attempts AS integer[]), "
     "CAST(:created_at AS timestamptz[]), CAST(:updated_at AS timestamptz[])"
     ") ON CONFLICT (run_id, url) DO NOTHING"
 )
@@ -108,6 +126,7 @@ def _insert_items(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
             chunk = rows[start : start + 10_000]
             params = {name: [row[name] for row in chunk] for name in _ITEM_COLUMNS}
             params["hints"] = [json.dumps(hints or {}) for hints in params["hints"]]
+            params["posting"] = [None if p is None else json.dumps(p) for p in params["posting"]]
             conn.execute(_INSERT_ITEMS_PG, params)
         return
     insert = sqlite.insert
@@ -197,6 +216,7 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                         "company": str(config.get("name") or "")[:200],
                         "url": job.url,
                         "hints": job.hints or {},
+                        "posting": listing.postings.get(job.url),
                         "state": "pending",
                         "attempts": 0,
                         "created_at": now,
@@ -211,14 +231,18 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                 entry["skipped_reason"] = "; ".join(filter(None, [entry["skipped_reason"], entry["cut_reason"]]))
             results.append(entry)
         _insert_items(conn, list(items.values()))
+        incremental.store_listings(conn, run.user_id, listings, now)
+        updated = {url: when for listing in listings for url, when in listing.updated.items() if url in items}
+        unchanged = incremental.finish_unchanged(conn, run_id, run.user_id, updated, now)
         total = conn.execute(sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)).scalar_one()
         values: dict[str, Any] = {
             "companies": results,
             "total_jobs_found": total,
+            "jobs_processed": unchanged,
             "jobs_archived": archived_total,
             "last_heartbeat": now,
         }
-        if total == 0:
+        if total == 0 or unchanged >= total:
             values.update(status="completed", current_stage=5, completed_at=now)
         else:
             values.update(status="ingesting", current_stage=4)
@@ -278,13 +302,13 @@ def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
                 sa.update(RUNS)
                 .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
                 .values(last_heartbeat=utcnow())
-                .returning(RUNS.c.companies)
+                .returning(RUNS.c.companies, RUNS.c.user_id)
             ).first()
         if run is None:
             log.info("run %s is not archiving; stage 3 skipped", run_id)
             return
         started = time.monotonic()
-        listings = _list_all(list(run.companies))
+        listings = _list_all(list(run.companies), run.user_id)
         listed = time.monotonic()
         status = _apply_listings(run_id, listings)
         if status != "ingesting":

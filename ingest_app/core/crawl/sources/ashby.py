@@ -53,21 +53,31 @@ def _cached_board(org: str, job_id: str) -> dict[str, dict]:
         return _fetch_board(org)
 
 
+def _listed_jobs(org: str, board: dict[str, dict]) -> list[tuple[ListedJob, dict]]:
+    pairs, seen = [], set()
+    for job_id, job in board.items():
+        if job.get("isListed", True) is False:
+            continue
+        listed_job = listed(
+            job.get("jobUrl"),
+            f"https://jobs.ashbyhq.com/{org}/{job_id}",
+            job.get("title"),
+            job_id,
+            {"source": "ashby", "org": org, "job_id": job_id},
+        )
+        if listed_job is not None and listed_job.url not in seen:
+            seen.add(listed_job.url)
+            pairs.append((listed_job, job))
+    return pairs
+
+
 def list_jobs(org: str) -> list[ListedJob]:
-    board = _fetch_board(org)
-    return dedupe(
-        [
-            listed(
-                job.get("jobUrl"),
-                f"https://jobs.ashbyhq.com/{org}/{job_id}",
-                job.get("title"),
-                job_id,
-                {"source": "ashby", "org": org, "job_id": job_id},
-            )
-            for job_id, job in board.items()
-            if job.get("isListed", True) is not False
-        ]
-    )
+    return dedupe([job for job, _ in _listed_jobs(org, _fetch_board(org))])
+
+
+def listing_postings(org: str) -> list[tuple[ListedJob, Posting]]:
+    """The board (with compensation) is every posting; Ashby has no single-job endpoint anyway."""
+    return [(job, posting_from_api(raw, job.url)) for job, raw in _listed_jobs(org, _fetch_board(org))]
 
 
 def _salary(compensation: dict | None) -> fields.Salary | None:

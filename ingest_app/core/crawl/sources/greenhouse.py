@@ -17,26 +17,47 @@ def _base() -> str:
     return get_settings().greenhouse_api_base
 
 
-def list_jobs(token: str) -> list[ListedJob]:
+def _board_jobs(token: str, content: bool) -> list[dict]:
+    url = api_url(_base(), "v1", "boards", token, "jobs") + ("?content=true" if content else "")
     try:
-        data = fetch_json(api_url(_base(), "v1", "boards", token, "jobs"))
+        data = fetch_json(url)
     except CrawlError as err:
         raise board_not_found(err, "greenhouse", token) from None
     if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
         raise CrawlError("parse_error", "the greenhouse board answer has no job list")
-    return dedupe(
-        [
-            listed(
-                job.get("absolute_url"),
-                f"https://boards.greenhouse.io/{token}/jobs/{job.get('id')}",
-                job.get("title"),
-                job.get("id"),
-                {"source": "greenhouse", "token": token, "job_id": job.get("id")},
-            )
-            for job in data["jobs"]
-            if isinstance(job, dict) and job.get("id") is not None
-        ]
+    return [job for job in data["jobs"] if isinstance(job, dict) and job.get("id") is not None]
+
+
+def _listed_job(token: str, job: dict) -> ListedJob | None:
+    return listed(
+        job.get("absolute_url"),
+        f"https://boards.greenhouse.io/{token}/jobs/{job.get('id')}",
+        job.get("title"),
+        job.get("id"),
+        {"source": "greenhouse", "token": token, "job_id": job.get("id")},
     )
+
+
+def list_jobs(token: str) -> list[ListedJob]:
+    return dedupe([_listed_job(token, job) for job in _board_jobs(token, content=False)])
+
+
+def listing_postings(token: str) -> list[tuple[ListedJob, Posting]]:
+    """The board with `content=true`: every posting but its pay range (which only the single-job
+    endpoint with `pay_transparency=true` gives; see DETAIL_ADDS)."""
+    pairs, seen = [], set()
+    for job in _board_jobs(token, content=True):
+        listed_job = _listed_job(token, job)
+        if listed_job is None or listed_job.url in seen:
+            continue
+        seen.add(listed_job.url)
+        pairs.append((listed_job, posting_from_api(job, listed_job.url)))
+    return pairs
+
+
+# The single-job answer adds the pay range to what the listing carries: worth one request for a
+# job that is new or changed, never for one that is unchanged.
+DETAIL_ADDS = "pay ranges"
 
 
 # Custom field names vary per company ("Employment Type", "Time Type", "Working Model Eligibility",

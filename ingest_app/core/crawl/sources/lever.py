@@ -21,8 +21,8 @@ def _base() -> str:
     return get_settings().lever_api_base
 
 
-def list_jobs(site: str) -> list[ListedJob]:
-    jobs: list[ListedJob | None] = []
+def _postings(site: str) -> list[dict]:
+    postings: list[dict] = []
     seen_ids: set[str] = set()
     for page in range(MAX_PAGES):
         url = api_url(_base(), "v0", "postings", site) + f"?mode=json&skip={page * PAGE_SIZE}&limit={PAGE_SIZE}"
@@ -35,18 +35,36 @@ def list_jobs(site: str) -> list[ListedJob]:
         new = [p for p in data if isinstance(p, dict) and p.get("id") and str(p["id"]) not in seen_ids]
         for posting in new:
             seen_ids.add(str(posting["id"]))
-            jobs.append(
-                listed(
-                    posting.get("hostedUrl"),
-                    f"https://jobs.lever.co/{site}/{posting['id']}",
-                    posting.get("text"),
-                    posting["id"],
-                    {"source": "lever", "site": site, "job_id": posting["id"]},
-                )
-            )
+            postings.append(posting)
         if len(data) < PAGE_SIZE or not new:  # a short page ends the list; so does a board ignoring skip
             break
-    return dedupe(jobs)
+    return postings
+
+
+def _listed_job(site: str, posting: dict) -> ListedJob | None:
+    return listed(
+        posting.get("hostedUrl"),
+        f"https://jobs.lever.co/{site}/{posting['id']}",
+        posting.get("text"),
+        posting["id"],
+        {"source": "lever", "site": site, "job_id": posting["id"]},
+    )
+
+
+def list_jobs(site: str) -> list[ListedJob]:
+    return dedupe([_listed_job(site, posting) for posting in _postings(site)])
+
+
+def listing_postings(site: str) -> list[tuple[ListedJob, Posting]]:
+    """The listing's postings are the full ones (the single-posting answer adds nothing)."""
+    pairs, seen = [], set()
+    for raw in _postings(site):
+        job = _listed_job(site, raw)
+        if job is None or job.url in seen:
+            continue
+        seen.add(job.url)
+        pairs.append((job, posting_from_api(raw, job.url)))
+    return pairs
 
 
 def _description_html(posting: dict) -> str:

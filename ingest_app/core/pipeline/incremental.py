@@ -1,0 +1,385 @@
+"""Incremental runs: requests are the cost, so a run asks only for what may have changed.
+
+- **Listings that carry postings** (`RICH_FAMILIES`) are read as postings: stage 3 stores each
+  normalized posting on its item (`ingestion_run_items.posting`) and the worker records it without
+  a per-job request. Greenhouse's single-job answer adds the pay range, so the worker fetches it
+  for the Greenhouse items it gets, and it gets only new or changed jobs: an item whose job is
+  active with the same `source_updated_at` is finished in stage 3 (`finish_unchanged`: counted
+  processed, not added; the job's `last_seen_at` refreshed) and never sent.
+- **Conditional re-fetches.** The ETag / Last-Modified of every 200 answer is kept per user and URL
+  (`http_validators`). A listing answered by one request stores its result (URLs, hints, update
+  times) with its validators, so a 304 is still a complete listing (it archives exactly what the
+  stored one would). A job page is fetched conditionally only while the user's job for it is
+  active; a 304 records the item as succeeded and unchanged.
+
+Validators are per user because a 304 says "unchanged since what *this user's* jobs were built
+from"; they are written in the same transaction as what was built from the answer (the listing's
+items, the job), so a validator never describes a page whose content was not recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ingest_app.core.crawl import deadline, validators
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
+from ingest_app.core.jobs import _POSTING_FIELDS, posting_values
+from ingest_app.core.models import HttpValidator, Job, utcnow
+from ingest_app.core.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+VALIDATORS = HttpValidator.__table__
+JOBS = Job.__table__
+
+# Families whose one listing answer holds every listed job's full posting (the URLs it lists are
+# exactly those of `list_jobs`). Others list URLs; their postings are fetched per job.
+RICH_FAMILIES = ("greenhouse", "lever", "ashby", "recruitee", "pinpoint")
+# Families whose single-job answer adds to the listing's posting (fetched for new/changed jobs).
+DETAIL_FAMILIES = ("greenhouse",)
+
+
+# ----- postings on items ---------------------------------------------------------------------------
+
+
+def posting_from_dict(data: dict[str, Any]) -> Posting:
+    """The Posting stored on an item (`Posting.to_dict()`), dates parsed back."""
+    values = {k: v for k, v in data.items() if k in Posting.__dataclass_fields__}
+    if values.get("posted_at"):
+        values["posted_at"] = datetime.fromisoformat(values["posted_at"]).date()
+    if values.get("source_updated_at"):
+        values["source_updated_at"] = datetime.fromisoformat(values["source_updated_at"])
+    return Posting(**values)
+
+
+# ----- stage 3: listing --------------------------------------------------------------------------
+
+
+@dataclass
+class Remembered:
+    """A listing answered by one request, to store with its validators."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    listing: dict[str, Any]
+
+
+def stored_listings(conn: sa.Connection, user_id: int) -> dict[str, dict[str, Any]]:
+    """The user's stored single-request listings: request URL -> {etag, last_modified, listing}."""
+    rows = conn.execute(
+        sa.select(VALIDATORS.c.url, VALIDATORS.c.etag, VALIDATORS.c.last_modified, VALIDATORS.c.listing).where(
+            VALIDATORS.c.user_id == user_id, VALIDATORS.c.listing.is_not(None)
+        )
+    ).all()
+    return {
+        r.url: {"etag": r.etag, "last_modified": r.last_modified, "listing": r.listing}
+        for r in rows
+        if isinstance(r.listing, dict)
+    }
+
+
+def _listing_json(source: str, family: str, jobs: JobListing, postings: dict[str, dict]) -> dict[str, Any]:
+    return {
+        "source": source,
+        "family": family,
+        "incomplete": jobs.incomplete,
+        "jobs": [
+            {
+                "url": j.url,
+                "title": j.title,
+                "external_id": j.external_id,
+                "hints": j.hints,
+                "fingerprint": posting_fingerprint(postings[j.url], family) if j.url in postings else None,
+            }
+            for j in jobs
+        ],
+    }
+
+
+def _from_json(data: dict[str, Any]) -> tuple[JobListing, dict[str, tuple[str, str]]]:
+    jobs = JobListing(
+        ListedJob(url=j["url"], title=j.get("title"), external_id=j.get("external_id"), hints=j.get("hints") or {})
+        for j in data.get("jobs") or []
+    )
+    jobs.incomplete = data.get("incomplete")
+    family = str(data.get("family") or "")
+    return jobs, {j["url"]: (family, j["fingerprint"]) for j in data.get("jobs") or [] if j.get("fingerprint")}
+
+
+def _fetch_listing(family, value: str, send: dict) -> tuple[JobListing, dict[str, dict], validators.Conditional]:
+    from ingest_app.core.crawl.service import _guarded, _safe_link, capped
+
+    settings = get_settings()
+    with validators.conditional(send) as scope, deadline.within(settings.crawler_listing_timeout):
+        if family.name in RICH_FAMILIES and family.listing_postings is not None:
+            pairs = _guarded(lambda: family.listing_postings(value))
+            jobs: list[ListedJob] = [job for job, _ in pairs]
+            postings = {}
+            for job, posting in pairs:
+                posting.apply_url = _safe_link(posting.apply_url, job.url)
+                postings[job.url] = posting.to_dict()
+        else:
+            jobs, postings = _guarded(lambda: family.list_jobs(value)), {}
+    listing = capped(jobs, settings.crawler_max_jobs_per_company)
+    return listing, {url: postings[url] for url in (j.url for j in listing) if url in postings}, scope
+
+
+def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs) -> Any:
+    """One company's listing for stage 3 (a stage3.Listing; never raises): conditional when a
+    listing of that URL is stored; a 304 gives the stored listing back, unless the family's
+    postings are needed for jobs the user does not have unchanged (then it is listed again)."""
+    from ingest_app.core.crawl.sources import get_family
+    from ingest_app.core.pipeline import stage3
+    from ingest_app.core.sources import InvalidSourceSpec, parse_source_spec
+
+    try:
+        spec = parse_source_spec(source)
+    except InvalidSourceSpec:
+        return stage3.list_company(source)
+    family = get_family(spec.kind)
+    if family is None:
+        return stage3.list_company(source)
+    send = {url: (s["etag"], s["last_modified"]) for url, s in stored.items() if s["listing"].get("source") == source}
+    try:
+        try:
+            jobs, postings, scope = _fetch_listing(family, spec.value, send)
+        except validators.NotModified as answer:
+            cached = stored.get(answer.url or "")
+            if cached is not None and cached["listing"].get("source") == source:
+                jobs, updated = _from_json(cached["listing"])
+                rich = family.name in RICH_FAMILIES and family.listing_postings is not None
+                if not rich or (len(updated) == len(jobs) and unchanged_jobs(updated)):
+                    return stage3.Listing(
+                        jobs=list(jobs), incomplete=jobs.incomplete, updated=updated, not_modified=True
+                    )
+            jobs, postings, scope = _fetch_listing(family, spec.value, {})
+    except CrawlError as exc:
+        return stage3.Listing(error=exc)
+    except Exception as exc:  # any failure to list means "do not archive this company"
+        log.exception("listing %s failed unexpectedly", source)
+        return stage3.Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
+    remember = None
+    if len(scope.fetched) == 1 and scope.fetched[0] in scope.seen:
+        url = scope.fetched[0]
+        etag, modified = scope.seen[url]
+        remember = Remembered(url, etag, modified, _listing_json(source, family.name, jobs, postings))
+    return stage3.Listing(
+        jobs=list(jobs),
+        incomplete=jobs.incomplete,
+        postings=postings,
+        updated={url: (family.name, posting_fingerprint(p, family.name)) for url, p in postings.items()},
+        remember=remember,
+    )
+
+
+def list_companies(user_id: int, companies: list[dict[str, Any]], map_fn) -> list[Any]:
+    """Every company's listing (through `map_fn`, e.g. a pool's map), with the user's stored
+    listings read once and the jobs table consulted for 304 listings of rich families."""
+    from ingest_app.core.db import get_engine
+
+    with get_engine().connect() as conn:
+        stored = stored_listings(conn, user_id)
+
+    def unchanged_jobs(updated: dict[str, tuple[str, str]]) -> bool:
+        with get_engine().connect() as conn:
+            return len(_unchanged_urls(conn, user_id, updated)) == len(updated)
+
+    return list(map_fn(lambda c: list_company(c["source"], stored, unchanged_jobs), companies))
+
+
+_SALARY = ("salary_min", "salary_max", "salary_currency", "salary_period")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def fingerprint(values: dict[str, Any], family: str) -> str:
+    """A digest of a posting's stored fields (a job row's, or a listing posting's) as the listing
+    states them: the fields only the single-job answer adds (DETAIL_FAMILIES) are left out."""
+    skip = _SALARY if family in DETAIL_FAMILIES else ()
+    data = {name: _canonical(values.get(name)) for name in _POSTING_FIELDS if name not in skip}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def posting_fingerprint(posting: dict[str, Any], family: str) -> str:
+    return fingerprint(posting_values(posting_from_dict(posting)), family)
+
+
+def _unchanged_urls(conn: sa.Connection, user_id: int, wanted: dict[str, tuple[str, str]]) -> dict[str, int]:
+    """URL -> job id of the user's active jobs that are what the source says now: `wanted` maps a
+    URL to (family, fingerprint of the listing's posting)."""
+    if not wanted:
+        return {}
+    found: dict[str, int] = {}
+    urls = sorted(wanted)
+    columns = [JOBS.c[name] for name in _POSTING_FIELDS]
+    for start in range(0, len(urls), 5000):
+        rows = conn.execute(
+            sa.select(JOBS.c.id, JOBS.c.source_url, *columns).where(
+                JOBS.c.user_id == user_id,
+                JOBS.c.status == "active",
+                JOBS.c.source_url.in_(urls[start : start + 5000]),
+            )
+        ).all()
+        for row in rows:
+            family, digest = wanted[row.source_url]
+            if fingerprint(row._mapping, family) == digest:
+                found[row.source_url] = row.id
+    return found
+
+
+# ----- stage 3: inside its transaction -------------------------------------------------------------
+
+
+def store_listings(conn: sa.Connection, user_id: int, listings: Iterable[Any], now: datetime) -> None:
+    rows = [
+        {
+            "user_id": user_id,
+            "url": r.url,
+            "etag": r.etag,
+            "last_modified": r.last_modified,
+            "listing": r.listing,
+            "updated_at": now,
+        }
+        for r in (getattr(listing, "remember", None) for listing in listings)
+        if r is not None
+    ]
+    _upsert_validators(conn, rows, with_listing=True)
+
+
+def finish_unchanged(conn: sa.Connection, run_id: int, user_id: int, updated: dict[str, Any], now: datetime) -> int:
+    """Finish in stage 3 the pending items whose job is active and unchanged at the source (same
+    `source_updated_at`): succeeded, not added; the jobs' last_seen_at refreshed. The number
+    finished (the caller counts them processed in the same transaction)."""
+    from ingest_app.core.models import IngestionRunItem
+
+    items = IngestionRunItem.__table__
+    unchanged = _unchanged_urls(conn, user_id, updated)
+    if not unchanged:
+        return 0
+    urls = sorted(unchanged)
+    finished = 0
+    for start in range(0, len(urls), 5000):
+        chunk = urls[start : start + 5000]
+        finished += conn.execute(
+            sa.update(items)
+            .where(items.c.run_id == run_id, items.c.state == "pending", items.c.url.in_(chunk))
+            .values(state="succeeded", attempts=1, finished_at=now, updated_at=now)
+        ).rowcount
+        conn.execute(
+            sa.update(JOBS)
+            .where(JOBS.c.id.in_([unchanged[u] for u in chunk]))
+            .values(last_seen_at=now, last_run_id=run_id)
+        )
+    return finished
+
+
+# ----- worker ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Crawled:
+    """What the worker learned about one item: a posting, or `unchanged` (a 304), plus the
+    validators of the page it fetched (stored when the item is recorded)."""
+
+    posting: Posting | None = None
+    unchanged: bool = False
+    validators: tuple[str | None, str | None] | None = None
+
+
+def crawl(body: dict[str, Any], extract) -> Crawled:
+    """One item: the listing's posting (plus the detail a DETAIL_FAMILIES job adds), else the job
+    fetched, conditionally when `body["validators"]` holds the stored ones. Raises CrawlError."""
+    url, hints = body["url"], body.get("hints") or {}
+    stored = body.get("posting")
+    if stored:
+        posting = posting_from_dict(stored)
+        if str(hints.get("source")) in DETAIL_FAMILIES:
+            # A failed detail fails the item (as a failed fetch always did): recording the
+            # listing's posting instead would keep the job without its pay range for good, since
+            # the next run finds it unchanged.
+            posting = extract(url, hints)
+        return Crawled(posting=posting)
+    send = {url: tuple(body["validators"])} if body.get("validators") else {}
+    with validators.conditional(send) as scope:
+        try:
+            posting = extract(url, hints)
+        except validators.NotModified:
+            return Crawled(unchanged=True)
+    return Crawled(posting=posting, validators=scope.seen.get(url))
+
+
+def touch_jobs(conn: sa.Connection, user_id: int, urls: list[str], run_id: int, now: datetime) -> None:
+    """Unchanged jobs (a 304): seen now, in this run; nothing else changes."""
+    if urls:
+        conn.execute(
+            sa.update(JOBS)
+            .where(JOBS.c.user_id == user_id, JOBS.c.source_url.in_(sorted(urls)))
+            .values(last_seen_at=now, last_run_id=run_id)
+        )
+
+
+def store_page_validators(conn: sa.Connection, user_id: int, pages: dict[str, tuple], now: datetime) -> None:
+    rows = [
+        {"user_id": user_id, "url": url, "etag": v[0], "last_modified": v[1], "updated_at": now}
+        for url, v in sorted(pages.items())
+    ]
+    _upsert_validators(conn, rows, with_listing=False)
+
+
+def _upsert_validators(conn: sa.Connection, rows: list[dict[str, Any]], *, with_listing: bool) -> None:
+    if not rows:
+        return
+    insert = postgresql.insert(VALIDATORS) if conn.dialect.name == "postgresql" else sqlite.insert(VALIDATORS)
+    stmt = insert.values(rows)
+    keep = ("etag", "last_modified", "updated_at") + (("listing",) if with_listing else ())
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[VALIDATORS.c.user_id, VALIDATORS.c.url], set_={k: stmt.excluded[k] for k in keep}
+        )
+    )
+
+
+_ACTIVE_VALIDATORS = (
+    sa.select(VALIDATORS.c.url, VALIDATORS.c.etag, VALIDATORS.c.last_modified)
+    .select_from(
+        VALIDATORS.join(
+            JOBS,
+            sa.and_(
+                JOBS.c.user_id == VALIDATORS.c.user_id, JOBS.c.source_url == VALIDATORS.c.url, JOBS.c.status == "active"
+            ),
+        )
+    )
+    .where(
+        VALIDATORS.c.user_id == sa.bindparam("p_user_id"), VALIDATORS.c.url.in_(sa.bindparam("p_urls", expanding=True))
+    )
+)
+
+
+def page_validators(conn: sa.Connection, by_user: dict[int, list[str]]) -> dict[tuple[int, str], tuple]:
+    """(user_id, url) -> stored validators, only for pages whose job is active for that user (a
+    304 can then only mean "this user's job is current")."""
+    out: dict[tuple[int, str], tuple] = {}
+    for user_id, urls in by_user.items():
+        if urls:
+            for row in conn.execute(_ACTIVE_VALIDATORS, {"p_user_id": user_id, "p_urls": sorted(set(urls))}):
+                out[(user_id, row.url)] = (row.etag, row.last_modified)
+    return out
+
+
+__all__ = ["RICH_FAMILIES", "Crawled", "crawl", "finish_unchanged", "list_companies", "utcnow"]

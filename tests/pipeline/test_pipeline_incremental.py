@@ -1,0 +1,192 @@
+"""Incremental runs against a local site that sends ETags and answers 304: listings that carry
+postings are recorded without per-job requests, details are fetched only for new or changed
+jobs, unchanged pages answer 304 and count as processed (not added), and a 304 listing is a
+complete listing (it archives nothing it still lists)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ingest_app.core.companies import add_company
+from ingest_app.core.models import HttpValidator, Job
+from ingest_app.core.pipeline import process_item, run_stage3, start_run
+from ingest_app.core.pipeline.batch import process_items
+from ingest_app.demo.data import source_for
+from ingest_app.demo.site import DemoSite
+from tests.pipeline.conftest import CollectingSend, run_row
+from tests.support.conditional_site import ConditionalServer
+
+JOBS = Job.__table__
+
+
+@pytest.fixture
+def site(monkeypatch) -> Iterator[ConditionalServer]:
+    from ingest_app.core.crawl.sources import clear_caches
+    from ingest_app.core.settings import reset_settings_cache
+
+    demo = DemoSite()
+    for kind in ("greenhouse", "lever", "ashby", "careers"):
+        demo.add_company(f"{kind.title()} Works", kind, slug=f"{kind}-works", jobs=3)
+    server = ConditionalServer(demo)
+    for key, value in server.settings_env().items():
+        monkeypatch.setenv(key, value)
+    reset_settings_cache()
+    clear_caches()
+    try:
+        yield server
+    finally:
+        server.stop()
+        monkeypatch.undo()
+        reset_settings_cache()
+        clear_caches()
+
+
+def _add(session, user_id: int, server: ConditionalServer, kinds: tuple[str, ...]) -> None:
+    for company in server.site.companies.values():
+        if company.kind in kinds:
+            add_company(
+                session, user_id, name=company.name, source=source_for(company.kind, company.slug, server.base_url)
+            )
+    session.commit()
+
+
+def _run(session, user_id: int) -> tuple[int, CollectingSend]:
+    run = start_run(session, user_id)
+    sent = CollectingSend()
+    run_stage3(run.run_id, send=sent)
+    outcomes = [outcome for outcome, _ in process_items(sent.bodies)]
+    assert set(outcomes) <= {"succeeded"}, outcomes
+    return run.run_id, sent
+
+
+def _jobs(engine, user_id: int) -> dict[str, sa.Row]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(JOBS).where(JOBS.c.user_id == user_id)).all()
+    return {row.source_url: row for row in rows}
+
+
+RICH = ("greenhouse", "lever", "ashby")
+
+
+def test_rich_listings_are_recorded_without_a_job_fetch_and_greenhouse_adds_its_pay_range(
+    engine, session, make_user, site
+) -> None:
+    user = make_user()
+    _add(session, user.id, site, RICH)
+
+    run_id, sent = _run(session, user.id)
+
+    row = run_row(engine, run_id)
+    assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_added) == ("completed", 9, 9, 9)
+    assert len(sent.bodies) == 9  # one message per item
+    assert site.count("/greenhouse/v1/boards/greenhouse-works/jobs", 200) == 1 + 3  # listing + 3 details
+    assert site.count("/lever/") == 1 and site.count("/ashby/") == 1  # the listing only
+    assert site.count("/jobs/") == 0  # no job page fetched
+    jobs = _jobs(engine, user.id)
+    assert len(jobs) == 9 and all(j.title and j.description for j in jobs.values())
+    greenhouse = [j for j in jobs.values() if j.company == "Greenhouse Works"]
+    assert all(j.salary_min is not None and j.source_updated_at is not None for j in greenhouse)
+
+
+def test_an_unchanged_rerun_sends_nothing_and_a_changed_job_alone_gets_its_detail(
+    engine, session, make_user, site
+) -> None:
+    user = make_user()
+    _add(session, user.id, site, RICH)
+    first, _ = _run(session, user.id)
+    seen_first = {url: j.last_seen_at for url, j in _jobs(engine, user.id).items()}
+    site.reset()
+
+    second, sent = _run(session, user.id)
+
+    row = run_row(engine, second)
+    assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_added, row.jobs_failed) == (
+        "completed", 9, 9, 0, 0
+    )  # fmt: skip
+    assert sent.bodies == []  # every item finished in stage 3
+    assert site.statuses() == {304: 3}  # three conditional listings, nothing else
+    jobs = _jobs(engine, user.id)
+    assert all(j.last_seen_at > seen_first[url] and j.last_run_id == second for url, j in jobs.items())
+
+    job = site.site.jobs("greenhouse-works")[0]
+    job.posted_at -= timedelta(days=1)  # Greenhouse moves updated_at with the edit
+    job.title = "Principal Rocket Engineer"
+    site.reset()
+
+    third, sent = _run(session, user.id)
+
+    row = run_row(engine, third)
+    assert (row.status, row.jobs_processed, row.jobs_added) == ("completed", 9, 0)
+    assert len(sent.bodies) == 1  # only the changed job
+    assert site.count(f"/greenhouse/v1/boards/greenhouse-works/jobs/{job.id}") == 1  # its detail, once
+    assert site.count("/greenhouse/", 200) == 2 and site.statuses()[304] == 2  # changed listing + detail
+    assert "Principal Rocket Engineer" in {j.title for j in _jobs(engine, user.id).values()}
+
+
+def test_an_unchanged_careers_page_and_its_job_pages_answer_304_and_count_processed_not_added(
+    engine, session, make_user, site
+) -> None:
+    user = make_user()
+    _add(session, user.id, site, ("careers",))
+    first, sent = _run(session, user.id)
+    assert len(sent.bodies) == 3 and site.count("/jobs/careers-works/", 200) == 3
+    before = _jobs(engine, user.id)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(HttpValidator.__table__)).scalar_one()
+    assert stored == 4  # the careers page (with its listing) and three job pages
+    site.reset()
+
+    second, sent = _run(session, user.id)
+
+    row = run_row(engine, second)
+    assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_added, row.jobs_failed) == (
+        "completed", 3, 3, 0, 0
+    )  # fmt: skip
+    assert len(sent.bodies) == 3  # one message per item
+    assert site.count("/careers/careers-works/", 304) == 1 and site.count("/jobs/careers-works/", 304) == 3
+    assert site.statuses().get(200, 0) == 0  # robots.txt is cached by the process
+    # The 304 listing is the stored one: complete, so nothing it lists is archived.
+    assert row.jobs_archived == 0
+    assert [(c["listed"], c["skipped_reason"]) for c in row.companies] == [(3, None)]
+    after = _jobs(engine, user.id)
+    assert all(j.status == "active" for j in after.values())
+    for url, job in after.items():
+        assert job.last_seen_at > before[url].last_seen_at and job.last_run_id == second
+        assert (job.title, job.description) == (before[url].title, before[url].description)
+
+
+def test_a_removed_job_is_archived_after_a_changed_careers_listing_even_with_validators(
+    engine, session, make_user, site
+) -> None:
+    user = make_user()
+    _add(session, user.id, site, ("careers",))
+    _run(session, user.id)
+    gone = site.site.jobs("careers-works")[0]
+    site.site.remove_job("careers-works", gone.id)
+
+    second, _ = _run(session, user.id)
+
+    row = run_row(engine, second)
+    assert (row.status, row.total_jobs_found, row.jobs_archived) == ("completed", 2, 1)
+
+
+def test_a_rich_item_delivered_twice_concurrently_counts_once(engine, session, make_user, site) -> None:
+    user = make_user()
+    _add(session, user.id, site, ("lever", "ashby"))
+    run = start_run(session, user.id)
+    sent = CollectingSend()
+    run_stage3(run.run_id, send=sent)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(process_item, sent.bodies + sent.bodies))
+    outcomes += [outcome for outcome, _ in process_items(sent.bodies)]
+
+    assert outcomes.count("succeeded") == 6 and outcomes.count("skipped") == 12
+    row = run_row(engine, run.run_id)
+    assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_added) == ("completed", 6, 6, 6)
+    assert site.count("/lever/") == 1 and site.count("/ashby/") == 1  # no per-job request at all
