@@ -458,7 +458,10 @@ async def run_import_async(user_id: int, text: str, *, dry_run: bool) -> ImportS
 
     _rows_or_refuse(text)  # an unreadable input is refused before it takes a pool slot
     future = listing_pool.get_pool().submit(user_id, lambda: run_import(user_id, text, dry_run=dry_run))
-    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)
+    except TimeoutError:  # queued behind other work past the deadline; a retry reports duplicates
+        raise listing_pool.PreviewBusy("The import did not finish in time; try again in a minute", 60) from None
 
 
 async def preview_rows_async(user_id: int, rows: Sequence[ImportRow]) -> list[RowOutcome]:
