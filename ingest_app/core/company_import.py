@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -274,9 +273,11 @@ def preview_rows(
     probe_fn = probe_fn or probe
     if session is None:
         with session_scope() as own:
-            existing = _existing(own, user_id)
+            companies = list_companies(own, user_id)
     else:
-        existing = _existing(session, user_id)
+        companies = list_companies(session, user_id)
+    existing = {c.source: c.id for c in companies}
+    names = {c.id: c.name for c in companies}
     settings = get_settings()
     outcomes: dict[int, RowOutcome] = {}
     first_row: dict[str, int] = {}
@@ -298,7 +299,6 @@ def preview_rows(
         live.append((index, row))
 
     ends_at = time.monotonic() + settings.import_timeout
-    lock = threading.Lock()
 
     def check(item: tuple[int, ImportRow]) -> tuple[int, RowOutcome]:
         index, row = item
@@ -316,8 +316,7 @@ def preview_rows(
     if live:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
             for index, outcome in pool.map(check, live):
-                with lock:
-                    outcomes[index] = outcome
+                outcomes[index] = outcome
     # Rows detected from a page URL learn their spec only now: mark those duplicates too.
     result: list[RowOutcome] = []
     seen: dict[str, int] = {}
@@ -332,6 +331,8 @@ def preview_rows(
                                   error=f"Row {row.row}: same source as row {seen[outcome.source]}")  # fmt: skip
             else:
                 seen[outcome.source] = row.row
+        if outcome.duplicate_of is not None and not outcome.name:  # shown as the company it is
+            outcome = replace(outcome, name=names.get(outcome.duplicate_of))
         result.append(outcome)
     return result
 
@@ -457,7 +458,10 @@ async def run_import_async(user_id: int, text: str, *, dry_run: bool) -> ImportS
 
     _rows_or_refuse(text)  # an unreadable input is refused before it takes a pool slot
     future = listing_pool.get_pool().submit(user_id, lambda: run_import(user_id, text, dry_run=dry_run))
-    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().import_timeout + 30)
+    except TimeoutError:  # queued behind other work past the deadline; a retry reports duplicates
+        raise listing_pool.PreviewBusy("The import did not finish in time; try again in a minute", 60) from None
 
 
 async def preview_rows_async(user_id: int, rows: Sequence[ImportRow]) -> list[RowOutcome]:

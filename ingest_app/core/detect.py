@@ -92,6 +92,8 @@ def _probe_listing(source: str) -> tuple[Probe, ListedJob | None]:
 
 
 def check_url(url: str) -> str:
+    """The URL as it will be fetched (a pasted `jobs.lever.co/acme` gains `https://`); raises
+    DetectError with a message fit to show, so the API answers 422 before taking a pool slot."""
     url = (url or "").strip()
     if not url:
         raise DetectError("Paste a board, job or careers page URL")
@@ -332,16 +334,22 @@ def _title_name(title: str | None) -> str | None:
 # ----- off the event loop ------------------------------------------------------------------------
 
 
-async def _in_pool(user: Hashable, fn):
+async def _in_pool(user: Hashable, fn, timed_out):
     pool = listing_pool.get_pool()
     future = pool.submit(user, fn)
-    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().detect_timeout + _GRACE)
+    seconds = get_settings().detect_timeout
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=seconds + _GRACE)
+    except TimeoutError:  # waited in the pool's queue past the deadline: say so, never hang
+        return timed_out(f"took longer than {seconds:g} s; stopped")
 
 
 async def detect_async(user_id: Hashable, url: str) -> Detection:
     """`detect` in the bounded listing pool (raises PreviewBusy when the user has too many running)."""
-    return await _in_pool(user_id, lambda: detect(url))
+    return await _in_pool(user_id, lambda: detect(url), lambda why: Detection(url=url, error=f"no board found ({why})"))
 
 
 async def probe_async(user_id: Hashable, source: str) -> Probe:
-    return await _in_pool(user_id, lambda: probe(source))
+    return await _in_pool(
+        user_id, lambda: probe(source), lambda why: Probe(source=source, ok=False, jobs_listed=0, error=why)
+    )

@@ -268,4 +268,28 @@ def test_a_page_that_only_mentions_a_vendor_is_still_a_careers_page(demo) -> Non
     url = demo.base_url + "/careers/wordy/"
     found = detect(url)
     assert [(p.source, p.jobs_listed) for p in found.proposals] == [(f"careers:{url}", 2)]
-    assert [t.split(":", 1)[0] for t in found.tried] == ["personio", "workday"]  # guessed, tried, refused
+    assert [t.split(":", 1)[0] for t in found.tried] == ["personio"]  # guessed from the words, tried, refused
+
+
+def test_a_users_detections_beyond_the_per_user_limit_are_refused_at_once(demo, monkeypatch) -> None:
+    from ingest_app.core import listing_pool
+    from ingest_app.core.listing_pool import PreviewBusy
+    from ingest_app.core.settings import reset_settings_cache
+
+    monkeypatch.setenv("PREVIEW_PER_USER_LIMIT", "1")
+    reset_settings_cache()
+    listing_pool.reset_pool()
+    demo.site.set_latency(0.5, "/lever/")
+
+    async def both():
+        return await asyncio.gather(
+            detect_async(7, "https://jobs.lever.co/bluefin"),
+            detect_async(7, "https://jobs.ashbyhq.com/cobalt"),
+            detect_async(8, "https://jobs.ashbyhq.com/cobalt"),  # another user has a slot of their own
+            return_exceptions=True,
+        )
+
+    first, second, other = asyncio.run(both())
+    assert first.proposals[0].source == "lever:bluefin"
+    assert isinstance(second, PreviewBusy) and "already have 1 previews running" in str(second)
+    assert other.proposals[0].source == "ashby:cobalt"

@@ -205,3 +205,11 @@ def test_preview_rows_async_runs_in_the_listing_pool(demo, make_user) -> None:
         outcome.name,
     )
     assert outcome.name
+
+
+def test_an_unnamed_duplicate_shows_the_name_of_the_company_it_duplicates(session, make_user) -> None:
+    user = make_user()
+    tracked = add_company(session, user.id, name="Bluefin Co", source="lever:bluefin")
+    session.commit()
+    (outcome,) = preview_rows(user.id, parse_rows("https://jobs.lever.co/bluefin\n"))
+    assert (outcome.status, outcome.duplicate_of, outcome.name) == ("duplicate", tracked.id, "Bluefin Co")
