@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 from typing import Any
 
@@ -12,12 +13,15 @@ from ingest_app.core import pipeline
 from ingest_app.core.companies import (
     CompanyError,
     CompanyLimitReached,
+    CompanyListing,
     CompanyNotFound,
     DuplicateCompany,
     add_company,
     delete_company,
+    delete_many,
     get_company,
-    list_companies,
+    query_companies,
+    set_enabled,
     update_company,
 )
 from ingest_app.core.crawl.sources import FAMILIES
@@ -25,6 +29,7 @@ from ingest_app.core.db import session_scope
 from ingest_app.core.models import Company
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
 from ingest_app.states.auth import AuthState, signed_in
+from ingest_app.states.formatting import format_when
 from ingest_app.states.rows import SOURCE_LABELS, CompanyRow
 
 # The source picker offers every family of the one family table, each with its example.
@@ -42,9 +47,14 @@ def demo_site_url() -> str:
 
 MAX_NAME_CHARS = 200
 MAX_SOURCE_CHARS = 2048
+PAGE_SIZE = 50
+SORT_LABELS = {"name": "Name", "last_run": "Last run", "jobs": "Jobs", "health": "Health"}
+HEALTH_LABELS = {"healthy": "Healthy", "warning": "Warning", "failing": "Failing", "unknown": "Unknown"}
+ALL = "all"  # the select's value for "no filter" (a select item cannot have an empty value)
 
 
-def company_row(company: Company) -> CompanyRow:
+def company_row(company: Company | CompanyListing, note: tuple[str, str] = ("", "")) -> CompanyRow:
+    listing = company if isinstance(company, CompanyListing) else None
     return CompanyRow(
         id=company.id or 0,
         name=company.name,
@@ -52,12 +62,41 @@ def company_row(company: Company) -> CompanyRow:
         source_label=SOURCE_LABELS.get(company.source_kind, company.source_kind),
         source_value=company.source_value,
         enabled=company.enabled,
+        jobs=listing.jobs if listing else 0,
+        last_run=format_when(listing.last_seen_at) if listing else "",
+        health=listing.health if listing else "unknown",
+        health_note=note[0],
+        moved_to=note[1],
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class ListQuery:
+    """What the companies page shows: one page of the filtered, sorted list."""
+
+    search: str = ""
+    family: str = ""
+    health: str = ""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+
+
 class CompaniesState(AuthState):
-    companies: list[CompanyRow] = []
+    companies: list[CompanyRow] = []  # the page on screen, never the whole list
     loaded: bool = False
+    all_count: int = 0
+    enabled_count: int = 0
+    match_count: int = 0
+    page: int = 1
+    pages: int = 1
+    search: str = ""
+    family_filter: str = ALL
+    health_filter: str = ALL
+    sort: str = "name"
+    descending: bool = False
+    selected: list[int] = []
+    bulk_delete_open: bool = False
     active_run_id: int = 0
     demo_available: bool = False
     message: str = ""
@@ -84,18 +123,131 @@ class CompaniesState(AuthState):
         return VALUE_HINTS.get(self.form_kind, "")
 
     @rx.var
-    def enabled_count(self) -> int:
-        return sum(1 for company in self.companies if company.enabled)
+    def selected_count(self) -> int:
+        return len(self.selected)
+
+    @rx.var
+    def page_selected(self) -> bool:
+        """Every row of this page is selected (the "select all on page" box is ticked)."""
+        chosen = set(self.selected)
+        return bool(self.companies) and all(row.id in chosen for row in self.companies)
+
+    @rx.var
+    def range_text(self) -> str:
+        if not self.match_count:
+            return "No companies match" if self.all_count else ""
+        first = (self.page - 1) * PAGE_SIZE + 1
+        last = min(self.page * PAGE_SIZE, self.match_count)
+        of_all = "" if self.match_count == self.all_count else f" (of {self.all_count})"
+        return f"{first}–{last} of {self.match_count} companies{of_all}"
+
+    def _query(self) -> ListQuery:
+        return ListQuery(
+            search=self.search,
+            family="" if self.family_filter == ALL else self.family_filter,
+            health="" if self.health_filter == ALL else self.health_filter,
+            sort=self.sort,
+            descending=self.descending,
+            page=self.page,
+        )
 
     async def _refresh(self, user_id: int) -> None:
-        self.companies, self.active_run_id = await asyncio.to_thread(load_companies, user_id)
+        listing = await asyncio.to_thread(load_companies, user_id, self._query())
+        self.companies, self.active_run_id = listing.rows, listing.active_run_id
+        self.all_count, self.enabled_count = listing.all_count, listing.enabled_count
+        self.match_count, self.page, self.pages = listing.total, listing.page, listing.pages
         self.demo_available = bool(demo_site_url())
         self.loaded = True
+
+    # --- search, filters, sort, pages: each asks the database for one page ---
+
+    @rx.event
+    @signed_in
+    async def set_search(self, value: str):
+        self.search = value[:MAX_NAME_CHARS]
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def set_family_filter(self, value: str):
+        self.family_filter = value if value in VALUE_LABELS else ALL
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def set_health_filter(self, value: str):
+        self.health_filter = value if value in HEALTH_LABELS else ALL
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def set_sort(self, value: str):
+        self.sort = value if value in SORT_LABELS else "name"
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def toggle_descending(self):
+        self.descending = not self.descending
+        self.page = 1
+        await self._refresh(self._auth_user_id)
+
+    @rx.event
+    @signed_in
+    async def go_to_page(self, page: int):
+        self.page = max(1, int(page))
+        await self._refresh(self._auth_user_id)
+
+    # --- selection and bulk actions ---
+
+    @rx.event
+    def toggle_selected(self, company_id: int, value: bool) -> None:
+        chosen = [i for i in self.selected if i != company_id]
+        self.selected = [*chosen, int(company_id)] if value else chosen
+
+    @rx.event
+    def select_page(self, value: bool) -> None:
+        on_page = {row.id for row in self.companies}
+        kept = [i for i in self.selected if i not in on_page]
+        self.selected = kept + sorted(on_page) if value else kept
+
+    @rx.event
+    def clear_selection(self) -> None:
+        self.selected = []
+
+    @rx.event
+    def set_bulk_delete_open(self, value: bool) -> None:
+        self.bulk_delete_open = bool(value) and bool(self.selected)
+
+    @rx.event
+    @signed_in
+    async def bulk_set_enabled(self, enabled: bool):
+        user_id = self._auth_user_id
+        changed = await asyncio.to_thread(enable_many, user_id, list(self.selected), bool(enabled))
+        self.message = f"{'Enabled' if enabled else 'Disabled'} {changed} {plural(changed, 'company', 'companies')}"
+        self.list_error = ""
+        await self._refresh(user_id)
+
+    @rx.event
+    @signed_in
+    async def bulk_delete(self):
+        user_id = self._auth_user_id
+        removed = await asyncio.to_thread(remove_many, user_id, list(self.selected))
+        self.selected = []
+        self.bulk_delete_open = False
+        self.message = f"Deleted {removed} {plural(removed, 'company', 'companies')}"
+        self.list_error = ""
+        await self._refresh(user_id)
 
     @rx.event
     @signed_in
     async def load(self):
         self.message = self.list_error = ""
+        self.selected = []
         await self._refresh(self._auth_user_id)
 
     @rx.event
@@ -192,9 +344,28 @@ class CompaniesState(AuthState):
         user_id = self._auth_user_id
         try:
             await asyncio.to_thread(remove_company, user_id, company_id)
+            self.selected = [i for i in self.selected if i != company_id]
             self.message = "Company deleted"
         except CompanyNotFound:
             self.list_error = "That company no longer exists"
+        await self._refresh(user_id)
+
+    @rx.event
+    @signed_in
+    async def apply_move(self, company_id: int):
+        """The one-click fix of a company whose board moved: its source becomes the new board."""
+        user_id = self._auth_user_id
+        target = next((row.moved_to for row in self.companies if row.id == company_id), "")
+        if not target:
+            return None
+        try:
+            name = await asyncio.to_thread(move_company, user_id, company_id, target)
+        except CompanyNotFound:
+            self.list_error = "That company no longer exists"
+        except CompanyError as exc:
+            self.list_error = str(exc)
+        else:
+            self.message = f"{name} now reads {target}"
         await self._refresh(user_id)
 
     @rx.event
@@ -222,11 +393,79 @@ def too_long(what: str, value: str, limit: int) -> str:
     return f"{what} must be at most {limit} characters" if len(value) > limit else ""
 
 
-def load_companies(user_id: int) -> tuple[list[CompanyRow], int]:
+def plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+@dataclasses.dataclass(frozen=True)
+class Listing:
+    rows: list[CompanyRow]
+    total: int
+    page: int
+    pages: int
+    all_count: int
+    enabled_count: int
+    active_run_id: int
+
+
+def company_health(session, user_id: int) -> dict[int, Any]:
+    """Each company's health (core.health), or nothing where that module is not installed."""
+    try:
+        from ingest_app.core.health import health_for_user
+    except ImportError:
+        return {}
+    return health_for_user(session, user_id)
+
+
+def health_note(health: Any) -> tuple[str, str]:
+    """(what to tell about the company's health, the spec it seems to have moved to)."""
+    if health is None:
+        return "", ""
+    moved = getattr(health, "moved", None) or ""
+    moved = moved if isinstance(moved, str) else ""
+    if moved:
+        return "Its board seems to have moved", moved
+    if getattr(health, "suspect", False):
+        return "Listed no jobs for several runs", ""
+    return str(getattr(health, "last_error", "") or "")[:300], ""
+
+
+def load_companies(user_id: int, query: ListQuery = ListQuery()) -> Listing:
     with session_scope() as session:
-        rows = [company_row(c) for c in list_companies(session, user_id)]
+        health = company_health(session, user_id)
+        found = query_companies(
+            session,
+            user_id,
+            search=query.search,
+            family=query.family,
+            health_filter=query.health,
+            sort=query.sort,
+            descending=query.descending,
+            page=query.page,
+            page_size=PAGE_SIZE,
+            health={cid: getattr(h, "status", "unknown") for cid, h in health.items()},
+        )
         active = pipeline.get_active_run(session, user_id)
-    return rows, int(active.run_id) if active is not None else 0
+    rows = [company_row(c, health_note(health.get(c.id))) for c in found.rows]
+    return Listing(
+        rows=rows,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
+        all_count=found.all_count,
+        enabled_count=found.enabled_count,
+        active_run_id=int(active.run_id) if active is not None else 0,
+    )
+
+
+def enable_many(user_id: int, company_ids: list[int], enabled: bool) -> int:
+    with session_scope() as session:
+        return set_enabled(session, user_id, company_ids, enabled)
+
+
+def remove_many(user_id: int, company_ids: list[int]) -> int:
+    with session_scope() as session:
+        return delete_many(session, user_id, company_ids)
 
 
 def company_fields(user_id: int, company_id: int) -> tuple[str, str, str]:
@@ -247,6 +486,11 @@ def save_company(user_id: int, company_id: int, *, name: str, source: str) -> st
 def enable_company(user_id: int, company_id: int, enabled: bool) -> None:
     with session_scope() as session:
         update_company(session, user_id, company_id, enabled=enabled)
+
+
+def move_company(user_id: int, company_id: int, source: str) -> str:
+    with session_scope() as session:
+        return update_company(session, user_id, company_id, source=source).name
 
 
 def remove_company(user_id: int, company_id: int) -> None:
