@@ -1,5 +1,6 @@
 """The tracking tick, run every minute by an EventBridge rule (and by the local worker): start
-the scheduled runs that are due, then deliver the digests that are due."""
+the scheduled runs that are due, deliver the digests that are due, then look for the boards the
+last runs flagged as "moved?" (a bounded number per tick, each under its own deadline)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,19 @@ def tick_once(*, launch: Callable[[int], Any] = _stage3_inline) -> dict[str, Any
     deliveries = dispatch_due().as_dict()
     if results:
         logger.info("schedules: %s", results)
-    return {"runs": results, "deliveries": deliveries}
+    return {"runs": results, "deliveries": deliveries, "moved_searches": _search_moved_boards()}
+
+
+def _search_moved_boards() -> int:
+    """Search the flagged boards (core/health.py); a failure here
+    never stops the schedules or the digests."""
+    from ingest_app.core.health import check_moved_due
+
+    try:
+        return check_moved_due()
+    except Exception:
+        logger.exception("moved? searches failed")
+        return 0
 
 
 def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:

@@ -108,6 +108,32 @@ class CompanyPatch(BaseModel):
     enabled: StrictBool | None = None
 
 
+class MovedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source: str = Field(description="The board found for the same company on another family")
+    family: str
+    jobs_listed: int
+    checked_at: UTCDatetime | None = None
+
+
+class CompanyHealthOut(BaseModel):
+    """What the company's runs said about its board (core/health.py)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    status: Literal["healthy", "warning", "failing", "unknown"]
+    last_success_at: UTCDatetime | None = None
+    last_checked_at: UTCDatetime | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    jobs_now: int | None = Field(default=None, description="Jobs the last successful listing found")
+    jobs_before: int | None = Field(default=None, description="Jobs the listing before it found")
+    zero_streak: int = Field(default=0, description="Successful listings in a row that found no jobs")
+    suspect: bool = Field(default=False, description="Empty while jobs are active; they are kept for now")
+    moved: MovedOut | None = Field(default=None, description='"Moved?": a board found on another family')
+
+
 class CompanyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -119,6 +145,7 @@ class CompanyOut(BaseModel):
     enabled: bool
     created_at: UTCDatetime
     updated_at: UTCDatetime
+    health: CompanyHealthOut | None = Field(default=None, description="Board health (in the company list)")
 
 
 class ListingError(BaseModel):
@@ -162,6 +189,11 @@ class CompanyResult(BaseModel):
     archived: int | None = Field(default=None, description="Jobs archived because they are no longer listed")
     error: str | None = Field(default=None, description="Why listing failed")
     skipped_reason: str | None = Field(default=None, description="Why archiving was skipped for this company")
+    archive_rule: str | None = Field(
+        default=None,
+        description='The archive rule that applied, e.g. "kept: empty listing 1 of 2 runs" or '
+        '"archived: empty for 2 runs"',
+    )
 
 
 class FailedItem(BaseModel):

@@ -88,6 +88,39 @@ class Company(SQLModel, table=True):
         return f"{self.source_kind}:{self.source_value}"
 
 
+class CompanyHealthRow(SQLModel, table=True):
+    """What a company's runs said about its board (core/health.py keeps it; one row per company).
+
+    A table of its own rather than columns on `companies`: stage 3 rewrites it on every run, and
+    keeping those writes off the row the user edits leaves the company CRUD and its locks alone.
+    No row yet means "unknown" (no run has listed the company)."""
+
+    __tablename__ = "company_health"
+
+    company_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # The source spec these figures describe: a company pointed elsewhere starts afresh.
+    source: str = Field(sa_column=sa.Column(sa.String(2100), nullable=False))
+    last_run_id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    last_checked_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_success_at: datetime | None = Field(default=None, sa_column=_ts())
+    consecutive_failures: int = Field(default=0, sa_column=_counter("consecutive_failures"))
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    jobs_now: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    jobs_before: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    zero_streak: int = Field(default=0, sa_column=_counter("zero_streak"))
+    suspect: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    # Set when the board answered not_found or went from many jobs to none: the worker looks for it
+    # on the other families and stores what it found in `moved` ({source, family, jobs_listed, checked_at}).
+    needs_move_check: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    move_checked_at: datetime | None = Field(default=None, sa_column=_ts())
+    moved: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
 class Job(SQLModel, table=True):
     __tablename__ = "jobs"
     __table_args__ = (

@@ -111,6 +111,17 @@ class Settings(BaseSettings):
     stale_check_interval_seconds: float = 300.0
     stale_max_retries: int = 3
     stage3_list_concurrency: int = Field(default=4, ge=1)
+    # Board health (core/health.py). A board that lists nothing while its jobs are active is
+    # "suspect" and keeps them for this many consecutive empty runs; the last of them archives.
+    empty_board_suspect_runs: int = Field(default=2, ge=1)
+    # Consecutive failed listings after which a company counts as failing (before: warning).
+    health_failing_runs: int = Field(default=2, ge=1)
+    # "Moved?": a board that answers not_found, or lists nothing after listing at least this many
+    # jobs, is looked for on the other families (comma-separated names; empty: every family).
+    health_moved_min_jobs: int = Field(default=3, ge=1)
+    health_moved_families: str = ""
+    health_moved_timeout: float = Field(default=60.0, gt=0)  # one company's whole search
+    health_moved_per_tick: int = Field(default=10, ge=0)  # companies searched per worker tick
     # Item results commit without waiting for the WAL flush (PostgreSQL). A database crash can then
     # lose the last fraction of a second of results as a whole (item, job, counters together); those
     # items are pending again and the stale detector re-enqueues them, so counts stay exact.

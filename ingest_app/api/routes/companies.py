@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Path, Response, status
 
 from ingest_app.api.deps import CurrentUser, SessionDep
 from ingest_app.api.errors import responses
-from ingest_app.api.schemas import MAX_ID, CompanyIn, CompanyOut, CompanyPatch, PreviewOut
-from ingest_app.core import companies
+from ingest_app.api.schemas import MAX_ID, CompanyHealthOut, CompanyIn, CompanyOut, CompanyPatch, PreviewOut
+from ingest_app.core import companies, health
 from ingest_app.core.listing_pool import PreviewBusy
 from ingest_app.core.pipeline.stage3 import preview_company_async
 
@@ -18,9 +18,16 @@ router = APIRouter(prefix="/api/companies", tags=["companies"])
 CompanyId = Annotated[int, Path(ge=1, le=MAX_ID, description="A company id of the signed-in user")]
 
 
-@router.get("", response_model=list[CompanyOut], summary="List my companies", responses=responses(401))
+def _with_health(company, company_health: health.CompanyHealth) -> CompanyOut:
+    out = CompanyOut.model_validate(company)
+    out.health = CompanyHealthOut.model_validate(company_health)
+    return out
+
+
+@router.get("", response_model=list[CompanyOut], summary="My companies with board health", responses=responses(401))
 def list_companies(session: SessionDep, user: CurrentUser) -> list[CompanyOut]:
-    return [CompanyOut.model_validate(c) for c in companies.list_companies(session, user.id)]
+    healths = health.health_for_user(session, user.id)
+    return [_with_health(c, healths[c.id]) for c in companies.list_companies(session, user.id)]
 
 
 @router.post(
@@ -79,3 +86,28 @@ async def preview_company(company_id: CompanyId, user: CurrentUser) -> PreviewOu
         return PreviewOut.model_validate(await preview_company_async(user.id, company_id))
     except PreviewBusy as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+
+
+@router.post(
+    "/{company_id}/check-move",
+    response_model=CompanyHealthOut,
+    summary='"Moved?": look for this company\'s board on the other families now',
+    responses=responses(401, 404, 422, 429, d429="Too many checks in flight; retry after `Retry-After` seconds"),
+)
+async def check_move(company_id: CompanyId, user: CurrentUser) -> CompanyHealthOut:
+    # Async: the search runs in the bounded listing pool under its deadline, off the request threads.
+    try:
+        return CompanyHealthOut.model_validate(await health.check_moved_async(user.id, company_id))
+    except PreviewBusy as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+
+
+@router.post(
+    "/{company_id}/apply-move",
+    response_model=CompanyOut,
+    summary='Point the company at its "moved?" suggestion',
+    responses=responses(401, 404, 409, 422),
+)
+def apply_move(company_id: CompanyId, session: SessionDep, user: CurrentUser) -> CompanyOut:
+    company = health.apply_move(session, user.id, company_id)
+    return _with_health(company, health.health_of(session, user.id, company_id))

@@ -66,6 +66,7 @@ def company_results(companies: list[dict[str, Any]] | None) -> list[dict[str, An
             "archived": c.get("archived"),
             "error": c.get("error"),
             "skipped_reason": c.get("skipped_reason"),
+            "archive_rule": c.get("archive_rule"),
         }
         for c in companies or []
     ]

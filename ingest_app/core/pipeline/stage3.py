@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
-from ingest_app.core import listing_pool
+from ingest_app.core import health, listing_pool
 from ingest_app.core.companies import get_company
 from ingest_app.core.crawl.types import CrawlError, ListedJob
 from ingest_app.core.db import get_engine, session_scope
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
 SEND_CHUNK = 500
-_RESULT_KEYS = ("listed", "archived", "error", "skipped_reason", "cut", "cut_reason")
+_RESULT_KEYS = ("listed", "archived", "error", "skipped_reason", "cut", "cut_reason", "archive_rule")
 _PREVIEW_GRACE = 5.0  # seconds a waiting caller allows beyond the preview deadline
 
 SendFn = Callable[[list[dict[str, Any]]], Any]
@@ -120,6 +120,22 @@ def _insert_items(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(stmt)
 
 
+def _outcomes(
+    conn: sa.Connection, user_id: int, companies: list[dict[str, Any]], listings: list[Listing]
+) -> list[health.ListingOutcome]:
+    """Each company's listing for the health record; an empty listing carries the active-job count
+    the empty-board rule needs."""
+    out = []
+    for config, listing in zip(companies, listings, strict=True):
+        company_id = config.get("company_id")
+        if company_id is None:
+            continue
+        empty = listing.error is None and not listing.jobs
+        active = count_active_jobs(conn, user_id=user_id, company_id=company_id) if empty else 0
+        out.append(health.ListingOutcome.from_listing(company_id, str(config.get("source") or ""), listing, active))
+    return out
+
+
 def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
     """The stage-3 transaction; the run's new status, or None when the run was not archiving."""
     now = utcnow()
@@ -139,6 +155,7 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
         archived_total = 0
         # A URL still listed by any company of this run is never archived (it moved between boards).
         listed_anywhere = {job.url for listing in listings for job in listing.jobs}
+        verdicts = health.record_listings(conn, run_id, _outcomes(conn, run.user_id, run.companies, listings), now=now)
         for config, listing in zip(run.companies, listings, strict=True):
             entry = {k: v for k, v in config.items() if k not in _RESULT_KEYS}
             entry.update(listed=len(listing.jobs), archived=0, error=listing.error_text, skipped_reason=None)
@@ -150,7 +167,8 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
             elif listing.incomplete:
                 entry["skipped_reason"] = f"{listing.incomplete}; archiving skipped"
             elif company_id is not None:
-                if not urls:
+                verdict = verdicts.get(company_id)
+                if not urls and (verdict is None or not verdict.archive):
                     active = count_active_jobs(conn, user_id=run.user_id, company_id=company_id)
                     if active:
                         jobs = "1 job is" if active == 1 else f"{active} jobs are"
@@ -165,6 +183,8 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                         run_id=run_id,
                     )
                     archived_total += entry["archived"]
+            if company_id in verdicts:
+                entry["archive_rule"] = verdicts[company_id].rule
             cut = 0
             for job in listing.jobs:
                 if job.url not in items:
