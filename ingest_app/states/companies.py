@@ -26,6 +26,7 @@ from ingest_app.core.companies import (
 )
 from ingest_app.core.crawl.sources import FAMILIES
 from ingest_app.core.db import session_scope
+from ingest_app.core.health import CompanyHealth, NoMoveSuggestion, apply_move, health_for_user
 from ingest_app.core.models import Company
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
 from ingest_app.states.auth import AuthState, signed_in
@@ -355,17 +356,14 @@ class CompaniesState(AuthState):
     async def apply_move(self, company_id: int):
         """The one-click fix of a company whose board moved: its source becomes the new board."""
         user_id = self._auth_user_id
-        target = next((row.moved_to for row in self.companies if row.id == company_id), "")
-        if not target:
-            return None
         try:
-            name = await asyncio.to_thread(move_company, user_id, company_id, target)
+            name, source = await asyncio.to_thread(move_company, user_id, company_id)
         except CompanyNotFound:
             self.list_error = "That company no longer exists"
-        except CompanyError as exc:
+        except (NoMoveSuggestion, CompanyError) as exc:
             self.list_error = str(exc)
         else:
-            self.message = f"{name} now reads {target}"
+            self.message = f"{name} now reads {source}"
         await self._refresh(user_id)
 
     @rx.event
@@ -408,31 +406,20 @@ class Listing:
     active_run_id: int
 
 
-def company_health(session, user_id: int) -> dict[int, Any]:
-    """Each company's health (core.health), or nothing where that module is not installed."""
-    try:
-        from ingest_app.core.health import health_for_user
-    except ImportError:
-        return {}
-    return health_for_user(session, user_id)
-
-
-def health_note(health: Any) -> tuple[str, str]:
-    """(what to tell about the company's health, the spec it seems to have moved to)."""
+def health_note(health: CompanyHealth | None) -> tuple[str, str]:
+    """(what to tell about the company's health, the source it seems to have moved to)."""
     if health is None:
         return "", ""
-    moved = getattr(health, "moved", None) or ""
-    moved = moved if isinstance(moved, str) else ""
-    if moved:
-        return "Its board seems to have moved", moved
-    if getattr(health, "suspect", False):
-        return "Listed no jobs for several runs", ""
-    return str(getattr(health, "last_error", "") or "")[:300], ""
+    if health.moved is not None:
+        return f"Its board seems to have moved to {health.moved.source}", health.moved.source
+    if health.suspect:
+        return f"Listed no jobs for {health.zero_streak} runs in a row", ""
+    return (health.last_error or "")[:300], ""
 
 
 def load_companies(user_id: int, query: ListQuery = ListQuery()) -> Listing:
     with session_scope() as session:
-        health = company_health(session, user_id)
+        health = health_for_user(session, user_id)
         found = query_companies(
             session,
             user_id,
@@ -443,7 +430,7 @@ def load_companies(user_id: int, query: ListQuery = ListQuery()) -> Listing:
             descending=query.descending,
             page=query.page,
             page_size=PAGE_SIZE,
-            health={cid: getattr(h, "status", "unknown") for cid, h in health.items()},
+            health={cid: h.status for cid, h in health.items()},
         )
         active = pipeline.get_active_run(session, user_id)
     rows = [company_row(c, health_note(health.get(c.id))) for c in found.rows]
@@ -488,9 +475,10 @@ def enable_company(user_id: int, company_id: int, enabled: bool) -> None:
         update_company(session, user_id, company_id, enabled=enabled)
 
 
-def move_company(user_id: int, company_id: int, source: str) -> str:
+def move_company(user_id: int, company_id: int) -> tuple[str, str]:
     with session_scope() as session:
-        return update_company(session, user_id, company_id, source=source).name
+        company = apply_move(session, user_id, company_id)
+        return company.name, company.source
 
 
 def remove_company(user_id: int, company_id: int) -> None:
