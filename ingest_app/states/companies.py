@@ -27,11 +27,12 @@ from ingest_app.core.companies import (
 from ingest_app.core.crawl.sources import FAMILIES
 from ingest_app.core.db import session_scope
 from ingest_app.core.health import CompanyHealth, NoMoveSuggestion, apply_move, health_for_user
+from ingest_app.core.listing_pool import PreviewBusy
 from ingest_app.core.models import Company
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_when
-from ingest_app.states.rows import SOURCE_LABELS, CompanyRow
+from ingest_app.states.rows import SOURCE_LABELS, CompanyRow, ProposalRow
 
 # The source picker offers every family of the one family table, each with its example.
 VALUE_LABELS = {family.name: family.value_label for family in FAMILIES}
@@ -110,6 +111,12 @@ class CompaniesState(AuthState):
     form_value: str = ""
     name_error: str = ""
     source_error: str = ""
+    # "Detect": one URL in, the board(s) behind it proposed (core.detect), the fields filled in.
+    detect_url: str = ""
+    detecting: bool = False
+    detect_error: str = ""
+    detect_note: str = ""
+    proposals: list[ProposalRow] = []
 
     @rx.var
     def value_label(self) -> str:
@@ -275,7 +282,61 @@ class CompaniesState(AuthState):
         self.editing_id = 0
         self.form_name, self.form_kind, self.form_value = "", "greenhouse", ""
         self.name_error = self.source_error = ""
+        self.detect_url, self.detect_error, self.detect_note, self.proposals = "", "", "", []
         self.form_open = True
+
+    @rx.event
+    def set_detect_url(self, value: str) -> None:
+        self.detect_url = value[: MAX_SOURCE_CHARS + 1]
+        self.detect_error = too_long("The URL", value, MAX_SOURCE_CHARS)
+
+    @rx.event
+    def use_proposal(self, source: str) -> None:
+        """Fill the kind, token/URL and name from one detected board (all stay editable)."""
+        chosen = next((p for p in self.proposals if p.source == source), None)
+        if chosen is None:
+            return
+        kind, _, value = chosen.source.partition(":")
+        self.form_kind = kind if kind in VALUE_LABELS else self.form_kind
+        self.form_value = value
+        if chosen.name and not self.form_name.strip():
+            self.form_name = chosen.name[:MAX_NAME_CHARS]
+        self.name_error = self.source_error = ""
+        self.detect_note = f"Using {chosen.family_label}: {chosen.jobs_listed} jobs listed now"
+
+    @rx.event(background=True)
+    async def detect(self):
+        """Look for the board behind the URL (in the bounded listing pool, the dialog stays live)."""
+        async with self:
+            user_id = await self._current_user_id()
+            if user_id is None:
+                return await self._signed_out()
+            url = self.detect_url.strip()
+            if self.detecting:
+                return None
+            if not url or len(url) > MAX_SOURCE_CHARS:
+                self.detect_error = self.detect_error or "Enter the URL of a careers page or a job board"
+                return None
+            self.detecting, self.detect_error, self.detect_note, self.proposals = True, "", "", []
+        try:
+            proposals, error = await detect_board(user_id, url)
+        finally:
+            async with self:
+                self.detecting = False
+        async with self:
+            if url != self.detect_url.strip():
+                return None  # the URL changed meanwhile: this answer is for another one
+            self.proposals, self.detect_error = proposals, error
+            if proposals:
+                first = proposals[0]
+                kind, _, value = first.source.partition(":")
+                self.form_kind = kind if kind in VALUE_LABELS else self.form_kind
+                self.form_value = value
+                if first.name and not self.form_name.strip():
+                    self.form_name = first.name[:MAX_NAME_CHARS]
+                self.name_error = self.source_error = ""
+                self.detect_note = f"Found {first.family_label}: {first.jobs_listed} jobs listed now"
+        return None
 
     @rx.event
     @signed_in
@@ -389,6 +450,31 @@ class CompaniesState(AuthState):
 
 def too_long(what: str, value: str, limit: int) -> str:
     return f"{what} must be at most {limit} characters" if len(value) > limit else ""
+
+
+async def detect_board(user_id: int, url: str) -> tuple[list[ProposalRow], str]:
+    """(the boards detected behind `url`, or why none): core.detect in the listing pool."""
+    from ingest_app.core.detect import detect_async
+
+    try:
+        detection = await detect_async(user_id, url)
+    except PreviewBusy as exc:
+        return [], str(exc)
+    except TimeoutError:
+        return [], "Detection took too long; enter the source below instead"
+    rows = [
+        ProposalRow(
+            source=p.source,
+            value=p.source.partition(":")[2],
+            family=p.family,
+            family_label=SOURCE_LABELS.get(p.family, p.family),
+            name=p.name or "",
+            jobs_listed=int(p.jobs_listed or 0),
+        )
+        for p in detection.proposals
+    ]
+    error = "" if rows else (detection.error or "No board found") + "; enter the source below instead"
+    return rows, error
 
 
 def plural(n: int, one: str, many: str) -> str:

@@ -25,6 +25,18 @@ class CompanyRow:
 
 
 @dataclasses.dataclass
+class ProposalRow:
+    """A board detected behind a URL, offered in the add-company dialog."""
+
+    source: str = ""
+    value: str = ""  # the source without its "kind:"
+    family: str = ""
+    family_label: str = ""
+    name: str = ""
+    jobs_listed: int = 0
+
+
+@dataclasses.dataclass
 class PreviewRow:
     company_id: int = 0
     name: str = ""
