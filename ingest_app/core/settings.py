@@ -52,9 +52,13 @@ class Settings(BaseSettings):
     register_rate_limit_per_address: int = Field(default=10, ge=1)
     register_rate_window_seconds: float = Field(default=3600.0, gt=0)
     # Web edge: request bodies larger than this are refused with 413 before they are read.
-    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_request_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # Companies one user may keep.
-    max_companies_per_user: int = Field(default=200, ge=1)
+    max_companies_per_user: int = Field(default=1000, ge=1)
+    # Bulk company import: the pasted text or file (bytes), rows per import, rows detected at once.
+    import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    import_max_rows: int = Field(default=2000, ge=1)
+    import_concurrency: int = Field(default=16, ge=1)
     # The UI's session cookie (HttpOnly); Secure is set whenever the page is served over https.
     session_cookie_name: str = "ingest_session"
 
@@ -91,6 +95,7 @@ class Settings(BaseSettings):
     crawler_max_json_values: int = Field(default=1_000_000, ge=1000)
     crawler_listing_timeout: float = Field(default=300.0, gt=0)
     preview_timeout: float = Field(default=60.0, gt=0)
+    detect_timeout: float = Field(default=30.0, gt=0)  # one URL's detection, every fetch and probe
     preview_pool_size: int = Field(default=8, ge=1)
     preview_per_user_limit: int = Field(default=2, ge=1)
     preview_queue_limit: int = Field(default=32, ge=0)

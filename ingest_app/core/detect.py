@@ -1,0 +1,299 @@
+"""Paste a URL, get a company: which board a URL belongs to, proven by listing it once.
+
+`detect(url)` collects candidate source specs, probes each one live and proposes only those whose
+board answered:
+
+1. The URL itself: any board or job URL on a family's public hosts (each family's `match_url`).
+2. Otherwise the page is fetched through the safe fetcher (redirects followed and guarded hop by
+   hop): the final URL, then every script, iframe, link and anchor of the parsed HTML (lxml, no
+   regex over the page) that a family recognizes, e.g. Greenhouse's embed script
+   `boards.greenhouse.io/embed/job_board/js?for=acme`, a Lever, Ashby or Workday link.
+3. A page that embeds no board is proposed as `careers:URL` when the careers source lists jobs on it.
+
+Every fetch shares one deadline (`detect_timeout`), so a detection always ends. `probe(source)`
+lists a source once through the same code the stage-2 preview uses (`list_company`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from ingest_app.core import listing_pool
+from ingest_app.core.crawl import deadline
+from ingest_app.core.crawl.types import CrawlError, ListedJob
+from ingest_app.core.settings import get_settings
+from ingest_app.core.sources import InvalidSourceSpec, parse_source_spec
+
+log = logging.getLogger(__name__)
+
+MAX_URL_LENGTH = 2048
+MAX_CANDIDATES = 6  # boards probed per detection (a page linking dozens of boards is not one company's)
+MAX_LINKS = 5000  # links of one page looked at
+_LINK_ATTRS = (("script", "src"), ("iframe", "src"), ("a", "href"), ("link", "href"), ("form", "action"))
+_GRACE = 5.0  # seconds an async caller waits beyond the detection deadline
+
+
+class DetectError(ValueError):
+    """The input cannot be detected at all (not a URL); the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    source: str
+    ok: bool
+    jobs_listed: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    source: str
+    family: str
+    name: str | None
+    jobs_listed: int
+
+
+@dataclass(frozen=True)
+class Detection:
+    url: str
+    proposals: list[Proposal] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+ProbeFn = Callable[[str], Probe]
+
+
+def probe(source: str) -> Probe:
+    """List `source` once (the preview's listing, under the detection deadline); never raises."""
+    return _probe_listing(source)[0]
+
+
+def _probe_listing(source: str) -> tuple[Probe, ListedJob | None]:
+    """The probe and the first listed job (its posting names the company)."""
+    from ingest_app.core.pipeline.stage3 import list_company
+
+    try:
+        spec = str(parse_source_spec(source))
+    except InvalidSourceSpec as exc:
+        return Probe(source=str(source)[:MAX_URL_LENGTH], ok=False, jobs_listed=0, error=str(exc)), None
+    with deadline.within(get_settings().detect_timeout):
+        listing = list_company(spec)
+    if listing.error is not None:
+        return Probe(source=spec, ok=False, jobs_listed=0, error=listing.error.reason), None
+    return Probe(source=spec, ok=True, jobs_listed=len(listing.jobs)), (listing.jobs[0] if listing.jobs else None)
+
+
+def _check_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url:
+        raise DetectError("Paste a board, job or careers page URL")
+    if len(url) > MAX_URL_LENGTH:
+        raise DetectError(f"A URL must be at most {MAX_URL_LENGTH} characters")
+    if "://" not in url and " " not in url and "." in url.split("/", 1)[0]:
+        url = "https://" + url  # "jobs.lever.co/acme" as people paste it
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise DetectError("That is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise DetectError("A URL must start with http:// or https:// and name a host")
+    return url
+
+
+def _match(url: str) -> str | None:
+    from ingest_app.core.crawl.sources import match_url
+
+    if len(url) > MAX_URL_LENGTH:
+        return None
+    try:
+        return match_url(url)
+    except (ValueError, CrawlError):
+        return None
+
+
+@dataclass
+class _Page:
+    url: str
+    title: str | None = None
+    site_name: str | None = None
+    specs: list[str] = field(default_factory=list)
+
+
+def _read_page(url: str) -> _Page:
+    """The page at `url` (redirects followed) and the board specs its HTML names. Raises CrawlError."""
+    from ingest_app.core.crawl.extract import parse_html, text_of
+    from ingest_app.core.crawl.http import PAGE_TYPES, fetch
+
+    result = fetch(url, accept=PAGE_TYPES, robots=False)
+    page = _Page(url=result.url)
+    root = parse_html(result.text)
+    title = root.find(".//title")
+    if title is not None:
+        page.title = " ".join(text_of(title).split())[:200] or None
+    for meta in root.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:site_name":
+            page.site_name = " ".join((meta.get("content") or "").split())[:200] or None
+            break
+    seen: set[str] = set()
+    looked = 0
+    for el in root.iter(*{tag for tag, _ in _LINK_ATTRS}):
+        attr = next(a for t, a in _LINK_ATTRS if t == el.tag)
+        link = (el.get(attr) or "").strip()
+        if not link or len(link) > MAX_URL_LENGTH:
+            continue
+        looked += 1
+        if looked > MAX_LINKS:
+            break
+        try:
+            absolute = urljoin(result.url, link)
+        except ValueError:
+            continue
+        spec = _match(absolute)
+        if spec and spec not in seen:
+            seen.add(spec)
+            page.specs.append(spec)
+    return page
+
+
+def _slug_name(spec: str) -> str | None:
+    """A readable name from the board's slug: `greenhouse:acme-robotics` -> "Acme Robotics"."""
+    kind, _, value = spec.partition(":")
+    if kind == "careers" or "://" in value:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").split(".")
+        segments = [s for s in parts.path.split("/") if s]
+        tenant_hosts = len(host) > 2 and host[0] not in ("www", "jobs", "careers", "apply", "ats", "boards")
+        if kind == "careers":
+            word = host[-2] if len(host) >= 2 else (host[0] if host else "")
+        elif tenant_hosts:
+            word = host[0]
+        elif segments:
+            word = segments[-2] if segments[-1] in ("jobs", "External") and len(segments) > 1 else segments[0]
+        else:
+            word = host[0] if host else ""
+    else:
+        word = value
+    word = word.replace("-", " ").replace("_", " ").replace(".", " ").strip()
+    return word.title()[:200] or None
+
+
+def _board_name(spec: str, first: ListedJob | None) -> str | None:
+    """The company name the board itself gives: the first listed posting's company, read through
+    the family's extraction (families with full listings re-read their cached board)."""
+    from ingest_app.core.crawl import extract_job, list_company_jobs
+
+    if spec.startswith("careers:"):
+        return None
+    try:
+        if first is None:
+            jobs = list_company_jobs(spec)
+            if not jobs:
+                return None
+            first = jobs[0]
+        posting = extract_job(first.url, first.hints or None)
+    except CrawlError:
+        return None
+    return (posting.company or "").strip()[:200] or None
+
+
+def detect(url: str, *, probe_fn: ProbeFn | None = None, names: bool = True) -> Detection:
+    """Propose the company source(s) behind `url`, each probed live. Never raises for a bad page:
+    what failed is in `tried`, and `error` says why nothing is proposed. `names=False` skips the
+    extra request that reads the company name from the board (an import row already has one)."""
+    try:
+        url = _check_url(url)
+    except DetectError as exc:
+        return Detection(url=str(url or "")[:MAX_URL_LENGTH], error=str(exc))
+    with deadline.within(get_settings().detect_timeout):
+        return _detect(url, probe_fn, names)
+
+
+def _detect(url: str, probe_fn: ProbeFn | None, names: bool) -> Detection:
+    def run_probe(spec: str) -> tuple[Probe, ListedJob | None]:
+        return _probe_listing(spec) if probe_fn is None else (probe_fn(spec), None)
+
+    tried: list[str] = []
+    page: _Page | None = None
+    specs: list[str] = []
+    direct = _match(url)
+    if direct:
+        specs.append(direct)
+    else:
+        try:
+            page = _read_page(url)
+        except CrawlError as exc:
+            return Detection(url=url, tried=[f"{url}: {exc.reason}"], error=f"no board found ({exc.reason})")
+        final = _match(page.url)
+        specs = list(dict.fromkeys(([final] if final else []) + page.specs))
+    proposals: list[Proposal] = []
+    for spec in specs[:MAX_CANDIDATES]:
+        result, first = run_probe(spec)
+        if result.ok:
+            proposals.append(_proposal(result, first, page, names))
+        else:
+            tried.append(f"{spec}: {result.error}")
+    for spec in specs[MAX_CANDIDATES:]:
+        tried.append(f"{spec}: not tried (at most {MAX_CANDIDATES} boards per page)")
+    if not proposals and page is not None:
+        careers = f"careers:{page.url}"
+        result, _ = run_probe(careers)
+        if result.ok and result.jobs_listed:
+            proposals.append(_proposal(result, None, page, names))
+        else:
+            tried.append(f"{careers}: {result.error or 'the page links to no job postings'}")
+    if not proposals:
+        return Detection(url=url, tried=tried, error="no board found")
+    return Detection(url=url, proposals=proposals, tried=tried)
+
+
+def _proposal(result: Probe, first: ListedJob | None, page: _Page | None, names: bool) -> Proposal:
+    family = result.source.split(":", 1)[0]
+    name = None
+    if names and deadline.remaining() != 0:
+        name = _board_name(result.source, first)
+    if not name and page is not None:
+        name = page.site_name or _title_name(page.title)
+    return Proposal(source=result.source, family=family, name=name or _slug_name(result.source),
+                    jobs_listed=result.jobs_listed)  # fmt: skip
+
+
+def _title_name(title: str | None) -> str | None:
+    """"Careers at Acme" / "Jobs | Acme" -> "Acme"; a bare title as it is."""
+    if not title:
+        return None
+    for sep in (" | ", " - ", " — ", " · "):
+        if sep in title:
+            parts = [p.strip() for p in title.split(sep) if p.strip()]
+            generic = ("careers", "jobs", "open roles", "open positions", "work with us", "join us")
+            rest = [p for p in parts if p.lower() not in generic]
+            title = rest[-1] if rest else parts[0]
+            break
+    lower = title.lower()
+    for prefix in ("careers at ", "jobs at ", "work at ", "join ", "open roles at "):
+        if lower.startswith(prefix):
+            return title[len(prefix) :].strip() or None
+    return title
+
+
+# ----- off the event loop ------------------------------------------------------------------------
+
+
+async def _in_pool(user: Hashable, fn):
+    pool = listing_pool.get_pool()
+    future = pool.submit(user, fn)
+    return await asyncio.wait_for(asyncio.wrap_future(future), timeout=get_settings().detect_timeout + _GRACE)
+
+
+async def detect_async(user_id: Hashable, url: str) -> Detection:
+    """`detect` in the bounded listing pool (raises PreviewBusy when the user has too many running)."""
+    return await _in_pool(user_id, lambda: detect(url))
+
+
+async def probe_async(user_id: Hashable, source: str) -> Probe:
+    return await _in_pool(user_id, lambda: probe(source))
