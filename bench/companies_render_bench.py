@@ -192,12 +192,12 @@ def run_figures(base: str, page, total: int, repeats: int) -> dict[str, Any]:
             )
         )
         nodes["preview_open_group"] = page.evaluate("document.getElementsByTagName('*').length")
+    counts = {key: int(page.inner_text(f"#count-{key}")) for key in ("ok", "failing", "empty", "urls")}
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "preview-300.png"))
     page.goto(base + "/companies")
     wait_ms(page, rows_are(50, first_range))
     page.screenshot(path=str(SHOTS / "companies-300.png"))
-    counts = {key: int(page.inner_text(f"#count-{key}")) for key in ("ok", "failing", "empty", "urls")}
     med = {k: round(statistics.median(v), 1) for k, v in figures.items()}
     return {
         "companies_first_render_ms": med["first"],

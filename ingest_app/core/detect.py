@@ -264,7 +264,7 @@ def _proposal(result: Probe, first: ListedJob | None, page: _Page | None, names:
 
 
 def _title_name(title: str | None) -> str | None:
-    """"Careers at Acme" / "Jobs | Acme" -> "Acme"; a bare title as it is."""
+    """ "Careers at Acme" / "Jobs | Acme" -> "Acme"; a bare title as it is."""
     if not title:
         return None
     for sep in (" | ", " - ", " — ", " · "):

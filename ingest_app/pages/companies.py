@@ -8,6 +8,7 @@ from ingest_app.components.empty_state import empty_state
 from ingest_app.components.layout import page_shell
 from ingest_app.components.stepper import stepper
 from ingest_app.states.companies import ALL, HEALTH_LABELS, SORT_LABELS, CompaniesState
+from ingest_app.states.company_import import ImportState
 from ingest_app.states.rows import SOURCE_LABELS
 
 
@@ -26,6 +27,18 @@ def _toolbar() -> rx.Component:
                 id="add-demo",
                 title="Fictional companies served by the local demo site (loopback only)",
             ),
+        ),
+        rx.link(
+            rx.button(rx.icon("file_up", size=16), "Import", variant="soft", high_contrast=True, id="to-import"),
+            href="/companies/import",
+        ),
+        rx.button(
+            rx.icon("file_down", size=16),
+            "Export CSV",
+            variant="soft",
+            high_contrast=True,
+            on_click=ImportState.export,
+            id="companies-export",
         ),
         rx.spacer(),
         rx.link(

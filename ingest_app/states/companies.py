@@ -26,6 +26,7 @@ from ingest_app.core.companies import (
 )
 from ingest_app.core.crawl.sources import FAMILIES
 from ingest_app.core.db import session_scope
+from ingest_app.core.detect import detect_async
 from ingest_app.core.health import CompanyHealth, NoMoveSuggestion, apply_move, health_for_user
 from ingest_app.core.listing_pool import PreviewBusy
 from ingest_app.core.models import Company
@@ -454,8 +455,6 @@ def too_long(what: str, value: str, limit: int) -> str:
 
 async def detect_board(user_id: int, url: str) -> tuple[list[ProposalRow], str]:
     """(the boards detected behind `url`, or why none): core.detect in the listing pool."""
-    from ingest_app.core.detect import detect_async
-
     try:
         detection = await detect_async(user_id, url)
     except PreviewBusy as exc:
