@@ -15,6 +15,8 @@ from starlette.routing import compile_path
 
 from ingest_app.api.schemas import ErrorOut
 from ingest_app.core.companies import CompanyError, CompanyLimitReached, CompanyNotFound, DuplicateCompany
+from ingest_app.core.company_import import ImportInputError
+from ingest_app.core.detect import DetectError
 from ingest_app.core.notify import ChannelNotFound, NotifyError
 from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
 from ingest_app.core.ratelimit import RateLimited, retry_after_header
@@ -34,6 +36,8 @@ _STATUS_BY_ERROR: dict[type[Exception], int] = {
     DuplicateCompany: 409,
     CompanyLimitReached: 409,
     CompanyNotFound: 404,
+    ImportInputError: 422,
+    DetectError: 422,
     NoCompanies: 422,
     RunAlreadyActive: 409,
     RunNotFound: 404,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from ingest_app.core.company_import import RowOutcome
 from ingest_app.core.models import as_utc
 
 # Ids are PostgreSQL INTEGER columns: anything outside this range cannot exist.
@@ -160,6 +161,45 @@ class PreviewOut(BaseModel):
     count: int
     urls: list[str]
     error: ListingError | None = Field(default=None, description="Why the listing failed (urls is then empty)")
+
+
+class DetectIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    url: Text = Field(min_length=1, max_length=2048, examples=["https://boards.greenhouse.io/acme"])
+
+
+class ImportIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    text: Text = Field(
+        min_length=1,
+        description="CSV with a header naming url or source (and name, enabled), or one URL or source a line",
+        examples=["name,url\nAcme,https://boards.greenhouse.io/acme\n"],
+    )
+    dry_run: StrictBool = True
+
+
+class ImportOut(BaseModel):
+    dry_run: bool
+    added: int
+    new: int = Field(description="Rows that are (dry run: would be) added")
+    duplicates: int
+    errors: int
+    rows: list[RowOutcome]
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    ids: list[Id] = Field(min_length=1, max_length=5000)
+    action: Literal["enable", "disable", "delete"]
+
+
+class BulkOut(BaseModel):
+    action: str
+    changed: int = Field(description="Companies enabled, disabled or deleted (already so: not counted)")
+    not_found: list[int] = Field(description="Ids that are not companies of yours; left untouched")
 
 
 # --- ingestion runs -------------------------------------------------------------------------

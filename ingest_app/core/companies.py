@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -106,6 +106,48 @@ def delete_company(session: Session, user_id: int, company_id: int) -> None:
     company = get_company(session, user_id, company_id)
     session.delete(company)
     session.flush()
+
+
+def _own_ids(session: Session, user_id: int, ids) -> list[int]:
+    """The ids in `ids` that are the user's companies; another user's ids (and unknown ones) are
+    left out, so a bulk action never touches them and never says whether they exist."""
+    wanted = {int(i) for i in ids}
+    if not wanted:
+        return []
+    query = select(Company.id).where(Company.user_id == user_id, Company.id.in_(wanted))
+    return sorted(session.exec(query).all())
+
+
+def set_enabled(session: Session, user_id: int, ids, enabled: bool) -> int:
+    """Enable or disable several of the user's companies at once; the number changed. Ids that
+    are not the user's are ignored (use `_own_ids` first to name them)."""
+    own = _own_ids(session, user_id, ids)
+    if not own:
+        return 0
+    result = session.exec(
+        sa.update(Company)
+        .where(Company.user_id == user_id, Company.id.in_(own), Company.enabled.is_not(bool(enabled)))
+        .values(enabled=bool(enabled), updated_at=utcnow())
+    )
+    session.expire_all()
+    return result.rowcount
+
+
+def delete_many(session: Session, user_id: int, ids) -> int:
+    """Delete several of the user's companies (their jobs stay); the number deleted. Ids that are
+    not the user's are ignored."""
+    own = _own_ids(session, user_id, ids)
+    if not own:
+        return 0
+    result = session.exec(sa.delete(Company).where(Company.user_id == user_id, Company.id.in_(own)))
+    session.expire_all()
+    return result.rowcount
+
+
+def missing_ids(session: Session, user_id: int, ids) -> list[int]:
+    """The ids in `ids` that are not the user's companies (another user's look the same)."""
+    own = set(_own_ids(session, user_id, ids))
+    return sorted({int(i) for i in ids} - own)
 
 
 def _save(session: Session, company: Company) -> Company:
@@ -253,31 +295,6 @@ def query_companies(
     )
 
 
-def set_enabled(session: Session, user_id: int, ids: Collection[int], enabled: bool) -> int:
-    """Enable or disable several of the user's companies at once; ids of others are ignored.
-    Returns how many changed."""
-    ids = [int(i) for i in ids]
-    if not ids:
-        return 0
-    result = session.execute(
-        sa.update(Company)
-        .where(Company.user_id == user_id, Company.id.in_(ids), Company.enabled.is_not(bool(enabled)))
-        .values(enabled=bool(enabled), updated_at=utcnow())
-    )
-    session.flush()
-    return int(result.rowcount or 0)
-
-
-def delete_many(session: Session, user_id: int, ids: Collection[int]) -> int:
-    """Delete several of the user's companies (their jobs stay, as with one); returns how many."""
-    ids = [int(i) for i in ids]
-    if not ids:
-        return 0
-    result = session.execute(sa.delete(Company).where(Company.user_id == user_id, Company.id.in_(ids)))
-    session.flush()
-    return int(result.rowcount or 0)
-
-
 __all__ = [
     "CompanyError",
     "CompanyListing",
@@ -291,6 +308,7 @@ __all__ = [
     "get_company",
     "list_companies",
     "make_source_spec",
+    "missing_ids",
     "query_companies",
     "set_enabled",
     "update_company",

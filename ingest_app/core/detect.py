@@ -88,7 +88,7 @@ def _probe_listing(source: str) -> tuple[Probe, ListedJob | None]:
     return Probe(source=spec, ok=True, jobs_listed=len(listing.jobs)), (listing.jobs[0] if listing.jobs else None)
 
 
-def _check_url(url: str) -> str:
+def check_url(url: str) -> str:
     url = (url or "").strip()
     if not url:
         raise DetectError("Paste a board, job or careers page URL")
@@ -207,7 +207,7 @@ def detect(url: str, *, probe_fn: ProbeFn | None = None, names: bool = True) -> 
     what failed is in `tried`, and `error` says why nothing is proposed. `names=False` skips the
     extra request that reads the company name from the board (an import row already has one)."""
     try:
-        url = _check_url(url)
+        url = check_url(url)
     except DetectError as exc:
         return Detection(url=str(url or "")[:MAX_URL_LENGTH], error=str(exc))
     with deadline.within(get_settings().detect_timeout):

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=2000, ge=1)
     import_concurrency: int = Field(default=16, ge=1)
+    import_timeout: float = Field(default=300.0, gt=0)  # one whole import preview
     # The UI's session cookie (HttpOnly); Secure is set whenever the page is served over https.
     session_cookie_name: str = "ingest_session"
 

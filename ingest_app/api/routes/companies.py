@@ -4,14 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, File, Form, HTTPException, Path, Response, UploadFile, status
 
 from ingest_app.api.deps import CurrentUser, SessionDep
 from ingest_app.api.errors import responses
-from ingest_app.api.schemas import MAX_ID, CompanyHealthOut, CompanyIn, CompanyOut, CompanyPatch, PreviewOut
-from ingest_app.core import companies, health
+from ingest_app.api.schemas import (
+    MAX_ID,
+    BulkIn,
+    BulkOut,
+    CompanyHealthOut,
+    CompanyIn,
+    CompanyOut,
+    CompanyPatch,
+    DetectIn,
+    ImportIn,
+    ImportOut,
+    PreviewOut,
+)
+from ingest_app.core import companies, company_import, health
+from ingest_app.core.detect import Detection, check_url, detect_async
 from ingest_app.core.listing_pool import PreviewBusy
 from ingest_app.core.pipeline.stage3 import preview_company_async
+from ingest_app.core.settings import get_settings
 
 router = APIRouter(prefix="/api/companies", tags=["companies"])
 
@@ -40,6 +54,107 @@ def list_companies(session: SessionDep, user: CurrentUser) -> list[CompanyOut]:
 def add_company(body: CompanyIn, session: SessionDep, user: CurrentUser) -> CompanyOut:
     company = companies.add_company(session, user.id, name=body.name, source=body.source, enabled=body.enabled)
     return CompanyOut.model_validate(company)
+
+
+def _busy(exc: PreviewBusy) -> HTTPException:
+    return HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
+_BUSY = {"d429": "Too many detections, imports or previews in flight; retry after `Retry-After` seconds"}
+
+
+@router.post(
+    "/detect",
+    response_model=Detection,
+    summary="Which board is behind this URL? Proposals are probed live",
+    responses=responses(401, 422, 429, **_BUSY),
+)
+async def detect_company(body: DetectIn, user: CurrentUser) -> Detection:
+    check_url(body.url)  # DetectError: 422 with the reason
+    try:
+        return await detect_async(user.id, body.url)
+    except PreviewBusy as exc:
+        raise _busy(exc) from None
+
+
+def _import_out(summary: company_import.ImportSummary, dry_run: bool) -> ImportOut:
+    return ImportOut(
+        dry_run=dry_run,
+        added=summary.added,
+        new=sum(r.status == "new" for r in summary.rows),
+        duplicates=summary.duplicates,
+        errors=summary.errors,
+        rows=summary.rows,
+    )
+
+
+async def _import(user_id: int, text: str, dry_run: bool) -> ImportOut:
+    try:
+        summary = await company_import.run_import_async(user_id, text, dry_run=dry_run)
+    except PreviewBusy as exc:
+        raise _busy(exc) from None
+    return _import_out(summary, dry_run)
+
+
+@router.post(
+    "/import",
+    response_model=ImportOut,
+    summary="Import companies from CSV or a pasted list (dry run by default)",
+    responses=responses(401, 413, 422, 429, **_BUSY),
+)
+async def import_companies(body: ImportIn, user: CurrentUser) -> ImportOut:
+    return await _import(user.id, body.text, body.dry_run)
+
+
+@router.post(
+    "/import/upload",
+    response_model=ImportOut,
+    summary="Import companies from an uploaded CSV file (dry run by default)",
+    responses=responses(401, 413, 422, 429, **_BUSY),
+)
+async def import_upload(
+    user: CurrentUser, file: Annotated[UploadFile, File()], dry_run: Annotated[bool, Form()] = True
+) -> ImportOut:
+    limit = get_settings().import_max_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise company_import.ImportInputError(f"The import is larger than {limit // 1024} KB; split it")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise company_import.ImportInputError("The file is not UTF-8 text; save it as CSV (UTF-8)") from None
+    if "\x00" in text:
+        raise company_import.ImportInputError("The file must not contain NUL characters")
+    return await _import(user.id, text, dry_run)
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    summary="My companies as CSV (name,source,enabled), importable as is",
+    responses={**responses(401), 200: {"content": {"text/csv": {}}, "description": "The CSV file"}},
+)
+def export_companies(session: SessionDep, user: CurrentUser) -> Response:
+    return Response(
+        company_import.export_csv(session, user.id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="companies.csv"'},
+    )
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkOut,
+    summary="Enable, disable or delete several companies",
+    responses=responses(401, 422),
+)
+def bulk_companies(body: BulkIn, session: SessionDep, user: CurrentUser) -> BulkOut:
+    missing = companies.missing_ids(session, user.id, body.ids)
+    if body.action == "delete":
+        changed = companies.delete_many(session, user.id, body.ids)
+    else:
+        changed = companies.set_enabled(session, user.id, body.ids, body.action == "enable")
+    return BulkOut(action=body.action, changed=changed, not_found=missing)
 
 
 @router.get(
@@ -85,7 +200,7 @@ async def preview_company(company_id: CompanyId, user: CurrentUser) -> PreviewOu
     try:
         return PreviewOut.model_validate(await preview_company_async(user.id, company_id))
     except PreviewBusy as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+        raise _busy(exc) from None
 
 
 @router.post(
@@ -99,7 +214,7 @@ async def check_move(company_id: CompanyId, user: CurrentUser) -> CompanyHealthO
     try:
         return CompanyHealthOut.model_validate(await health.check_moved_async(user.id, company_id))
     except PreviewBusy as exc:
-        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+        raise _busy(exc) from None
 
 
 @router.post(
