@@ -218,8 +218,8 @@ def _existing(session: Session, user_id: int) -> dict[str, int]:
 
 
 def _outcome(row: ImportRow, status: Status, **fields) -> RowOutcome:
-    return RowOutcome(row=row.row, name=row.name, input=row.input, enabled=row.enabled, status=status,
-                      **{"source": None, "jobs_listed": None, **fields})  # fmt: skip
+    return RowOutcome(row=row.row, input=row.input, enabled=row.enabled, status=status,
+                      **{"name": row.name, "source": None, "jobs_listed": None, **fields})  # fmt: skip
 
 
 DetectFn = Callable[[str], Detection]

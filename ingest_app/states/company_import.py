@@ -7,10 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
 
 import reflex as rx
 
+from ingest_app.core.company_import import (
+    ImportInputError,
+    ImportSummary,
+    RowOutcome,
+    commit_rows,
+    export_csv,
+    parse_rows,
+    preview_rows,
+)
 from ingest_app.core.db import session_scope
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS
@@ -32,7 +40,7 @@ class ImportPreviewRow:
     accepted: bool = False
 
 
-def preview_row(outcome: Any) -> ImportPreviewRow:
+def preview_row(outcome: RowOutcome) -> ImportPreviewRow:
     source = outcome.source or ""
     kind = source.partition(":")[0]
     if outcome.status == "duplicate":
@@ -52,10 +60,8 @@ def preview_row(outcome: Any) -> ImportPreviewRow:
     )
 
 
-def check_rows(user_id: int, text: str) -> tuple[list[Any], str]:
+def check_rows(user_id: int, text: str) -> tuple[list[RowOutcome], str]:
     """(each row's outcome, or an error for the whole input): parse, then detect and probe."""
-    from ingest_app.core.company_import import ImportInputError, parse_rows, preview_rows
-
     try:
         rows = parse_rows(text)
     except ImportInputError as exc:
@@ -65,16 +71,12 @@ def check_rows(user_id: int, text: str) -> tuple[list[Any], str]:
     return preview_rows(user_id, rows), ""
 
 
-def commit(user_id: int, outcomes: list[Any]) -> Any:
-    from ingest_app.core.company_import import commit_rows
-
+def commit(user_id: int, outcomes: list[RowOutcome]) -> ImportSummary:
     with session_scope() as session:
         return commit_rows(session, user_id, outcomes)
 
 
 def export(user_id: int) -> str:
-    from ingest_app.core.company_import import export_csv
-
     with session_scope() as session:
         return export_csv(session, user_id)
 
@@ -85,7 +87,7 @@ class ImportState(AuthState):
     checking: bool = False
     rows: list[ImportPreviewRow] = []
     summary: str = ""
-    _outcomes: list[Any] = []
+    _outcomes: list[RowOutcome] = []
 
     @rx.var
     def accepted_count(self) -> int:
@@ -147,8 +149,6 @@ class ImportState(AuthState):
             text = self.text
         try:
             outcomes, error = await asyncio.to_thread(check_rows, user_id, text)
-        except ImportError:
-            outcomes, error = [], "Importing is not available in this version"
         finally:
             async with self:
                 self.checking = False
