@@ -172,7 +172,13 @@ def bulk_bar() -> rx.Component:
                     )
                 ),
                 rx.alert_dialog.content(
-                    rx.alert_dialog.title("Delete ", CompaniesState.selected_count, " companies?"),
+                    rx.alert_dialog.title(
+                        rx.cond(
+                            CompaniesState.selected_count == 1,
+                            "Delete 1 company?",
+                            "Delete " + CompaniesState.selected_count.to_string() + " companies?",
+                        )
+                    ),
                     rx.alert_dialog.description(
                         "They leave your list and future runs. Jobs already ingested from them stay in your jobs list."
                     ),
