@@ -83,22 +83,28 @@ def _input() -> rx.Component:
                     disabled=ImportState.checking,
                     id="import-check",
                 ),
-                rx.upload.root(
-                    rx.button(
-                        rx.icon("upload", size=16),
-                        "Choose a CSV file…",
-                        type="button",
-                        variant="soft",
-                        high_contrast=True,
-                        id="import-choose",
+                # The label around the dropzone names its file input; a click on it opens the file
+                # chooser once (the dropzone's own click is off), Enter/Space on the zone too.
+                rx.el.label(
+                    rx.upload.root(
+                        rx.hstack(
+                            rx.icon("upload", size=16),
+                            rx.text("Choose a CSV file…", size="2", weight="medium"),
+                            align="center",
+                            spacing="2",
+                        ),
+                        id=UPLOAD_ID,
+                        accept={"text/csv": [".csv"], "text/plain": [".txt"]},
+                        max_files=1,
+                        no_click=True,
+                        on_drop=ImportState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
+                        padding="0.4rem 0.9rem",
+                        border=f"1px dashed {rx.color('gray', 8)}",
+                        border_radius="var(--radius-2)",
+                        cursor="pointer",
+                        _focus_visible={"outline": f"2px solid {rx.color('accent', 8)}"},
+                        class_name="import-csv-zone",
                     ),
-                    id=UPLOAD_ID,
-                    accept={"text/csv": [".csv"], "text/plain": [".txt"]},
-                    max_files=1,
-                    no_drag=True,
-                    on_drop=ImportState.upload(rx.upload_files(upload_id=UPLOAD_ID)),
-                    border="none",
-                    padding="0",
                 ),
                 rx.cond(ImportState.checking, rx.text("Checking each row…", size="2", color_scheme="gray")),
                 spacing="3",
