@@ -98,7 +98,8 @@ class ImportState(AuthState):
         if not self.rows:
             return ""
         by = {status: sum(1 for r in self.rows if r.status == status) for status in ("new", "duplicate", "error")}
-        return f"{len(self.rows)} rows: {by['new']} new, {by['duplicate']} duplicate, {by['error']} with errors"
+        rows = "row" if len(self.rows) == 1 else "rows"
+        return f"{len(self.rows)} {rows}: {by['new']} new, {by['duplicate']} duplicate, {by['error']} with errors"
 
     @rx.event
     @signed_in

@@ -107,6 +107,16 @@ def test_detect_import_bulk_export_preview_and_run(stack: Stack, browser, sessio
     page.wait_for_selector("#import-summary:has-text('Added 3 companies')")
     shot(page, "c03-import-done")
 
+    # A CSV file goes through the same check: its one row is already in the list.
+    csv_text = f"name,url\nCedar again,{demo.base_url}/pinpoint/cedar\n"
+    page.set_input_files(
+        ".import-csv-zone input[type=file]",
+        files=[{"name": "more.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}],
+    )
+    page.wait_for_selector("#import-counts:text-is('1 row: 0 new, 1 duplicate, 0 with errors')", timeout=60_000)
+    assert "Cedar again" in page.locator(".import-row").inner_text()
+    assert page.input_value("#import-text") == csv_text
+
     # The table: search, select all on the page, bulk disable / enable, a confirmed bulk delete.
     page.click("#import-back")
     page.wait_for_url(re.compile(r".*/companies/?$"))
