@@ -194,9 +194,12 @@ def _spec_of(text: str) -> str | None:
     """The normalized spec when `text` is written as one (`lever:acme`), else None (a URL)."""
     from ingest_app.core.crawl.sources import FAMILY_NAMES
 
-    kind = text.split(":", 1)[0].strip().lower()
-    if kind in ("http", "https") or kind not in FAMILY_NAMES:
+    kind, sep, _ = text.partition(":")
+    kind = kind.strip().lower()
+    if not sep or kind in ("http", "https"):
         return None
+    if kind not in FAMILY_NAMES and not (kind.isalnum() and "://" not in text):
+        return None  # `host:port/...` pasted without a scheme: a URL
     return str(parse_source_spec(text))  # raises InvalidSourceSpec with a clear message
 
 
@@ -218,15 +221,15 @@ def _existing(session: Session, user_id: int) -> dict[str, int]:
 
 
 def _outcome(row: ImportRow, status: Status, **fields) -> RowOutcome:
-    return RowOutcome(row=row.row, input=row.input, enabled=row.enabled, status=status,
-                      **{"name": row.name, "source": None, "jobs_listed": None, **fields})  # fmt: skip
+    values = {"name": row.name, "source": None, "jobs_listed": None, **fields}
+    return RowOutcome(row=row.row, input=row.input, enabled=row.enabled, status=status, **values)
 
 
 DetectFn = Callable[[str], Detection]
 ProbeFn = Callable[[str], Probe]
 
 
-def _check_row(row: ImportRow, detect_fn: DetectFn, probe_fn: ProbeFn) -> RowOutcome:
+def _check_row(row: ImportRow, detect_fn: DetectFn | None, probe_fn: ProbeFn) -> RowOutcome:
     """One row, live: a spec is probed, a URL detected (its first proposal)."""
     try:
         spec = _spec_of(row.input)
@@ -237,7 +240,8 @@ def _check_row(row: ImportRow, detect_fn: DetectFn, probe_fn: ProbeFn) -> RowOut
         if not result.ok:
             return _outcome(row, "error", source=spec, error=f"Row {row.row}: {spec} did not answer: {result.error}")
         return _outcome(row, "new", source=spec, jobs_listed=result.jobs_listed, name=row.name or _fallback(spec))
-    found = detect_fn(row.input)
+    # A row with a name needs no request for the company's name.
+    found = detect(row.input, names=row.name is None) if detect_fn is None else detect_fn(row.input)
     if not found.proposals:
         reason = found.error or "no board found"
         if found.tried:
@@ -267,7 +271,6 @@ def preview_rows(
     earlier row are found before any request, from the spec the row is written as."""
     from ingest_app.core.db import session_scope
 
-    detect_fn = detect_fn or (lambda url: detect(url, names=True))
     probe_fn = probe_fn or probe
     if session is None:
         with session_scope() as own:

@@ -130,8 +130,10 @@ def _read_page(url: str) -> _Page:
     from ingest_app.core.crawl.extract import parse_html, text_of
     from ingest_app.core.crawl.http import PAGE_TYPES, fetch
 
-    result = fetch(url, accept=PAGE_TYPES, robots=False)
+    result = fetch(url, accept=PAGE_TYPES, robots=True, stop_at=lambda hop: _match(hop) is not None)
     page = _Page(url=result.url)
+    if not result.status:  # redirected to a board URL a family knows: nothing more to read
+        return page
     root = parse_html(result.text)
     title = root.find(".//title")
     if title is not None:
@@ -205,7 +207,8 @@ def _board_name(spec: str, first: ListedJob | None) -> str | None:
 def detect(url: str, *, probe_fn: ProbeFn | None = None, names: bool = True) -> Detection:
     """Propose the company source(s) behind `url`, each probed live. Never raises for a bad page:
     what failed is in `tried`, and `error` says why nothing is proposed. `names=False` skips the
-    extra request that reads the company name from the board (an import row already has one)."""
+    extra request that reads the company name from the board (an import row already has one), and
+    so does a `probe_fn` passed in (it hands back no listing to read the name from)."""
     try:
         url = check_url(url)
     except DetectError as exc:
@@ -235,7 +238,7 @@ def _detect(url: str, probe_fn: ProbeFn | None, names: bool) -> Detection:
     for spec in specs[:MAX_CANDIDATES]:
         result, first = run_probe(spec)
         if result.ok:
-            proposals.append(_proposal(result, first, page, names))
+            proposals.append(_proposal(result, first, page, names and probe_fn is None))
         else:
             tried.append(f"{spec}: {result.error}")
     for spec in specs[MAX_CANDIDATES:]:
@@ -244,7 +247,7 @@ def _detect(url: str, probe_fn: ProbeFn | None, names: bool) -> Detection:
         careers = f"careers:{page.url}"
         result, _ = run_probe(careers)
         if result.ok and result.jobs_listed:
-            proposals.append(_proposal(result, None, page, names))
+            proposals.append(_proposal(result, None, page, names and probe_fn is None))
         else:
             tried.append(f"{careers}: {result.error or 'the page links to no job postings'}")
     if not proposals:

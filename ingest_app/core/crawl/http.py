@@ -18,6 +18,7 @@ import random
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -304,9 +305,12 @@ def _fetch_following(
     headers: dict[str, str],
     method: str = "GET",
     body: bytes | None = None,
+    stop_at: Callable[[str], bool] | None = None,
 ) -> FetchResult:
     transport = get_transport()
-    for _hop in range(s.crawler_max_redirects + 1):
+    for hop in range(s.crawler_max_redirects + 1):
+        if hop and stop_at is not None and stop_at(url):  # the caller knows this URL already
+            return FetchResult(url=url, status=0, headers=httpx.Headers(), content=b"", media_type="")
         _check_url(url)
         if robots:
             from ingest_app.core.crawl.robots import check_robots
@@ -331,9 +335,12 @@ def fetch(
     method: str = "GET",
     body: bytes | None = None,
     extra_headers: dict[str, str] | None = None,
+    stop_at: Callable[[str], bool] | None = None,
 ) -> FetchResult:
     """GET (or, with `method` and `body`, POST) a URL safely. `accept`: allowed media types (None:
-    any). A request other than GET is not redirected. Raises CrawlError."""
+    any). A request other than GET is not redirected. `stop_at(url)` true for a redirect target
+    ends the fetch there, unfetched (status 0, no content): detection recognizes an ATS board
+    URL without loading its page. Raises CrawlError."""
     s = get_settings()
     headers = {
         "User-Agent": s.user_agent,
@@ -347,7 +354,7 @@ def fetch(
     with deadline.within(s.crawler_total_timeout):
         while True:
             try:
-                return _fetch_following(url, s, accept, max_bytes, robots, headers, method, body)
+                return _fetch_following(url, s, accept, max_bytes, robots, headers, method, body, stop_at)
             except CrawlError as err:
                 wait = getattr(err, "retry_after", None)
                 if wait is None:
