@@ -37,6 +37,10 @@ Status = Literal["healthy", "warning", "failing", "unknown"]
 # site name; a careers page is the company's own site.
 _UNGUESSABLE = ("workday", "careers")
 _MAX_ERROR = 2000
+# Host labels and path segments that name no company (www.acme.com/careers, .../acme/jobs).
+_GENERIC_WORDS = frozenset(
+    {"www", "careers", "career", "jobs", "job", "apply", "boards", "en", "external", "http:", "https:"}
+)
 
 
 class NoMoveSuggestion(CompanyError):
@@ -169,6 +173,21 @@ def _next(prev: dict[str, Any], o: ListingOutcome) -> tuple[dict[str, Any], Arch
     return state, ArchiveVerdict(True, f"archived: empty for {streak} runs")
 
 
+def _recorded_verdict(row: dict[str, Any], o: ListingOutcome) -> ArchiveVerdict:
+    """The verdict for a run whose outcome is already in `row` (offered again): the streak it
+    recorded decides, nothing is counted twice."""
+    if o.listed is None:
+        return ArchiveVerdict(False, "kept: listing failed")
+    if o.incomplete:
+        return ArchiveVerdict(False, "kept: listing incomplete")
+    if o.listed or o.active_jobs <= 0:
+        return ArchiveVerdict(True, "archived: jobs no longer listed")
+    streak, runs = row["zero_streak"], get_settings().empty_board_suspect_runs
+    if streak < runs:
+        return ArchiveVerdict(False, f"kept: empty listing {streak} of {runs} runs")
+    return ArchiveVerdict(True, f"archived: empty for {streak} runs")
+
+
 def record_listings(
     conn: sa.Connection, run_id: int, outcomes: Iterable[ListingOutcome], *, now: datetime | None = None
 ) -> dict[int, ArchiveVerdict]:
@@ -190,24 +209,38 @@ def record_listings(
         )
     }
     verdicts: dict[int, ArchiveVerdict] = {}
+    changed: dict[int, dict[str, Any]] = {}
     for o in outcomes:
         if o.company_id not in existing:
             continue
         row = rows.get(o.company_id)
         prev = row if row is not None and row["source"] == o.source else _fresh()
         if row is not None and row["source"] == o.source and row["last_run_id"] == run_id:
-            verdicts[o.company_id] = _next({**prev, "zero_streak": prev["zero_streak"] - (o.listed == 0)}, o)[1]
+            verdicts[o.company_id] = _recorded_verdict(row, o)
             continue
         state, verdicts[o.company_id] = _next(prev, o)
-        state.update(source=o.source, last_run_id=run_id, last_checked_at=now, updated_at=now)
+        state.update(company_id=o.company_id, source=o.source, last_run_id=run_id, last_checked_at=now, updated_at=now)
         if o.listed is not None:
             state["last_success_at"] = now
-        if row is None:
-            conn.execute(sa.insert(HEALTH).values(company_id=o.company_id, **state))
-        else:
-            conn.execute(sa.update(HEALTH).where(HEALTH.c.company_id == o.company_id).values(**state))
-        rows[o.company_id] = {**state, "company_id": o.company_id}
+        rows[o.company_id] = changed[o.company_id] = state
+    _upsert(conn, list(changed.values()))
     return verdicts
+
+
+def _upsert(conn: sa.Connection, states: list[dict[str, Any]]) -> None:
+    """One INSERT ... ON CONFLICT DO UPDATE per 500 companies (a run may list hundreds)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for start in range(0, len(states), 500):
+        stmt = insert(HEALTH).values(states[start : start + 500])
+        columns = [name for name in states[0] if name != "company_id"]
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[HEALTH.c.company_id], set_={name: stmt.excluded[name] for name in columns}
+            )
+        )
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -293,27 +326,34 @@ def _pattern(example_value: str) -> tuple[str, str] | None:
 
 def board_slug(source: str) -> str | None:
     """The company's name on its board (`acme` in greenhouse:acme or https://acme.recruitee.com/)."""
-    from ingest_app.core.crawl.sources import get_family
+    from ingest_app.core.crawl.sources import get_family, url_host
 
     kind, _, value = source.partition(":")
     family = get_family(kind)
     value = value.strip()
     if family is None or not value:
         return None
+    if family.name == "careers":  # the company's own site: its name is the host's first real label
+        labels = [p for p in url_host(value).split(".") if p and p not in _GENERIC_WORDS]
+        return labels[0] if len(labels) > 1 and _slug_like(labels[0]) and not labels[0].isdigit() else None
     pattern = _pattern(family.value_example)
     if pattern is not None:
         prefix, suffix = pattern
         low = value.lower()
         if not prefix and not suffix:
-            return value if value.replace("-", "").replace("_", "").isalnum() else None
+            return value if _slug_like(value) else None
         if low.startswith(prefix.lower()) and low.rstrip("/").endswith(suffix.lower().rstrip("/")):
             middle = value[len(prefix) : len(value.rstrip("/")) - len(suffix.rstrip("/"))]
-            if middle and middle.replace("-", "").replace("_", "").isalnum():
+            if _slug_like(middle):
                 return middle
     # A board on another host (a local or white-label base): its last path segment.
-    segments = [p for p in value.split("?", 1)[0].split("/") if p]
+    segments = [p for p in value.split("?", 1)[0].split("/") if p and p.lower() not in _GENERIC_WORDS]
     last = segments[-1] if len(segments) > 1 else ""
-    return last if last and last.replace("-", "").replace("_", "").isalnum() else None
+    return last if _slug_like(last) else None
+
+
+def _slug_like(text: str) -> bool:
+    return bool(text) and len(text) <= 100 and text.replace("-", "").replace("_", "").isalnum()
 
 
 def _moved_families() -> list[str]:

@@ -247,3 +247,84 @@ def test_the_search_gives_up_at_its_deadline(engine, session, make_user, demo, m
     started = utcnow()
     assert health.find_moved(company) == []
     assert (utcnow() - started).total_seconds() < 1.9
+
+
+def test_the_worker_tick_searches_the_flagged_boards(engine, session, make_user, demo):
+    from lambda_worker.schedule_lambda import tick_once
+
+    user = make_user()
+    company = add_company(session, user.id, name="Northwind", source="greenhouse:northwind")
+    session.commit()
+    assert tick_once()["moved_searches"] == 0  # nothing flagged before a run
+    _run(engine, session, user.id)
+
+    assert tick_once()["moved_searches"] == 1
+    assert health.health_for_user(session, user.id)[company.id].moved.source == "lever:northwind"
+
+
+@pytest.mark.parametrize(
+    ("source", "slug"),
+    [
+        ("greenhouse:acme", "acme"),
+        ("recruitee:https://acme.recruitee.com/", "acme"),
+        ("smartrecruiters:https://jobs.smartrecruiters.com/Acme", "Acme"),
+        ("rippling:https://ats.rippling.com/acme/jobs", "acme"),
+        ("careers:https://www.northwind.com/careers", "northwind"),
+        ("careers:https://careers.globex.io/", "globex"),
+        ("careers:http://127.0.0.1:8000/careers/", None),
+    ],
+)
+def test_the_board_slug_is_read_from_the_family_shape(source, slug):
+    assert health.board_slug(source) == slug
+
+
+def test_an_outcome_offered_twice_for_one_run_is_counted_once(engine, session, make_user):
+    user = make_user()
+    company = add_company(session, user.id, name="Acme", source="greenhouse:acme")
+    session.commit()
+    empty = health.ListingOutcome(company_id=company.id, source="greenhouse:acme", listed=0, active_jobs=3)
+    verdicts = []
+    for run_id in (7, 7, 8, 8):
+        with engine.begin() as conn:
+            verdicts.append(health.record_listings(conn, run_id, [empty])[company.id].rule)
+    assert verdicts == ["kept: empty listing 1 of 2 runs"] * 2 + ["archived: empty for 2 runs"] * 2
+    assert health.health_for_user(session, user.id)[company.id].zero_streak == 2
+    gone = health.ListingOutcome(company_id=company.id + 1000, source="greenhouse:gone", listed=None, error="x")
+    with engine.begin() as conn:  # a company deleted since the run started: skipped, not an error
+        assert health.record_listings(conn, 9, [gone]) == {}
+
+
+def test_two_ticks_at_once_search_each_flagged_board_once(engine, session, make_user, demo):
+    import threading
+
+    users = [make_user() for _ in range(4)]
+    for user in users:
+        add_company(session, user.id, name="Northwind", source="greenhouse:northwind")
+    session.commit()
+    for user in users:
+        _run(engine, session, user.id)
+    searched: list[str] = []
+    lock = threading.Lock()
+
+    def counting_probe(source: str) -> health.Probe:
+        with lock:
+            searched.append(source)
+        return health.probe(source)
+
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def tick() -> None:
+        barrier.wait()
+        counts.append(health.check_moved_due(limit=4, probe_fn=counting_probe))
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sum(counts) == 4
+    assert sorted(searched) == sorted(["lever:northwind", "ashby:northwind"] * 4)
+    assert {h.moved.source for u in users for h in health.health_for_user(session, u.id).values()} == {
+        "lever:northwind"
+    }
