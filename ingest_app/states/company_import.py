@@ -20,11 +20,13 @@ from ingest_app.core.company_import import (
     preview_rows,
 )
 from ingest_app.core.db import session_scope
+from ingest_app.core.settings import get_settings
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS
 
-MAX_TEXT_CHARS = 256 * 1024  # what the text area keeps; core refuses larger imports with a reason
-MAX_UPLOAD_BYTES = 256 * 1024
+# The text area and a chosen file hold at most what core imports (IMPORT_MAX_BYTES).
+MAX_TEXT_CHARS = get_settings().import_max_bytes
+MAX_UPLOAD_BYTES = get_settings().import_max_bytes
 
 
 @dataclasses.dataclass
