@@ -107,6 +107,7 @@ def company_row(company: CompanyRow) -> rx.Component:
                 _delete_button(company),
                 align="center",
                 spacing="2",
+                wrap="wrap",  # a phone stacks the actions instead of scrolling the table
             ),
         ),
         align="center",

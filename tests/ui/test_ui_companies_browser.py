@@ -177,3 +177,16 @@ def test_detect_import_bulk_export_preview_and_run(stack: Stack, browser, sessio
     assert names == {"Cedar Robotics", "Orchid Studios", "Maple Labs"}
     shot(page, "c07-results")
     context.close()
+
+    # A phone: the table fits the screen (the page never scrolls sideways).
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    OPEN_PAGES.append(phone)
+    phone.goto(base + "/")
+    phone.fill("#email", "lin@example.com")
+    phone.fill("#password", PASSWORD)
+    phone.click("#submit")
+    phone.wait_for_url(re.compile(r".*/companies/?$"))
+    rows_shown(phone, 3)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "c08-companies-390px")
+    phone.context.close()
