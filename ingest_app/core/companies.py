@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ingest_app.core.models import Company, User, utcnow
+from ingest_app.core.models import Company, Job, User, utcnow
 from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec, parse_source_spec
 
@@ -157,18 +161,155 @@ def _save(session: Session, company: Company) -> Company:
     return company
 
 
+# --- the companies page at hundreds of companies: one page of rows, queried, never the whole list ---
+
+SORTS = ("name", "last_run", "jobs", "health")
+HEALTH_STATUSES = ("healthy", "warning", "failing", "unknown")
+# Worst first: sorting by health puts what needs attention at the top.
+_HEALTH_RANK = {"failing": 0, "warning": 1, "unknown": 2, "healthy": 3}
+MAX_PAGE_SIZE = 200
+MAX_SEARCH_CHARS = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class CompanyListing:
+    """One row of the companies page: the config plus what its jobs say about it."""
+
+    id: int
+    name: str
+    source_kind: str
+    source_value: str
+    enabled: bool
+    jobs: int  # active jobs from this company
+    last_seen_at: datetime | None  # when a run last saw one of its listings
+    health: str  # one of HEALTH_STATUSES
+
+
+@dataclasses.dataclass(frozen=True)
+class CompanyPage:
+    rows: list[CompanyListing]
+    total: int  # rows matching the filters (all pages)
+    page: int  # 1-based, clamped to the pages there are
+    pages: int
+    all_count: int  # the user's companies, unfiltered
+    enabled_count: int  # the user's enabled companies, unfiltered
+
+
+def query_companies(
+    session: Session,
+    user_id: int,
+    *,
+    search: str = "",
+    family: str = "",
+    health_filter: str = "",
+    enabled: bool | None = None,
+    sort: str = "name",
+    descending: bool = False,
+    page: int = 1,
+    page_size: int = 50,
+    health: Mapping[int, str] | None = None,
+) -> CompanyPage:
+    """One page of the user's companies, filtered and sorted in the database (a user may follow
+    hundreds: only `page_size` rows leave it). `health` maps company id -> status, from the
+    health module; a company it does not name is "unknown"."""
+    health = health or {}
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    jobs = (
+        select(
+            Job.company_id.label("company_id"),
+            sa.func.count().filter(Job.status == "active").label("jobs"),
+            sa.func.max(Job.last_seen_at).label("last_seen_at"),
+        )
+        .where(Job.user_id == user_id, Job.company_id.is_not(None))
+        .group_by(Job.company_id)
+        .subquery()
+    )
+    where = [Company.user_id == user_id]
+    needle = (search or "").strip()[:MAX_SEARCH_CHARS]
+    if needle:
+        # A plain substring match (ILIKE with the wildcards escaped): no pattern from the user.
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(
+            sa.or_(
+                Company.name.ilike(f"%{escaped}%", escape="\\"), Company.source_value.ilike(f"%{escaped}%", escape="\\")
+            )
+        )
+    if family:
+        where.append(Company.source_kind == family)
+    if enabled is not None:
+        where.append(Company.enabled.is_(bool(enabled)))
+    if health_filter:
+        named = [cid for cid, status in health.items() if status == health_filter]
+        if health_filter == "unknown":
+            others = [cid for cid, status in health.items() if status != "unknown"]
+            if others:
+                where.append(Company.id.not_in(others))
+        else:
+            where.append(Company.id.in_(named) if named else sa.false())
+    health_rank = (
+        sa.case({cid: _HEALTH_RANK.get(status, 2) for cid, status in health.items()}, value=Company.id, else_=2)
+        if health
+        else sa.literal(2)
+    )
+    job_count = sa.func.coalesce(jobs.c.jobs, 0)
+    key = {
+        "name": sa.func.lower(Company.name),
+        "last_run": jobs.c.last_seen_at,
+        "jobs": job_count,
+        "health": health_rank,
+    }.get(sort, sa.func.lower(Company.name))
+    order = [key.desc().nulls_last() if descending else key.asc().nulls_last()]
+    if sort != "name":
+        order.append(sa.func.lower(Company.name))
+    order.append(Company.id)
+
+    total = session.exec(select(sa.func.count()).select_from(Company).where(*where)).one()
+    pages = max(1, -(-total // page_size))
+    page = max(1, min(int(page), pages))
+    found = session.exec(
+        select(Company, job_count, jobs.c.last_seen_at)
+        .outerjoin(jobs, jobs.c.company_id == Company.id)
+        .where(*where)
+        .order_by(*order)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    counts = session.exec(
+        select(sa.func.count(), sa.func.count().filter(Company.enabled.is_(True))).where(Company.user_id == user_id)
+    ).one()
+    rows = [
+        CompanyListing(
+            id=company.id or 0,
+            name=company.name,
+            source_kind=company.source_kind,
+            source_value=company.source_value,
+            enabled=company.enabled,
+            jobs=int(count or 0),
+            last_seen_at=last_seen,
+            health=health.get(company.id or 0, "unknown"),
+        )
+        for company, count, last_seen in found
+    ]
+    return CompanyPage(
+        rows=rows, total=total, page=page, pages=pages, all_count=int(counts[0]), enabled_count=int(counts[1])
+    )
+
+
 __all__ = [
     "CompanyError",
+    "CompanyListing",
+    "CompanyPage",
     "CompanyLimitReached",
     "CompanyNotFound",
     "DuplicateCompany",
     "add_company",
     "delete_company",
     "delete_many",
-    "missing_ids",
     "get_company",
     "list_companies",
     "make_source_spec",
+    "missing_ids",
+    "query_companies",
     "set_enabled",
     "update_company",
 ]

@@ -2,12 +2,14 @@
 
 import reflex as rx
 
-from ingest_app.components.company_card import company_card
 from ingest_app.components.company_dialog import company_dialog
+from ingest_app.components.company_table import bulk_bar, company_table, pager
 from ingest_app.components.empty_state import empty_state
 from ingest_app.components.layout import page_shell
 from ingest_app.components.stepper import stepper
-from ingest_app.states.companies import CompaniesState
+from ingest_app.states.companies import ALL, HEALTH_LABELS, SORT_LABELS, CompaniesState
+from ingest_app.states.company_import import ImportState
+from ingest_app.states.rows import SOURCE_LABELS
 
 
 def _toolbar() -> rx.Component:
@@ -26,6 +28,18 @@ def _toolbar() -> rx.Component:
                 title="Fictional companies served by the local demo site (loopback only)",
             ),
         ),
+        rx.link(
+            rx.button(rx.icon("file_up", size=16), "Import", variant="soft", high_contrast=True, id="to-import"),
+            href="/companies/import",
+        ),
+        rx.button(
+            rx.icon("file_down", size=16),
+            "Export CSV",
+            variant="soft",
+            high_contrast=True,
+            on_click=ImportState.export,
+            id="companies-export",
+        ),
         rx.spacer(),
         rx.link(
             rx.button(
@@ -41,6 +55,70 @@ def _toolbar() -> rx.Component:
         spacing="3",
         wrap="wrap",
         align="center",
+    )
+
+
+def _select(value, on_change, items: dict[str, str], label: str, control_id: str, all_label: str = "") -> rx.Component:
+    options = ([rx.select.item(all_label, value=ALL)] if all_label else []) + [
+        rx.select.item(text, value=key) for key, text in items.items()
+    ]
+    return rx.select.root(
+        rx.select.trigger(id=control_id, aria_label=label, min_width="150px"),
+        rx.select.content(*options),
+        value=value,
+        on_change=on_change,
+        size="2",
+    )
+
+
+def _filters() -> rx.Component:
+    """Search, filters and sort; each change asks the server for the first page again."""
+    return rx.flex(
+        rx.input(
+            rx.input.slot(rx.icon("search", size=16)),
+            value=CompaniesState.search,
+            on_change=CompaniesState.set_search,
+            placeholder="Search companies by name or board…",
+            id="company-search",
+            aria_label="Search companies",
+            flex="1",
+            min_width="200px",
+        ),
+        _select(
+            CompaniesState.family_filter,
+            CompaniesState.set_family_filter,
+            SOURCE_LABELS,
+            "Filter by source family",
+            "family-filter",
+            "All families",
+        ),
+        _select(
+            CompaniesState.health_filter,
+            CompaniesState.set_health_filter,
+            HEALTH_LABELS,
+            "Filter by health",
+            "health-filter",
+            "Any health",
+        ),
+        _select(CompaniesState.sort, CompaniesState.set_sort, SORT_LABELS, "Sort by", "company-sort"),
+        rx.icon_button(
+            rx.cond(
+                CompaniesState.descending,
+                rx.icon("arrow_down_wide_narrow", size=16),
+                rx.icon("arrow_up_narrow_wide", size=16),
+            ),
+            on_click=CompaniesState.toggle_descending,
+            variant="soft",
+            high_contrast=True,
+            aria_label=rx.cond(
+                CompaniesState.descending, "Sorted descending; sort ascending", "Sorted ascending; sort descending"
+            ),
+            id="sort-direction",
+        ),
+        spacing="2",
+        wrap="wrap",
+        align="center",
+        width="100%",
     )
 
 
@@ -83,16 +161,18 @@ def companies_page() -> rx.Component:
         _messages(),
         _toolbar(),
         rx.cond(
-            CompaniesState.loaded & (CompaniesState.companies.length() == 0),
+            CompaniesState.loaded & (CompaniesState.all_count == 0),
             empty_state(
                 "building_2",
                 "No companies yet",
                 "Add the companies whose job listings you want to keep in your database.",
                 rx.button(rx.icon("plus", size=16), "Add company", on_click=CompaniesState.open_add),
             ),
-            rx.grid(
-                rx.foreach(CompaniesState.companies, company_card),
-                columns=rx.breakpoints(initial="1", sm="2", lg="3"),
+            rx.vstack(
+                _filters(),
+                bulk_bar(),
+                company_table(),
+                pager(),
                 spacing="3",
                 width="100%",
             ),

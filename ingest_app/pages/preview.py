@@ -1,4 +1,6 @@
-"""Stage 2: what each enabled company lists right now (dry run), then start the run."""
+"""Stage 2: what the enabled companies list right now (dry run), then start the run.
+
+Counts first (ok / failing / empty, job URLs listed); each group's companies on demand."""
 
 import reflex as rx
 
@@ -29,26 +31,22 @@ def _row(row: PreviewRow) -> rx.Component:
         rx.vstack(
             rx.flex(
                 rx.vstack(
-                    rx.text(row.name, weight="bold", class_name="preview-name"),
+                    rx.text(row.name, weight="bold", size="2", class_name="preview-name"),
                     rx.text(row.source, size="1", color_scheme="gray", class_name="break-all"),
-                    spacing="1",
+                    spacing="0",
                 ),
                 rx.spacer(),
                 rx.cond(
-                    row.done,
-                    rx.cond(
-                        row.error != "",
-                        rx.badge("error", color_scheme="red", high_contrast=True, size="2"),
-                        rx.badge(
-                            row.count,
-                            " URLs",
-                            color_scheme="indigo",
-                            high_contrast=True,
-                            size="2",
-                            class_name="preview-count",
-                        ),
+                    row.error != "",
+                    rx.badge("error", color_scheme="red", high_contrast=True, size="2"),
+                    rx.badge(
+                        row.count,
+                        " URLs",
+                        color_scheme="indigo",
+                        high_contrast=True,
+                        size="2",
+                        class_name="preview-count",
                     ),
-                    rx.hstack(rx.spinner(size="2"), rx.text("Fetching…", size="2", color_scheme="gray")),
                 ),
                 spacing="3",
                 align="center",
@@ -60,11 +58,113 @@ def _row(row: PreviewRow) -> rx.Component:
                     row.error, icon="triangle_alert", color_scheme="red", high_contrast=True, size="1", width="100%"
                 ),
             ),
-            rx.cond(row.done & (row.count > 0), _url_list(row)),
+            rx.cond(row.count > 0, _url_list(row)),
             spacing="2",
             width="100%",
         ),
+        size="1",
         width="100%",
+    )
+
+
+def _count(label: str, value, color: str, element_id: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="1", color_scheme="gray"),
+            rx.text(value, size="5", weight="bold", color_scheme=color, high_contrast=True, id=element_id),
+            spacing="0",
+        ),
+        size="1",
+        min_width="110px",
+    )
+
+
+def _counts() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(
+                PreviewState.total_urls,
+                " job URLs across ",
+                PreviewState.company_count,
+                " companies",
+                weight="medium",
+                id="preview-total",
+            ),
+            rx.cond(
+                PreviewState.pending_count > 0,
+                rx.hstack(
+                    rx.spinner(size="1"),
+                    rx.text(
+                        "Fetching… ",
+                        PreviewState.done_count,
+                        " of ",
+                        PreviewState.company_count,
+                        " done",
+                        color_scheme="gray",
+                        id="preview-progress",
+                    ),
+                    align="center",
+                ),
+            ),
+            wrap="wrap",
+            align="center",
+            aria_live="polite",
+        ),
+        rx.flex(
+            _count("Listing jobs", PreviewState.ok_count, "green", "count-ok"),
+            _count("Failing", PreviewState.failing_count, "red", "count-failing"),
+            _count("Listing none", PreviewState.empty_count, "amber", "count-empty"),
+            _count("Job URLs", PreviewState.total_urls, "indigo", "count-urls"),
+            spacing="3",
+            wrap="wrap",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _group(group: str, title: str, count, rows) -> rx.Component:
+    """One collapsible group; its rows are rendered only while it is open."""
+    is_open = PreviewState.open_groups.contains(group)
+    return rx.cond(
+        count > 0,
+        rx.vstack(
+            rx.button(
+                rx.cond(is_open, rx.icon("chevron_down", size=16), rx.icon("chevron_right", size=16)),
+                title,
+                " (",
+                count,
+                ")",
+                variant="ghost",
+                high_contrast=True,
+                on_click=PreviewState.toggle_group(group),
+                aria_expanded=rx.cond(is_open, "true", "false"),
+                id=f"group-{group}",
+            ),
+            rx.cond(
+                is_open,
+                rx.vstack(
+                    rx.foreach(rows, _row),
+                    rx.cond(
+                        rows.length() < count,
+                        rx.button(
+                            "Show more",
+                            size="1",
+                            variant="soft",
+                            high_contrast=True,
+                            on_click=PreviewState.show_more(group),
+                            id=f"group-{group}-more",
+                        ),
+                    ),
+                    spacing="2",
+                    width="100%",
+                    id=f"group-{group}-rows",
+                ),
+            ),
+            spacing="2",
+            width="100%",
+            align="start",
+        ),
     )
 
 
@@ -81,7 +181,7 @@ def _actions() -> rx.Component:
             rx.icon("play", size=16),
             "Start ingestion",
             on_click=PreviewState.start,
-            disabled=PreviewState.rows.length() == 0,
+            disabled=PreviewState.company_count == 0,
             size="3",
             id="start-ingestion",
         ),
@@ -101,7 +201,7 @@ def preview_page() -> rx.Component:
             color_scheme="gray",
         ),
         rx.cond(
-            PreviewState.loaded & (PreviewState.rows.length() == 0),
+            PreviewState.loaded & (PreviewState.company_count == 0),
             empty_state(
                 "building_2",
                 "No enabled companies",
@@ -109,20 +209,11 @@ def preview_page() -> rx.Component:
                 rx.link(rx.button("Go to companies"), href="/companies"),
             ),
             rx.vstack(
-                rx.hstack(
-                    rx.text(
-                        PreviewState.total_urls,
-                        " job URLs across ",
-                        PreviewState.rows.length(),
-                        " companies",
-                        weight="medium",
-                        id="preview-total",
-                    ),
-                    rx.cond(PreviewState.pending_count > 0, rx.text("(still fetching)", color_scheme="gray")),
-                    wrap="wrap",
-                ),
-                rx.foreach(PreviewState.rows, _row),
-                spacing="3",
+                _counts(),
+                _group("failing", "Failing", PreviewState.failing_count, PreviewState.failing_rows),
+                _group("empty", "Listing no jobs", PreviewState.empty_count, PreviewState.empty_rows),
+                _group("ok", "Listing jobs", PreviewState.ok_count, PreviewState.ok_rows),
+                spacing="4",
                 width="100%",
             ),
         ),

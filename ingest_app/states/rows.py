@@ -17,6 +17,23 @@ class CompanyRow:
     source_label: str = ""
     source_value: str = ""
     enabled: bool = True
+    jobs: int = 0
+    last_run: str = ""
+    health: str = "unknown"
+    health_note: str = ""  # the last error, or why the company looks moved
+    moved_to: str = ""  # a source spec the company seems to have moved to (one-click fix)
+
+
+@dataclasses.dataclass
+class ProposalRow:
+    """A board detected behind a URL, offered in the add-company dialog."""
+
+    source: str = ""
+    value: str = ""  # the source without its "kind:"
+    family: str = ""
+    family_label: str = ""
+    name: str = ""
+    jobs_listed: int = 0
 
 
 @dataclasses.dataclass

@@ -95,9 +95,9 @@ def test_preview_lists_urls_per_company_and_reports_errors(session, make_user):
         session.commit()
         state = new_state(PreviewState, user_id=user.id)
         call(state, "load")
-        assert [(r.name, r.done) for r in state.rows] == [("Nobody", False), ("Northwind", False)]
+        assert [(r.name, r.done) for r in state._rows] == [("Nobody", False), ("Northwind", False)]
 
-        rows = [apply_preview(row, preview_one(user.id, row.company_id)) for row in state.rows]
+        rows = [apply_preview(row, preview_one(user.id, row.company_id)) for row in state._rows]
 
     by_name = {row.name: row for row in rows}
     assert by_name["Northwind"].count == 6 and by_name["Northwind"].error == ""

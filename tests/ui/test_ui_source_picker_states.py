@@ -66,7 +66,7 @@ def test_the_preview_lists_every_familys_demo_board(session, make_user):
             assert companies.source_error == "", entry
         preview = new_state(PreviewState, user_id=user.id)
         call(preview, "load")
-        rows = [apply_preview(row, preview_one(user.id, row.company_id)) for row in preview.rows]
+        rows = [apply_preview(row, preview_one(user.id, row.company_id)) for row in preview._rows]
 
     assert len(rows) == len(ALL_KINDS)
     by_name = {row.name: row for row in rows}
