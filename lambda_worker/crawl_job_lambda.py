@@ -73,10 +73,14 @@ def parse_body(text: str) -> dict[str, Any]:
         raise MalformedMessage(f"body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise MalformedMessage("body is not a JSON object")
-    for key in ("run_id", "item_id"):
+    kind = body.get("type", "item")
+    if kind not in ("item", "listing"):
+        raise MalformedMessage(f"unknown message type {str(kind)[:40]!r}")
+    keys = ("run_id", "company_index") if kind == "listing" else ("run_id", "item_id")
+    for key in keys:
         if not isinstance(body.get(key), int) or isinstance(body.get(key), bool):
             raise MalformedMessage(f"{key} must be an integer")
-    return {"run_id": body["run_id"], "item_id": body["item_id"]}  # nothing else in it is trusted
+    return {"type": kind, **{key: body[key] for key in keys}}  # nothing else in it is trusted
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -132,8 +136,6 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
     `worker_batch_concurrency` of this batch at once, each within `worker_item_timeout_seconds`,
     all before `deadline`, a time.monotonic() value), the finished ones recorded as they finish;
     the outcome of each, keyed by messageId."""
-    from ingest_app.core.pipeline import process_items
-
     if not records:
         return {}
     started = time.perf_counter()
@@ -149,8 +151,7 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         down = DatabaseUnavailable(f"database unreachable: {database_health.last_error}")
         results: list[tuple[Any, float]] = [(down, time.perf_counter() - started)] * len(valid)
     elif valid:
-        limit = max(1, min(len(valid), get_settings().worker_batch_concurrency))
-        results = process_items([body for _, body in valid], executor=_executor(), concurrency=limit, deadline=deadline)
+        results = _dispatch([body for _, body in valid], deadline)
     else:
         results = []
     given_back: dict[str, list[str]] = {}
@@ -158,7 +159,8 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
             if is_connection_error(result):
                 database_health.mark_down(result)
-            given_back.setdefault(one_line(result), []).append(f"{body['run_id']}/{body['item_id']}")
+            name = body.get("item_id", f"listing {body.get('company_index')}")
+            given_back.setdefault(one_line(result), []).append(f"{body['run_id']}/{name}")
             outcomes[message_id] = Outcome(error=result, seconds=seconds)
         else:
             outcomes[message_id] = Outcome(result=result, seconds=seconds)
@@ -168,6 +170,35 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         for outcome in outcomes.values():
             _observer(outcome.result or "error", outcome.seconds)
     return {r["messageId"]: outcomes[r["messageId"]] for r in records}
+
+
+def _list_one(body: dict[str, Any]) -> tuple[Any, float]:
+    from ingest_app.core.pipeline import process_listing
+
+    started = time.perf_counter()
+    try:
+        return process_listing(body["run_id"], body["company_index"]), time.perf_counter() - started
+    except Exception as exc:  # HostBusy, the database: the message comes back
+        return exc, time.perf_counter() - started
+
+
+def _dispatch(bodies: list[dict[str, Any]], deadline: float | None) -> list[tuple[Any, float]]:
+    """Listing messages (stage 3, one company each) and item messages (stage 4) of one batch:
+    the items through process_items, the listings concurrently in the same thread pool."""
+    from ingest_app.core.pipeline import process_items
+
+    items = [i for i, body in enumerate(bodies) if body["type"] == "item"]
+    listings = [i for i, body in enumerate(bodies) if body["type"] == "listing"]
+    results: list[tuple[Any, float]] = [("skipped", 0.0)] * len(bodies)
+    futures = [(i, _executor().submit(_list_one, bodies[i])) for i in listings]
+    if items:
+        limit = max(1, min(len(items), get_settings().worker_batch_concurrency))
+        done = process_items([bodies[i] for i in items], executor=_executor(), concurrency=limit, deadline=deadline)
+        for index, result in zip(items, done, strict=True):
+            results[index] = result
+    for index, future in futures:
+        results[index] = future.result()
+    return results
 
 
 def _deadline(context: Any) -> float | None:

@@ -9,11 +9,12 @@ from ingest_app.core.pipeline.errors import NoCompanies, PipelineError, RunAlrea
 from ingest_app.core.pipeline.queries import get_progress, list_history
 from ingest_app.core.pipeline.recording import process_item, record_item_result
 from ingest_app.core.pipeline.runs import get_active_run, reset_run, start_run
-from ingest_app.core.pipeline.stage3 import launch_stage3, preview_company, run_stage3
+from ingest_app.core.pipeline.stage3 import begin_stage3, preview_company, process_listing, run_stage3
 from ingest_app.core.pipeline.stale import detect_stale_runs
 
 __all__ = [
     "ItemResult",
+    "begin_stage3",
     "NoCompanies",
     "PipelineError",
     "RunAlreadyActive",
@@ -22,10 +23,10 @@ __all__ = [
     "detect_stale_runs",
     "get_active_run",
     "get_progress",
-    "launch_stage3",
     "list_history",
     "preview_company",
     "process_item",
+    "process_listing",
     "process_items",
     "record_item_result",
     "record_item_results",
