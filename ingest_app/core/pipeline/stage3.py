@@ -86,7 +86,19 @@ def list_company(source: str, *, raise_busy: bool = False) -> Listing:
         return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
 
 
+_send: SendFn | None = None
+
+
+def set_default_send(send: SendFn | None) -> SendFn | None:
+    """Inject the queue port used when no `send` is passed (None: the SQS queue); the previous."""
+    global _send
+    previous, _send = _send, send
+    return previous
+
+
 def default_send() -> SendFn:
+    if _send is not None:
+        return _send
     from ingest_app.core.queue import send_messages
 
     return send_messages
