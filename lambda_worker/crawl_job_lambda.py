@@ -1,6 +1,11 @@
 """Crawl worker: an SQS batch handler with partial batch responses.
 
-Each record names one item of a run (`run_id`, `item_id`; its other fields are labels): what to
+A record is a listing message (`"type": "listing"`: stage 3 of a run, one company; see
+core/pipeline/stage3.py) or an item message (`"type": "item"` or no type). Listings run in the
+same thread pool as the crawls; a listing that cannot get a host slot, or meets a database
+error, goes back to the queue like an item.
+
+Each item record names one item of a run (`run_id`, `item_id`; its other fields are labels): what to
 crawl, the URL and the hints, is read from the item row. The records of a batch are checked with
 one query, crawled concurrently in threads with a deadline each, and recorded in groups as they
 finish by `ingest_app.core.pipeline.process_items` (exactly once each). Only infrastructure errors
@@ -172,12 +177,26 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
     return {r["messageId"]: outcomes[r["messageId"]] for r in records}
 
 
-def _list_one(body: dict[str, Any]) -> tuple[Any, float]:
+class ListingDeferred(RuntimeError):
+    """Too little of the invocation's time is left to list a company: the message comes back."""
+
+
+LISTING_MIN_SECONDS = 30.0
+
+
+def _list_one(body: dict[str, Any], deadline: float | None) -> tuple[Any, float]:
+    """One listing message, within the invocation's time (a listing cut by it would be recorded
+    as a failed listing; one not started comes back instead)."""
+    from ingest_app.core.crawl import deadline as crawl_deadline
     from ingest_app.core.pipeline import process_listing
 
     started = time.perf_counter()
+    left = None if deadline is None else deadline - time.monotonic()
+    if left is not None and left < LISTING_MIN_SECONDS:
+        return ListingDeferred(f"{left:.0f} s left; listing later"), 0.0
     try:
-        return process_listing(body["run_id"], body["company_index"]), time.perf_counter() - started
+        with crawl_deadline.within(get_settings().crawler_listing_timeout if left is None else left):
+            return process_listing(body["run_id"], body["company_index"]), time.perf_counter() - started
     except Exception as exc:  # HostBusy, the database: the message comes back
         return exc, time.perf_counter() - started
 
@@ -190,7 +209,7 @@ def _dispatch(bodies: list[dict[str, Any]], deadline: float | None) -> list[tupl
     items = [i for i, body in enumerate(bodies) if body["type"] == "item"]
     listings = [i for i, body in enumerate(bodies) if body["type"] == "listing"]
     results: list[tuple[Any, float]] = [("skipped", 0.0)] * len(bodies)
-    futures = [(i, _executor().submit(_list_one, bodies[i])) for i in listings]
+    futures = [(i, _executor().submit(_list_one, bodies[i], deadline)) for i in listings]
     if items:
         limit = max(1, min(len(items), get_settings().worker_batch_concurrency))
         done = process_items([bodies[i] for i in items], executor=_executor(), concurrency=limit, deadline=deadline)
