@@ -20,9 +20,6 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("ingestion_runs") as batch:
-        batch.add_column(sa.Column("companies_total", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("companies_listed", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "run_listings",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -57,6 +54,3 @@ def downgrade() -> None:
     op.drop_table("host_pauses")
     op.drop_table("host_leases")
     op.drop_table("run_listings")
-    with op.batch_alter_table("ingestion_runs") as batch:
-        batch.drop_column("companies_listed")
-        batch.drop_column("companies_total")

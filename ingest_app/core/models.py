@@ -171,10 +171,6 @@ class IngestionRun(SQLModel, table=True):
     last_heartbeat: datetime | None = Field(default=None, sa_column=_ts())
     retry_count: int = Field(default=0, sa_column=_counter("retry_count"))
     error_message: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
-    # Stage 3 in the worker fleet: one listing message per company; the listing that brings
-    # companies_listed up to companies_total ends stage 3 (one guarded UPDATE).
-    companies_total: int = Field(default=0, sa_column=_counter("companies_total"))
-    companies_listed: int = Field(default=0, sa_column=_counter("companies_listed"))
 
 
 class RunListing(SQLModel, table=True):

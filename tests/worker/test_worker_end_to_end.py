@@ -218,8 +218,10 @@ def test_the_start_route_only_enqueues_and_the_worker_lists_archives_and_crawls(
         "jobs_archived": 0,
     }
     with engine.connect() as conn:
-        listed = conn.execute(
-            sa.text("SELECT companies_listed, companies_total FROM ingestion_runs WHERE run_id = :r"), {"r": run_id}
-        ).one()
-    assert tuple(listed) == (2, 2)
+        listed = (
+            conn.execute(sa.text("SELECT company_index FROM run_listings WHERE run_id = :r ORDER BY 1"), {"r": run_id})
+            .scalars()
+            .all()
+        )
+    assert listed == [0, 1]  # each company's listing recorded once, though delivered twice
     assert site.requests  # the worker did the listing and crawling

@@ -178,7 +178,6 @@ def test_a_listing_message_is_dispatched_to_stage3_and_a_bad_type_is_dropped(
         user_id=user.id,
         status="archiving",
         current_stage=3,
-        companies_total=1,
         companies=[{"company_id": None, "name": "Nowhere", "source": "greenhouse:nowhere"}],
     )
     session.add(run)

@@ -60,7 +60,6 @@ def start_run(session: Session, user_id: int, company_ids: list[int] | None = No
         status="archiving",
         current_stage=3,
         companies=[company_snapshot(c) for c in companies],
-        companies_total=len(companies),
         created_at=now,
         started_at=now,
         last_heartbeat=now,

@@ -3,13 +3,14 @@
 Stage 3 runs in the worker fleet. Starting a run commits it and sends one *listing message* per
 company (`begin_stage3`); the web process never lists. A worker handling a listing message
 (`process_listing`) lists that company outside any transaction (network I/O), then records the
-result once (`record_listing`: a `run_listings` row inserted with ON CONFLICT DO NOTHING and
-`companies_listed` incremented in the same transaction, so a duplicate delivery records nothing).
-The worker whose recording brings `companies_listed` up to `companies_total` ends stage 3
-(`finish_stage3`): one transaction, holding the run row lock, archives, inserts the items and
-moves the run to `ingesting` (or straight to `completed` when nothing is listed) by an UPDATE
-guarded on `status='archiving' AND companies_listed >= companies_total`; it commits before the
-first item message is sent, and of two finishers only one UPDATE matches.
+result once (`record_listing`: a `run_listings` row inserted with ON CONFLICT DO NOTHING while
+holding the run row lock, so a duplicate delivery records nothing and recordings of one run are
+serialized). The worker whose recording makes the run's `run_listings` rows as many as its
+companies ends stage 3 (`finish_stage3`): one transaction, holding the run row lock, archives,
+inserts the items and moves the run to `ingesting` (or straight to `completed` when nothing is
+listed) by an UPDATE guarded on `status='archiving'` and every company's listing recorded; it
+commits before the first item message is sent, and of two finishers only one UPDATE matches.
+`ingestion_runs` keeps its specified columns: the count is read from `run_listings`.
 
 `run_stage3` drives the same path inline (every company's listing processed here), for the CLI
 and tools that want stage 3 done before they go on.
@@ -152,7 +153,7 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
             .where(
                 RUNS.c.run_id == run_id,
                 RUNS.c.status == "archiving",
-                RUNS.c.companies_listed >= RUNS.c.companies_total,
+                _listed_count(run_id) >= len(listings),
             )
             .values(last_heartbeat=now)
             .returning(RUNS.c.user_id, RUNS.c.companies)
@@ -302,10 +303,12 @@ def _listing_of(row: Any) -> Listing:
 
 def _stage3_state(conn: sa.Connection, run_id: int) -> Any:
     return conn.execute(
-        sa.select(RUNS.c.status, RUNS.c.companies, RUNS.c.companies_total, RUNS.c.companies_listed).where(
-            RUNS.c.run_id == run_id
-        )
+        sa.select(RUNS.c.status, RUNS.c.companies, _listed_count(run_id).label("listed")).where(RUNS.c.run_id == run_id)
     ).first()
+
+
+def _listed_count(run_id: int) -> sa.ScalarSelect:
+    return sa.select(sa.func.count()).select_from(LISTINGS).where(LISTINGS.c.run_id == run_id).scalar_subquery()
 
 
 def _listed_indexes(conn: sa.Connection, run_id: int) -> set[int]:
@@ -313,14 +316,11 @@ def _listed_indexes(conn: sa.Connection, run_id: int) -> set[int]:
 
 
 def missing_listing_bodies(run_id: int) -> list[dict[str, Any]]:
-    """Listing messages for the companies of an archiving run whose listing is not recorded yet
-    (also fixes `companies_total` for a run that predates it)."""
-    with get_engine().begin() as conn:
+    """Listing messages for the companies of an archiving run whose listing is not recorded yet."""
+    with get_engine().connect() as conn:
         run = _stage3_state(conn, run_id)
         if run is None or run.status != "archiving":
             return []
-        if run.companies_total != len(run.companies):
-            conn.execute(sa.update(RUNS).where(RUNS.c.run_id == run_id).values(companies_total=len(run.companies)))
         done = _listed_indexes(conn, run_id)
     return [
         listing_body(run_id, index, str(config.get("name") or "")[:200])
@@ -348,14 +348,15 @@ def begin_stage3(run_id: int, send: SendFn | None = None) -> int:
 
 
 def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[bool, bool]:
-    """Record one company's listing once: (recorded, last), where `last` says this recording
-    brought companies_listed up to companies_total (the caller then finishes stage 3)."""
+    """Record one company's listing once: (recorded, last), where `last` says every company of
+    the run is listed now (the caller then finishes stage 3). The run row lock, taken first,
+    serializes the recordings of one run, so exactly one of them sees the last count."""
     with get_engine().begin() as conn:
         alive = conn.execute(
             sa.update(RUNS)
             .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
             .values(last_heartbeat=utcnow())
-            .returning(RUNS.c.run_id)
+            .returning(RUNS.c.companies)
         ).first()
         if alive is None:
             return False, False
@@ -368,13 +369,8 @@ def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[b
             stmt = sqlite.insert(LISTINGS).values(**row).on_conflict_do_nothing()
         if conn.execute(stmt.returning(LISTINGS.c.run_id)).first() is None:
             return False, False  # a duplicate delivery: recorded before
-        counts = conn.execute(
-            sa.update(RUNS)
-            .where(RUNS.c.run_id == run_id)
-            .values(companies_listed=RUNS.c.companies_listed + 1)
-            .returning(RUNS.c.companies_listed, RUNS.c.companies_total)
-        ).one()
-    return True, counts.companies_listed >= counts.companies_total
+        listed = conn.execute(sa.select(_listed_count(run_id))).scalar_one()
+    return True, listed >= len(alive.companies)
 
 
 def finish_stage3(run_id: int, send: SendFn | None = None) -> str | None:
@@ -382,7 +378,7 @@ def finish_stage3(run_id: int, send: SendFn | None = None) -> str | None:
     the item messages. The run's new status, or None when this call did not end stage 3."""
     with get_engine().connect() as conn:
         run = _stage3_state(conn, run_id)
-        if run is None or run.status != "archiving" or run.companies_listed < run.companies_total:
+        if run is None or run.status != "archiving" or run.listed < len(run.companies):
             return None
         rows = {r.company_index: r for r in conn.execute(sa.select(LISTINGS).where(LISTINGS.c.run_id == run_id))}
     if len(rows) < len(run.companies):
