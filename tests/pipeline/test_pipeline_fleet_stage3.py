@@ -154,3 +154,19 @@ def test_a_stage3_that_never_lists_finally_fails_with_the_reason(engine, session
     row = run_row(engine, run_id)
     assert row.status == "failed" and row.error_message.startswith("Stale run: stage 3 (listing and archiving)")
     assert process_listing(run_id, 0, send=sent) == "skipped"  # a late listing message changes nothing
+
+
+def test_a_redelivered_last_listing_ends_a_stage3_its_first_worker_could_not(engine, session, make_user, fixture_site):
+    user = make_user()
+    run_id = _run(session, user.id, {"acme": [1, 2]}, fixture_site)
+    # The first delivery recorded the listing, then its worker failed before ending stage 3.
+    assert stage3.record_listing(run_id, 0, stage3.list_company("greenhouse:acme")) == (True, True)
+    fetched = len(fixture_site.requests)
+    sent = CollectingSend()
+
+    assert process_listing(run_id, 0, send=sent) == "skipped"  # the redelivery lists nothing ...
+
+    assert len(fixture_site.requests) == fetched
+    row = run_row(engine, run_id)  # ... and ends stage 3
+    assert (row.status, row.total_jobs_found) == ("ingesting", 2) and len(sent.bodies) == 2
+    assert process_listing(run_id, 0, send=sent) == "skipped" and len(sent.bodies) == 2

@@ -36,7 +36,7 @@ from ingest_app.core import listing_pool
 from ingest_app.core.companies import get_company
 from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.types import CrawlError, ListedJob
-from ingest_app.core.db import get_engine, session_scope
+from ingest_app.core.db import get_engine, session_scope, worker_transaction
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline.runs import fail_run
@@ -352,6 +352,7 @@ def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[b
     the run is listed now (the caller then finishes stage 3). The run row lock, taken first,
     serializes the recordings of one run, so exactly one of them sees the last count."""
     with get_engine().begin() as conn:
+        worker_transaction(conn)  # a lock held elsewhere: a lock timeout, the message comes back
         alive = conn.execute(
             sa.update(RUNS)
             .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
@@ -410,6 +411,10 @@ def process_listing(run_id: int, company_index: int, *, send: SendFn | None = No
         if run is None or run.status != "archiving" or not 0 <= company_index < len(run.companies):
             return "skipped"
         if company_index in _listed_indexes(conn, run_id):
+            if run.listed >= len(run.companies):
+                # A redelivery after the recording worker failed to end stage 3: end it now
+                # (guarded, so a stage 3 ended meanwhile is not ended twice).
+                finish_stage3(run_id, send)
             return "skipped"
     listing = list_company(run.companies[company_index]["source"], raise_busy=True)
     recorded, last = record_listing(run_id, company_index, listing)
