@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -114,9 +115,11 @@ def retry_delay(receive_count: int) -> int:
     return int(min(settings.worker_retry_delay_max_seconds, delay))
 
 
-def give_back(records: list[dict[str, Any]]) -> int:
-    """Make `records` visible again after retry_delay(their receive count); how many were changed.
-    Never raises: a message that could not be given back reappears after the visibility timeout."""
+def give_back(records: list[dict[str, Any]], *, at_least: dict[str, float] | None = None) -> int:
+    """Make `records` visible again after retry_delay(their receive count), or after
+    `at_least[messageId]` seconds when that is longer (a host paused for that long); how many were
+    changed. Never raises: a message that could not be given back reappears after the visibility
+    timeout."""
     from ingest_app.core.queue import change_visibility, queue_url_from_arn
 
     by_queue: dict[str, list[dict[str, Any]]] = {}
@@ -125,7 +128,10 @@ def give_back(records: list[dict[str, Any]]) -> int:
             count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
         except ValueError:
             count = 1
-        entry = {"ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": retry_delay(count)}
+        delay = retry_delay(count)
+        wait = (at_least or {}).get(record.get("messageId", ""), 0.0)
+        delay = max(delay, min(int(math.ceil(wait)), get_settings().worker_retry_delay_max_seconds))
+        entry = {"ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": delay}
         by_queue.setdefault(record.get("eventSourceARN") or "", []).append(entry)
     changed = 0
     for arn, entries in by_queue.items():
@@ -235,7 +241,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     outcomes = process_records(records, deadline=_deadline(context))
     failed = [r for r in records if outcomes[r["messageId"]].error is not None]
     if failed:
-        give_back(failed)  # before reporting them: they return in seconds, not after the visibility timeout
+        # Before reporting them: they return in seconds, not after the visibility timeout (a
+        # message whose host is paused returns when the pause ends).
+        waits = {r["messageId"]: float(getattr(outcomes[r["messageId"]].error, "retry_in", 0.0) or 0.0) for r in failed}
+        give_back(failed, at_least=waits)
 
     def record_handler(record: SQSRecord) -> str | None:
         outcome = outcomes[record.message_id]
