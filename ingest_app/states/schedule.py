@@ -134,5 +134,5 @@ class ScheduleState(AuthState):
         except (pipeline.RunAlreadyActive, pipeline.NoCompanies) as exc:
             self.error = str(exc)
             return None
-        pipeline.launch_stage3(run.run_id)
+        pipeline.begin_stage3(run.run_id)  # the workers list, archive and crawl
         return rx.redirect(f"/run?run={run.run_id}")
