@@ -180,7 +180,8 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
     shot(page, "04-companies")
 
     # What the run should find: an old Northwind job that is no longer listed (archived), and one
-    # Bluefin posting whose page answers 404 (a failed URL with its reason).
+    # Northwind posting whose detail answers 404 (a failed URL with its reason; Lever's listing
+    # carries its postings whole, so a Bluefin job page is never fetched).
     northwind = session.exec(select(Company).where(Company.name == "Northwind Robotics")).one()
     session.add(
         Job(
@@ -192,9 +193,9 @@ def test_register_ingest_results_history_and_search(stack: Stack, browser, sessi
         )
     )
     session.commit()
-    broken_url = site.listed_urls("bluefin")[0]
+    broken_url = site.listed_urls("northwind")[0]
     broken_id = broken_url.rstrip("/").rsplit("/", 1)[-1]
-    for path in (broken_url.removeprefix(stack.demo.base_url), f"/lever/v0/postings/bluefin/{broken_id}"):
+    for path in (broken_url.removeprefix(stack.demo.base_url), f"/greenhouse/v1/boards/northwind/jobs/{broken_id}"):
         site.inject_failure(path, status=404)
     # Slow job pages (not listings) keep stage 4 on screen long enough to watch it advance.
     slowed = stagger_job_pages(stack, 0.7)
