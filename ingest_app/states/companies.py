@@ -306,12 +306,11 @@ class CompaniesState(AuthState):
         self.detect_note = f"Using {chosen.family_label}: {chosen.jobs_listed} jobs listed now"
 
     @rx.event(background=True)
+    @signed_in
     async def detect(self):
         """Look for the board behind the URL (in the bounded listing pool, the dialog stays live)."""
         async with self:
-            user_id = await self._current_user_id()
-            if user_id is None:
-                return await self._signed_out()
+            user_id = self._auth_user_id
             url = self.detect_url.strip()
             if self.detecting:
                 return None

@@ -13,6 +13,7 @@ import time
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.core import pipeline
 from ingest_app.core.companies import CompanyNotFound, list_companies
 from ingest_app.core.db import session_scope
@@ -185,7 +186,7 @@ class PreviewState(AuthState):
         self.error = ""
         rows = await asyncio.to_thread(preview_rows, self._auth_user_id)
         if rows is None:
-            return rx.redirect("/run")
+            return rx.redirect(routes.RUN)
         self._rows = rows
         # What needs attention (failing) is open; a short list shows everything at once.
         self.open_groups = list(GROUPS) if len(rows) <= OPEN_ALL_UP_TO else ["failing"]
@@ -212,6 +213,7 @@ class PreviewState(AuthState):
             self._publish()
 
     @rx.event(background=True)
+    @signed_in
     async def fetch_previews(self):
         """Dry-run the companies in the preview pool, at most the user's share at once; results
         reach the page in batches as they arrive."""
@@ -219,9 +221,7 @@ class PreviewState(AuthState):
             generation = self._generation
             if self._fetching_generation == generation:
                 return None  # this load's dry run is already under way
-            user_id = await self._current_user_id()
-            if user_id is None:
-                return await self._signed_out()
+            user_id = self._auth_user_id
             self._fetching_generation = generation
             self.fetching = True
             todo: asyncio.Queue[int] = asyncio.Queue()
@@ -276,9 +276,9 @@ class PreviewState(AuthState):
         try:
             await asyncio.to_thread(start_run, self._auth_user_id, company_ids)
         except pipeline.RunAlreadyActive:
-            return rx.redirect("/run")
+            return rx.redirect(routes.RUN)
         except pipeline.NoCompanies as exc:
             self.error = str(exc)
             return None
         self._generation += 1  # the dry run still going (if any) stops: the run takes over
-        return rx.redirect("/run")
+        return rx.redirect(routes.RUN)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.core import changes, pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import ACTIVE_RUN_STATUSES
@@ -53,17 +53,11 @@ def change_rows(run_id: int, summary: changes.ChangeSummary) -> list[ChangeCount
             kind=kind,
             label=f"+{count} new" if kind == "new" else f"{count} {labels[kind]}",
             count=count,
-            href=f"/jobs?run={run_id}&change={kind}",
+            href=routes.jobs_changed_in(run_id, kind),
         )
         for kind in changes.SUMMARY_ORDER
         if (count := getattr(summary, kind))
     ]
-
-
-def jobs_search_url(companies: list[str]) -> str:
-    """The jobs page filtered to these companies."""
-    query = urlencode([("company", name) for name in companies])
-    return f"/jobs?{query}" if query else "/jobs"
 
 
 class RunState(AuthState):
@@ -93,7 +87,7 @@ class RunState(AuthState):
 
     @rx.var
     def search_url(self) -> str:
-        return jobs_search_url([company.name for company in self.companies])
+        return routes.jobs_of_companies(company.name for company in self.companies)
 
     def _apply(self, progress: RunProgress) -> None:
         self.status = progress.status
@@ -158,7 +152,7 @@ class RunState(AuthState):
         await self._fetch(user_id)
         if was_active and not self.polling and not self.not_found:
             # Stage 5 gets its own address so a reload keeps showing these results.
-            return rx.redirect(f"/run?run={self.run_id}")
+            return rx.redirect(routes.run_page(self.run_id))
         return None
 
     @rx.event
@@ -177,4 +171,4 @@ class RunState(AuthState):
             self.polling = False
             return None
         self.polling = False
-        return rx.redirect("/companies")
+        return rx.redirect(routes.COMPANIES)
