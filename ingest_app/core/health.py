@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from ingest_app.core.companies import CompanyError, get_company, update_company
 from ingest_app.core.crawl import deadline
-from ingest_app.core.crawl.types import kind_reason
+from ingest_app.core.crawl.types import ErrorKind, kind_reason
 from ingest_app.core.models import Company, CompanyHealthRow, as_utc, utcnow
 from ingest_app.core.settings import get_settings
 
@@ -58,7 +58,7 @@ class ListingOutcome:
     company_id: int
     source: str
     listed: int | None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     error: str | None = None
     incomplete: bool = False
     active_jobs: int = 0  # the user's active jobs of this company before archiving

@@ -29,7 +29,7 @@ ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
 TRANSIENT_KINDS = frozenset({"timeout", "http_429", "http_5xx", "connection_error"})
 
 
-def kind_reason(kind: str, reason: str) -> str:
+def kind_reason(kind: ErrorKind, reason: str) -> str:
     """How a failure reads everywhere it is shown or stored: "kind: reason"."""
     return f"{kind}: {reason}"
 
