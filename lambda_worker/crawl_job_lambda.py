@@ -1,6 +1,11 @@
 """Crawl worker: an SQS batch handler with partial batch responses.
 
-Each record names one item of a run (`run_id`, `item_id`; its other fields are labels): what to
+A record is a listing message (`"type": "listing"`: stage 3 of a run, one company; see
+core/pipeline/stage3.py) or an item message (`"type": "item"` or no type). Listings run in the
+same thread pool as the crawls; a listing that cannot get a host slot, or meets a database
+error, goes back to the queue like an item.
+
+Each item record names one item of a run (`run_id`, `item_id`; its other fields are labels): what to
 crawl, the URL and the hints, is read from the item row. The records of a batch are checked with
 one query, crawled concurrently in threads with a deadline each, and recorded in groups as they
 finish by `ingest_app.core.pipeline.process_items` (exactly once each). Only infrastructure errors
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -73,10 +79,14 @@ def parse_body(text: str) -> dict[str, Any]:
         raise MalformedMessage(f"body is not JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise MalformedMessage("body is not a JSON object")
-    for key in ("run_id", "item_id"):
+    kind = body.get("type", "item")
+    if kind not in ("item", "listing"):
+        raise MalformedMessage(f"unknown message type {str(kind)[:40]!r}")
+    keys = ("run_id", "company_index") if kind == "listing" else ("run_id", "item_id")
+    for key in keys:
         if not isinstance(body.get(key), int) or isinstance(body.get(key), bool):
             raise MalformedMessage(f"{key} must be an integer")
-    return {"run_id": body["run_id"], "item_id": body["item_id"]}  # nothing else in it is trusted
+    return {"type": kind, **{key: body[key] for key in keys}}  # nothing else in it is trusted
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -105,9 +115,11 @@ def retry_delay(receive_count: int) -> int:
     return int(min(settings.worker_retry_delay_max_seconds, delay))
 
 
-def give_back(records: list[dict[str, Any]]) -> int:
-    """Make `records` visible again after retry_delay(their receive count); how many were changed.
-    Never raises: a message that could not be given back reappears after the visibility timeout."""
+def give_back(records: list[dict[str, Any]], *, at_least: dict[str, float] | None = None) -> int:
+    """Make `records` visible again after retry_delay(their receive count), or after
+    `at_least[messageId]` seconds when that is longer (a host paused for that long); how many were
+    changed. Never raises: a message that could not be given back reappears after the visibility
+    timeout."""
     from ingest_app.core.queue import change_visibility, queue_url_from_arn
 
     by_queue: dict[str, list[dict[str, Any]]] = {}
@@ -116,7 +128,10 @@ def give_back(records: list[dict[str, Any]]) -> int:
             count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
         except ValueError:
             count = 1
-        entry = {"ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": retry_delay(count)}
+        delay = retry_delay(count)
+        wait = (at_least or {}).get(record.get("messageId", ""), 0.0)
+        delay = max(delay, min(int(math.ceil(wait)), get_settings().worker_retry_delay_max_seconds))
+        entry = {"ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": delay}
         by_queue.setdefault(record.get("eventSourceARN") or "", []).append(entry)
     changed = 0
     for arn, entries in by_queue.items():
@@ -132,8 +147,6 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
     `worker_batch_concurrency` of this batch at once, each within `worker_item_timeout_seconds`,
     all before `deadline`, a time.monotonic() value), the finished ones recorded as they finish;
     the outcome of each, keyed by messageId."""
-    from ingest_app.core.pipeline import process_items
-
     if not records:
         return {}
     started = time.perf_counter()
@@ -149,8 +162,7 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         down = DatabaseUnavailable(f"database unreachable: {database_health.last_error}")
         results: list[tuple[Any, float]] = [(down, time.perf_counter() - started)] * len(valid)
     elif valid:
-        limit = max(1, min(len(valid), get_settings().worker_batch_concurrency))
-        results = process_items([body for _, body in valid], executor=_executor(), concurrency=limit, deadline=deadline)
+        results = _dispatch([body for _, body in valid], deadline)
     else:
         results = []
     given_back: dict[str, list[str]] = {}
@@ -158,7 +170,8 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
             if is_connection_error(result):
                 database_health.mark_down(result)
-            given_back.setdefault(one_line(result), []).append(f"{body['run_id']}/{body['item_id']}")
+            name = body.get("item_id", f"listing {body.get('company_index')}")
+            given_back.setdefault(one_line(result), []).append(f"{body['run_id']}/{name}")
             outcomes[message_id] = Outcome(error=result, seconds=seconds)
         else:
             outcomes[message_id] = Outcome(result=result, seconds=seconds)
@@ -168,6 +181,49 @@ def process_records(records: list[dict[str, Any]], *, deadline: float | None = N
         for outcome in outcomes.values():
             _observer(outcome.result or "error", outcome.seconds)
     return {r["messageId"]: outcomes[r["messageId"]] for r in records}
+
+
+class ListingDeferred(RuntimeError):
+    """Too little of the invocation's time is left to list a company: the message comes back."""
+
+
+LISTING_MIN_SECONDS = 30.0
+
+
+def _list_one(body: dict[str, Any], deadline: float | None) -> tuple[Any, float]:
+    """One listing message, within the invocation's time (a listing cut by it would be recorded
+    as a failed listing; one not started comes back instead)."""
+    from ingest_app.core.crawl import deadline as crawl_deadline
+    from ingest_app.core.pipeline import process_listing
+
+    started = time.perf_counter()
+    left = None if deadline is None else deadline - time.monotonic()
+    if left is not None and left < LISTING_MIN_SECONDS:
+        return ListingDeferred(f"{left:.0f} s left; listing later"), 0.0
+    try:
+        with crawl_deadline.within(get_settings().crawler_listing_timeout if left is None else left):
+            return process_listing(body["run_id"], body["company_index"]), time.perf_counter() - started
+    except Exception as exc:  # HostBusy, the database: the message comes back
+        return exc, time.perf_counter() - started
+
+
+def _dispatch(bodies: list[dict[str, Any]], deadline: float | None) -> list[tuple[Any, float]]:
+    """Listing messages (stage 3, one company each) and item messages (stage 4) of one batch:
+    the items through process_items, the listings concurrently in the same thread pool."""
+    from ingest_app.core.pipeline import process_items
+
+    items = [i for i, body in enumerate(bodies) if body["type"] == "item"]
+    listings = [i for i, body in enumerate(bodies) if body["type"] == "listing"]
+    results: list[tuple[Any, float]] = [("skipped", 0.0)] * len(bodies)
+    futures = [(i, _executor().submit(_list_one, bodies[i], deadline)) for i in listings]
+    if items:
+        limit = max(1, min(len(items), get_settings().worker_batch_concurrency))
+        done = process_items([bodies[i] for i in items], executor=_executor(), concurrency=limit, deadline=deadline)
+        for index, result in zip(items, done, strict=True):
+            results[index] = result
+    for index, future in futures:
+        results[index] = future.result()
+    return results
 
 
 def _deadline(context: Any) -> float | None:
@@ -185,7 +241,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     outcomes = process_records(records, deadline=_deadline(context))
     failed = [r for r in records if outcomes[r["messageId"]].error is not None]
     if failed:
-        give_back(failed)  # before reporting them: they return in seconds, not after the visibility timeout
+        # Before reporting them: they return in seconds, not after the visibility timeout (a
+        # message whose host is paused returns when the pause ends).
+        waits = {r["messageId"]: float(getattr(outcomes[r["messageId"]].error, "retry_in", 0.0) or 0.0) for r in failed}
+        give_back(failed, at_least=waits)
 
     def record_handler(record: SQSRecord) -> str | None:
         outcome = outcomes[record.message_id]

@@ -346,13 +346,10 @@ class Poller:
             self.stopping.wait(self.stale_interval)
 
     def _tracking_loop(self) -> None:
-        """Scheduled runs and digest deliveries (what the scheduled Lambda does on AWS); stage 3
-        of a started run goes to its own thread so the tick keeps its pace."""
-        from ingest_app.core.pipeline import launch_stage3
-
+        """Scheduled runs and digest deliveries (what the scheduled Lambda does on AWS)."""
         while not self.stopping.is_set():
             try:
-                schedule_lambda.tick_once(launch=launch_stage3)
+                schedule_lambda.tick_once()
             except Exception:
                 log.exception("tracking tick failed")
             self.stopping.wait(get_settings().tracking_tick_seconds)

@@ -12,16 +12,15 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def _stage3_inline(run_id: int) -> None:
-    from ingest_app.core.pipeline import run_stage3
+def _enqueue_stage3(run_id: int) -> None:
+    """A started run's stage 3 goes to the crawl queue as listing messages (the crawl workers
+    list); a queue that refuses them fails the run with the reason."""
+    from ingest_app.core.pipeline import begin_stage3
 
-    try:
-        run_stage3(run_id)
-    except Exception:
-        pass  # logged and recorded on the run (it is failed with the reason)
+    begin_stage3(run_id)
 
 
-def tick_once(*, launch: Callable[[int], Any] = _stage3_inline) -> dict[str, Any]:
+def tick_once(*, launch: Callable[[int], Any] = _enqueue_stage3) -> dict[str, Any]:
     from ingest_app.core.notify.dispatch import dispatch_due
     from ingest_app.core.schedules import tick
 

@@ -210,6 +210,52 @@ class IngestionRun(SQLModel, table=True):
     error_message: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
 
 
+class RunListing(SQLModel, table=True):
+    """What one company of a run listed (stage 3), recorded once per (run, company position):
+    a duplicate delivery of the listing message inserts nothing."""
+
+    __tablename__ = "run_listings"
+
+    run_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    company_index: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))
+    jobs: list[dict[str, Any]] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))
+    error_kind: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
+    error_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    incomplete: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # Incremental runs: the postings the listing carried, their fingerprints, the listing to store
+    # with its validators, whether it answered 304 (see pipeline/incremental.py).
+    extra: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONVariant, nullable=True))
+    listed_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class HostLease(SQLModel, table=True):
+    """The fleet's per-host budget: `slot` rows 0..limit-1 per host; a slot is taken while its
+    lease (`holder`, `expires_at`) holds, so a killed worker's slot frees itself."""
+
+    __tablename__ = "host_leases"
+
+    host: str = Field(sa_column=sa.Column(sa.String(300), primary_key=True))
+    slot: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))
+    holder: str | None = Field(default=None, sa_column=sa.Column(sa.String(64)))
+    expires_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
+class HostPause(SQLModel, table=True):
+    """A host that asked every worker to wait (Retry-After, repeated 429/503), and the earliest
+    start of its next request when a rate is configured."""
+
+    __tablename__ = "host_pauses"
+
+    host: str = Field(sa_column=sa.Column(sa.String(300), primary_key=True))
+    paused_until: datetime | None = Field(default=None, sa_column=_ts())
+    next_start_at: datetime | None = Field(default=None, sa_column=_ts())
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+
+
 class IngestionRunItem(SQLModel, table=True):
     __tablename__ = "ingestion_run_items"
     __table_args__ = (

@@ -272,8 +272,8 @@ def _outcome(session: Session, schedule_id: int, text: str, run_id: int | None =
 def tick(now: datetime | None = None, *, launch: Callable[[int], Any] | None = None) -> list[TickResult]:
     """Start every run due at `now` (default: the current time); one result per due schedule.
 
-    `launch(run_id)` runs stage 3 of each started run after its transaction committed (the
-    worker passes a background launcher, the CLI and the Lambda run it inline); None: only start.
+    `launch(run_id)` starts stage 3 of each started run after its transaction committed (the
+    worker and the Lambda enqueue its listing messages, the CLI runs it inline); None: only start.
     """
     from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive
     from ingest_app.core.pipeline.runs import get_active_run, start_run

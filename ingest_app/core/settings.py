@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     crawler_backoff_base: float = 0.5
     crawler_max_retry_after: float = 30.0
     crawler_per_host_concurrency: int = 8
+    # Whose per-host budget: `process` (a semaphore per worker process) or `fleet` (leases in
+    # PostgreSQL shared by every worker process and Lambda; see core/crawl/politeness.py).
+    crawler_host_budget: Literal["process", "fleet"] = "process"
+    crawler_per_host_rps: float = Field(default=0.0, ge=0)  # requests started per second per host; 0: no rate
+    # A worker waits this long for a host's slot; then an item or listing goes back to the queue.
+    crawler_slot_wait_seconds: float = Field(default=10.0, gt=0)
+    # This many 429/503 answers in a row from a host (no Retry-After) pause it for everyone.
+    crawler_host_pause_after: int = Field(default=3, ge=1)
+    crawler_host_pause_seconds: float = Field(default=30.0, gt=0)
     crawler_max_pages: int = 20
     crawler_total_timeout: float = 60.0
     crawler_max_api_bytes: int = 64 * 1024 * 1024  # a big Ashby board is one large JSON document

@@ -84,7 +84,7 @@ def start_run(user_id: int, company_ids: list[int]) -> int:
     with session_scope() as session:
         run = pipeline.start_run(session, user_id, company_ids or None)
         run_id = int(run.run_id)
-    pipeline.launch_stage3(run_id)
+    pipeline.begin_stage3(run_id)  # the workers list, archive and crawl
     return run_id
 
 

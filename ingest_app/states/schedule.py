@@ -135,5 +135,5 @@ class ScheduleState(AuthState):
         except (pipeline.RunAlreadyActive, pipeline.NoCompanies) as exc:
             self.error = str(exc)
             return None
-        pipeline.launch_stage3(run.run_id)
+        pipeline.begin_stage3(run.run_id)  # the workers list, archive and crawl
         return rx.redirect(routes.run_page(run.run_id))

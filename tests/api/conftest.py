@@ -122,13 +122,15 @@ def fake_greenhouse(monkeypatch) -> Iterator[dict[str, list[dict[str, Any]]]]:
 
 
 @pytest.fixture
-def join_stage3() -> Callable[[int], None]:
-    """Wait for the background stage 3 of a run, so no thread outlives the test's tables."""
+def join_stage3() -> Iterator[Callable[[int], None]]:
+    """The queue the start route enqueues stage 3 on, and the worker side: `join(run_id)` runs
+    the run's listing messages as a worker does (the web process itself lists nothing)."""
+    from tests.support.fleet import FleetQueue
 
-    def _join(run_id: int, timeout: float = 60.0) -> None:
-        for thread in threading.enumerate():
-            if thread.name == f"stage3-run-{run_id}":
-                thread.join(timeout)
-                assert not thread.is_alive(), f"stage 3 of run {run_id} still running after {timeout}s"
+    with FleetQueue() as queue:
 
-    return _join
+        def _join(run_id: int) -> None:
+            assert queue.of_type("listing", run_id), f"run {run_id} enqueued no listing message"
+            queue.drain(run_id)
+
+        yield _join

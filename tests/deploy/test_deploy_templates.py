@@ -111,7 +111,8 @@ def test_roles_are_least_privilege():
         assert statement["Resource"] != "*", statement
     worker_sqs = {a for s in worker if s["Resource"] == queue_arn for a in s["Action"]}
     assert worker_sqs == {
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+        "sqs:SendMessage",  # stage 3 ends in the worker: it enqueues the run's item messages
     }  # fmt: skip
     assert {a for s in detector if s["Resource"] == queue_arn for a in s["Action"]} == {
         "sqs:SendMessage", "sqs:GetQueueAttributes"

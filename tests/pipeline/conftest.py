@@ -130,6 +130,7 @@ class FixtureSite:
     page_status: dict[int, int] = field(default_factory=dict)
     page_delay: dict[int, float] = field(default_factory=dict)
     base_url: str = ""
+    requests: list[str] = field(default_factory=list)  # every path asked for, in order
 
     def job_url(self, job_id: int) -> str:
         return f"{self.base_url}/jobs/{job_id}"
@@ -162,6 +163,7 @@ def _handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def do_GET(self) -> None:  # noqa: N802
+            site.requests.append(self.path)
             path = self.path.split("?", 1)[0].rstrip("/")
             parts = path.split("/")
             if path == "/robots.txt":

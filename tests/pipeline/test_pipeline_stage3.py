@@ -17,13 +17,14 @@ from ingest_app.core.pipeline import (
     NoCompanies,
     RunAlreadyActive,
     RunNotFound,
+    begin_stage3,
     detect_stale_runs,
     get_active_run,
     get_progress,
-    launch_stage3,
     list_history,
     preview_company,
     process_item,
+    process_listing,
     run_stage3,
     start_run,
 )
@@ -218,7 +219,7 @@ def test_a_send_that_keeps_failing_fails_the_run_with_the_reason(engine, session
     assert row.error_message == "Could not enqueue 2 of 2 jobs: queue unreachable"
 
 
-def test_launch_stage3_in_the_background_records_a_failure_on_the_run(
+def test_begin_stage3_with_an_unreachable_queue_records_the_failure_on_the_run(
     engine, session, make_user, fixture_site, monkeypatch
 ):
     import socket
@@ -237,14 +238,12 @@ def test_launch_stage3_in_the_background_records_a_failure_on_the_run(
     _company(session, user.id, "acme")
     run = start_run(session, user.id)
     try:
-        launch_stage3(run.run_id)
-        deadline = time.monotonic() + 60
-        while run_row(engine, run.run_id).status in ("archiving", "ingesting") and time.monotonic() < deadline:
-            time.sleep(0.2)
+        assert begin_stage3(run.run_id) == 0
     finally:
         reset_clients()
     row = run_row(engine, run.run_id)
-    assert row.status == "failed" and row.error_message.startswith("Could not enqueue 1 of 1 jobs")
+    assert row.status == "failed" and row.error_message.startswith("Could not enqueue stage 3 (1 listings)")
+    assert fixture_site.requests == []  # nothing was listed
 
 
 def test_a_run_stuck_in_archiving_restarts_stage3_when_stale(engine, session, make_user, fixture_site, sent):
@@ -258,9 +257,12 @@ def test_a_run_stuck_in_archiving_restarts_stage3_when_stale(engine, session, ma
     reports = detect_stale_runs(send=sent)
 
     assert [r["action"] for r in reports] == ["restarted_stage3"]
+    [listing] = sent.bodies  # the company's listing message, for the worker fleet
+    assert (listing["type"], listing["run_id"], listing["company_index"]) == ("listing", run.run_id, 0)
+    assert process_listing(run.run_id, 0, send=sent) == "listed"
     row = run_row(engine, run.run_id)
     assert (row.status, row.retry_count, row.total_jobs_found) == ("ingesting", 1, 2)
-    assert len(sent.bodies) == 2
+    assert [b["type"] for b in sent.bodies] == ["listing", "item", "item"]
 
 
 def test_partial_success_records_each_failure_and_completes(engine, session, make_user, fixture_site, sent):

@@ -16,6 +16,7 @@ from ingest_app.core import schedules
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import IngestionRun, Schedule
 from ingest_app.core.pipeline import start_run
+from tests.support.fleet import FleetQueue
 
 UTC = timezone.utc
 RUNS = IngestionRun.__table__
@@ -215,7 +216,7 @@ def test_two_concurrent_ticks_start_one_run(engine, session, make_user):
 def test_the_scheduled_lambda_starts_due_runs_then_delivers_and_answers_json(engine, session, make_user, fixture_site):
     from lambda_worker import schedule_lambda
 
-    fixture_site.boards["acme"] = []  # stage 3 (inline in the Lambda) completes the run at once
+    fixture_site.boards["acme"] = []  # stage 3 (one listing message) completes the run at once
     user = _user_with_company(session, make_user)
     schedules.put_schedule(session, user.id, cron="*/5 * * * *", now=datetime.now(UTC) - timedelta(minutes=10))
     busy = make_user()  # its schedule is due too, but its run is still active
@@ -224,10 +225,14 @@ def test_the_scheduled_lambda_starts_due_runs_then_delivers_and_answers_json(eng
     active = start_run(session, busy.id)
     schedules.put_schedule(session, busy.id, cron="*/5 * * * *", now=datetime.now(UTC) - timedelta(minutes=10))
 
-    out = schedule_lambda.handler({"source": "aws.events"}, None)
-    assert json.loads(json.dumps(out)) == out  # the runtime answers in JSON
-    assert out["started"] == 1
-    by_user = {r["user_id"]: r for r in out["runs"]}
-    assert by_user[busy.id]["reason"] == f"skipped: run {active.run_id} was still active"
-    assert _runs(engine, user.id) == [(by_user[user.id]["run_id"], "completed")]
+    with FleetQueue() as queue:  # the crawl queue the Lambda enqueues stage 3 on
+        out = schedule_lambda.handler({"source": "aws.events"}, None)
+        assert json.loads(json.dumps(out)) == out  # the runtime answers in JSON
+        assert out["started"] == 1
+        by_user = {r["user_id"]: r for r in out["runs"]}
+        assert by_user[busy.id]["reason"] == f"skipped: run {active.run_id} was still active"
+        run_id = by_user[user.id]["run_id"]
+        assert _runs(engine, user.id) == [(run_id, "archiving")]  # enqueued: the crawl workers list
+        assert queue.drain(run_id) == ["listed"]
+    assert _runs(engine, user.id) == [(run_id, "completed")]
     assert set(out["deliveries"]) == {"planned", "sent", "skipped", "retrying", "failed"}

@@ -3,13 +3,12 @@ now; the digest rule, channels with their last outcome, send test (queued, not s
 
 from __future__ import annotations
 
-import threading
-
 from ingest_app.core.models import Company
 from ingest_app.core.notify.dispatch import dispatch_due
 from ingest_app.states.notifications import NotificationsState
 from ingest_app.states.schedule import ScheduleState
 from tests.pipeline.conftest import fixture_site, run_row  # noqa: F401
+from tests.support.fleet import FleetQueue
 from tests.tracking.conftest import smtp_server  # noqa: F401
 from tests.ui.state_helpers import call, new_state, redirect_target
 
@@ -49,6 +48,14 @@ def test_schedule_screen_saves_presets_and_cron_and_shows_errors(session, make_u
 def test_run_now_starts_a_run_or_says_why_not(engine, session, make_user, fixture_site):  # noqa: F811
     user = make_user()
     state = new_state(ScheduleState, user_id=user.id)
+    queue = FleetQueue().__enter__()
+    try:
+        _run_now(state, queue, engine, session, user, fixture_site)
+    finally:
+        queue.__exit__(None, None, None)
+
+
+def _run_now(state, queue, engine, session, user, fixture_site) -> None:  # noqa: F811
     call(state, "run_now")
     assert "Add or enable at least one company" in state.error
     fixture_site.boards["acme"] = []  # the local board lists nothing: the run completes at once
@@ -57,9 +64,8 @@ def test_run_now_starts_a_run_or_says_why_not(engine, session, make_user, fixtur
     target = redirect_target(call(state, "run_now"))
     assert target is not None and target.startswith("/run?run=")
     run_id = int(target.split("=", 1)[1])
-    for thread in threading.enumerate():
-        if thread.name == f"stage3-run-{run_id}":
-            thread.join(30)
+    assert run_row(engine, run_id).status == "archiving"  # enqueued only: the workers list
+    assert queue.drain(run_id) == ["listed"]
     assert run_row(engine, run_id).status == "completed"
     call(state, "run_now")
     assert state.error == ""  # the first run finished: a second one may start

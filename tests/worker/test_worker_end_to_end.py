@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from ingest_app.cli import main
 from ingest_app.core import queue as q
@@ -199,3 +200,56 @@ def test_a_listed_link_that_is_not_a_job_page_ends_skipped_and_the_cli_summary_s
     }
     assert item_states(engine, summary["run_id"]) == {"succeeded": 2, "skipped": 1}
     assert job_counts(engine, user.id) == {"active": 2}
+
+
+class CountingSite(DemoSite):
+    """The demo site, counting every request it answers."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.requests: list[str] = []
+
+    def respond(self, path, query, host, method="GET", body=None):
+        self.requests.append(path)
+        return super().respond(path, query, host, method, body)
+
+
+def test_the_start_route_only_enqueues_and_the_worker_lists_archives_and_crawls(
+    session, engine, make_user, crawl_queue: LocalQueue, tmp_path: Path
+) -> None:
+    from ingest_app.api.routes.ingest import start
+    from ingest_app.core.pipeline.stage3 import missing_listing_bodies
+
+    user = make_user()
+    site = CountingSite()
+    site.add_company("Northwind Labs", "greenhouse", slug="northwind", jobs=6)
+    site.add_company("Juniper Health", "careers", slug="juniper", jobs=5)
+    with serving(site) as server:
+        add_demo_companies(session, user.id, server)
+        started = start(session, user)  # what POST /api/ingest/start runs
+        run_id = started.run_id
+        assert (started.status, counters(engine, run_id)["status"]) == ("archiving", "archiving")
+        assert site.requests == []  # the web process fetched nothing
+        q.send_messages(missing_listing_bodies(run_id))  # every listing message delivered twice
+        assert crawl_queue.depths()["queue"]["visible"] == 4
+        worker = start_worker(concurrency=2, log_path=tmp_path / "worker.log")
+        try:
+            result = wait_finished(engine, run_id)
+        finally:
+            assert stop_worker(worker) == 0
+    assert result == {
+        "status": "completed",
+        "total_jobs_found": 11,
+        "jobs_processed": 11,
+        "jobs_added": 11,
+        "jobs_failed": 0,
+        "jobs_archived": 0,
+    }
+    with engine.connect() as conn:
+        listed = (
+            conn.execute(sa.text("SELECT company_index FROM run_listings WHERE run_id = :r ORDER BY 1"), {"r": run_id})
+            .scalars()
+            .all()
+        )
+    assert listed == [0, 1]  # each company's listing recorded once, though delivered twice
+    assert site.requests  # the worker did the listing and crawling

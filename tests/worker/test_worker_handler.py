@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from ingest_app.core.emulator import free_port
 from ingest_app.core.settings import reset_settings_cache
@@ -156,3 +157,66 @@ def test_stale_run_handler_returns_the_detector_summary(context) -> None:
 
 def test_an_event_without_records_reports_nothing(context) -> None:
     assert crawl_job_lambda.handler({"Records": []}, context) == {"batchItemFailures": []}
+
+
+def test_a_host_without_a_free_slot_gives_the_item_back_instead_of_failing_it(
+    session, engine, make_user, page_server: PageServer, context, monkeypatch
+) -> None:
+    from ingest_app.core.crawl import politeness
+    from ingest_app.core.crawl.urls import host_key
+    from ingest_app.core.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "crawler_per_host_concurrency", 1)
+    monkeypatch.setattr(get_settings(), "crawler_slot_wait_seconds", 0.5)
+    user = make_user()
+    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1)])
+    event = load_event("sqs_batch.json", item_bodies(session, run_id))
+    event["Records"] = event["Records"][:1]
+    other_process = politeness.FleetBudget()  # another worker holds the host's only slot
+    held = other_process.acquire(host_key(page_server.url(1)), 1, timeout=1.0)
+    previous = politeness.set_budget(politeness.FleetBudget())
+    try:
+        busy = crawl_job_lambda.handler(event, context)
+        assert failures(busy) == [event["Records"][0]["messageId"]]
+        assert item_states(engine, run_id) == {"pending": 1}  # not failed: it comes back
+        other_process.release(held, 1)
+        assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}
+    finally:
+        politeness.set_budget(previous)
+        other_process.dispose()
+    assert counters(engine, run_id)["status"] == "completed" and item_states(engine, run_id) == {"succeeded": 1}
+
+
+def test_a_listing_message_is_dispatched_to_stage3_and_a_bad_type_is_dropped(
+    session, engine, make_user, context, monkeypatch
+):
+    from ingest_app.core.models import IngestionRun
+    from ingest_app.core.settings import get_settings
+
+    # The board API is a loopback port where nothing listens: the listing fails at once.
+    monkeypatch.setattr(get_settings(), "greenhouse_api_base", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(get_settings(), "crawler_max_retries", 0)
+
+    user = make_user()
+    run = IngestionRun(
+        user_id=user.id,
+        status="archiving",
+        current_stage=3,
+        companies=[{"company_id": None, "name": "Nowhere", "source": "greenhouse:nowhere"}],
+    )
+    session.add(run)
+    session.commit()
+    bodies = [{"type": "listing", "run_id": run.run_id, "company_index": 0}, {"type": "sideways", "run_id": 1}]
+    event = load_event("sqs_batch.json", bodies)
+    event["Records"] = event["Records"][:2]
+
+    assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}
+
+    # The listing failed (nothing answers), so it is recorded per company and nothing is archived.
+    row = counters(engine, run.run_id)
+    assert (row["status"], row["total_jobs_found"]) == ("completed", 0)
+    with engine.connect() as conn:
+        [company] = conn.execute(
+            sa.text("SELECT companies FROM ingestion_runs WHERE run_id = :r"), {"r": run.run_id}
+        ).scalar()
+    assert company["error"] and company["skipped_reason"] == "listing failed; archiving skipped"

@@ -22,13 +22,13 @@ RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="A run id of the signed
     "/start",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=StartOut,
-    summary="Start a run; archiving and enqueueing continue in the background",
+    summary="Start a run; listing, archiving and crawling continue in the worker fleet",
     responses=responses(400, 401, 409, 422),
 )
 def start(session: SessionDep, user: CurrentUser, body: Annotated[StartIn | None, Body()] = None) -> StartOut:
     company_ids = body.company_ids if body is not None else None
     run = pipeline.start_run(session, user.id, company_ids=company_ids)
-    pipeline.launch_stage3(run.run_id)
+    pipeline.begin_stage3(run.run_id)  # one listing message per company; no fetch here
     return StartOut(run_id=run.run_id, status=run.status, current_stage=run.current_stage)
 
 

@@ -6,8 +6,11 @@
   `fetch()` that covers every hop, retry, robots.txt and the body, enforced down to each socket
   read (see deadline.py); a size cap counted on decompressed bytes, a content-type check for pages.
 - 429/5xx/timeouts: bounded retries with exponential backoff honoring Retry-After.
-- robots.txt (careers pages), a per-host concurrency limit, the product's User-Agent.
-Every failure is a CrawlError.
+- robots.txt (careers pages), the product's User-Agent.
+- A slot of the per-host budget (politeness.py: per process, or shared by the fleet) around every
+  request; every answer's status goes to the budget (Retry-After and repeated 429/503 pause the
+  host). Every failure is a CrawlError, except `politeness.HostBusy` (no slot in time: the work
+  should be retried later, it did not fail).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ingest_app.core.crawl import deadline, validators
+from ingest_app.core.crawl import deadline, politeness, validators
 from ingest_app.core.crawl.charset import declared_charset, decode_body
 from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
 from ingest_app.core.crawl.types import CrawlError
@@ -46,8 +49,6 @@ def _make_transport() -> httpx.HTTPTransport:
 # the environment.
 _transport: httpx.HTTPTransport | None = None
 _transport_lock = threading.Lock()
-_host_slots: dict[tuple[str, int], threading.BoundedSemaphore] = {}
-_host_lock = threading.Lock()
 
 
 def get_transport() -> httpx.HTTPTransport:
@@ -57,15 +58,6 @@ def get_transport() -> httpx.HTTPTransport:
             if _transport is None:
                 _transport = _make_transport()
     return _transport
-
-
-def _host_slot(url: str, limit: int) -> threading.BoundedSemaphore:
-    key = (host_key(url), max(1, limit))
-    with _host_lock:
-        slot = _host_slots.get(key)
-        if slot is None:
-            slot = _host_slots[key] = threading.BoundedSemaphore(key[1])
-        return slot
 
 
 @dataclass
@@ -233,9 +225,9 @@ def _fetch_hop(
         request = httpx.Request(method, url, headers=headers, content=body, extensions={"timeout": timeout})
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
         raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
-    slot = _host_slot(url, s.crawler_per_host_concurrency)
-    if not slot.acquire(timeout=left):
-        raise CrawlError("timeout", "too many requests to this site are under way; gave up waiting", url=url)
+    budget = politeness.get_budget()
+    host, limit = host_key(url), s.crawler_per_host_concurrency
+    lease = budget.acquire(host, limit, timeout=min(left, s.crawler_slot_wait_seconds))  # HostBusy
     try:
         try:
             response = transport.handle_request(request)
@@ -254,6 +246,8 @@ def _fetch_hop(
             ) from None
         try:
             status = response.status_code
+            retry_after = _retry_after(response.headers.get("retry-after"), time.time())
+            budget.observe(host, status, retry_after)
             if status in _REDIRECTS and response.headers.get("location"):
                 try:
                     return None, urljoin(url, response.headers["location"].strip())
@@ -262,7 +256,7 @@ def _fetch_hop(
             if status == 304 and conditional:
                 raise validators.answered_not_modified(url)
             if status >= 400:
-                raise _status_error(status, url, _retry_after(response.headers.get("retry-after"), time.time()))
+                raise _status_error(status, url, retry_after)
             if status != 200 and status != 203:
                 raise CrawlError("http_error", f"unexpected HTTP status {status}", url=url, status=status)
             media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -291,7 +285,7 @@ def _fetch_hop(
         finally:
             response.close()
     finally:
-        slot.release()
+        budget.release(lease, limit)
 
 
 def _time_left(url: str) -> float:

@@ -8,6 +8,7 @@ from ingest_app.core.crawl import deadline
 from ingest_app.core.crawl.ats_urls import hints_for_url
 from ingest_app.core.crawl.extract import extract_from_html
 from ingest_app.core.crawl.http import PAGE_TYPES, fetch
+from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.sources import get_family
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.crawl.urls import MAX_URL_LENGTH, canonicalize_url
@@ -103,7 +104,7 @@ def _safe_link(link: str | None, base: str) -> str:
 def _guarded(fn):
     try:
         return fn()
-    except CrawlError:
+    except (CrawlError, HostBusy):
         raise
     except RecursionError:
         raise CrawlError("parse_error", "the page is nested too deeply to read") from None

@@ -9,13 +9,14 @@ from ingest_app.core.pipeline.errors import NoCompanies, PipelineError, RunAlrea
 from ingest_app.core.pipeline.queries import SKIPPED_LABEL, SKIPPED_REASON, get_progress, list_history
 from ingest_app.core.pipeline.recording import process_item, record_item_result
 from ingest_app.core.pipeline.runs import get_active_run, reset_run, start_run
-from ingest_app.core.pipeline.stage3 import launch_stage3, preview_company, run_stage3
+from ingest_app.core.pipeline.stage3 import begin_stage3, preview_company, process_listing, run_stage3
 from ingest_app.core.pipeline.stale import detect_stale_runs
 
 __all__ = [
     "SKIPPED_LABEL",
     "SKIPPED_REASON",
     "ItemResult",
+    "begin_stage3",
     "NoCompanies",
     "PipelineError",
     "RunAlreadyActive",
@@ -24,10 +25,10 @@ __all__ = [
     "detect_stale_runs",
     "get_active_run",
     "get_progress",
-    "launch_stage3",
     "list_history",
     "preview_company",
     "process_item",
+    "process_listing",
     "process_items",
     "record_item_result",
     "record_item_results",

@@ -19,6 +19,7 @@ items, the job), so a validator never describes a page whose content was not rec
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -31,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest_app.core.crawl import deadline, validators
+from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.jobs import _POSTING_FIELDS, posting_values
 from ingest_app.core.models import HttpValidator, Job, utcnow
@@ -74,13 +76,15 @@ class Remembered:
     listing: dict[str, Any]
 
 
-def stored_listings(conn: sa.Connection, user_id: int) -> dict[str, dict[str, Any]]:
-    """The user's stored single-request listings: request URL -> {etag, last_modified, listing}."""
-    rows = conn.execute(
-        sa.select(VALIDATORS.c.url, VALIDATORS.c.etag, VALIDATORS.c.last_modified, VALIDATORS.c.listing).where(
-            VALIDATORS.c.user_id == user_id, VALIDATORS.c.listing.is_not(None)
-        )
-    ).all()
+def stored_listings(conn: sa.Connection, user_id: int, *, source: str | None = None) -> dict[str, dict[str, Any]]:
+    """The user's stored single-request listings (of one source, or all): request URL ->
+    {etag, last_modified, listing}."""
+    query = sa.select(VALIDATORS.c.url, VALIDATORS.c.etag, VALIDATORS.c.last_modified, VALIDATORS.c.listing).where(
+        VALIDATORS.c.user_id == user_id, VALIDATORS.c.listing.is_not(None)
+    )
+    if source is not None:
+        query = query.where(VALIDATORS.c.listing["source"].as_string() == source)
+    rows = conn.execute(query).all()
     return {
         r.url: {"etag": r.etag, "last_modified": r.last_modified, "listing": r.listing}
         for r in rows
@@ -135,7 +139,7 @@ def _fetch_listing(family, value: str, send: dict) -> tuple[JobListing, dict[str
 
 
 def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs) -> Any:
-    """One company's listing for stage 3 (a stage3.Listing; never raises): conditional when a
+    """One company's listing for stage 3 (a stage3.Listing; never raises but HostBusy): conditional when a
     listing of that URL is stored; a 304 gives the stored listing back, unless the family's
     postings are needed for jobs the user does not have unchanged (then it is listed again)."""
     from ingest_app.core.crawl.sources import get_family
@@ -145,10 +149,10 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
     try:
         spec = parse_source_spec(source)
     except InvalidSourceSpec:
-        return stage3.list_company(source)
+        return stage3.list_company(source, raise_busy=True)
     family = get_family(spec.kind)
     if family is None:
-        return stage3.list_company(source)
+        return stage3.list_company(source, raise_busy=True)
     send = {url: (s["etag"], s["last_modified"]) for url, s in stored.items() if s["listing"].get("source") == source}
     try:
         try:
@@ -165,6 +169,8 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
             jobs, postings, scope = _fetch_listing(family, spec.value, {})
     except CrawlError as exc:
         return stage3.Listing(error=exc)
+    except HostBusy:
+        raise  # the listing message comes back: a busy host is no failed listing
     except Exception as exc:  # any failure to list means "do not archive this company"
         log.exception("listing %s failed unexpectedly", source)
         return stage3.Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
@@ -182,19 +188,46 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
     )
 
 
-def list_companies(user_id: int, companies: list[dict[str, Any]], map_fn) -> list[Any]:
-    """Every company's listing (through `map_fn`, e.g. a pool's map), with the user's stored
-    listings read once and the jobs table consulted for 304 listings of rich families."""
+def list_one(user_id: int, source: str) -> Any:
+    """One company's listing for a listing message (stage 3 in the worker): conditional on what
+    this user stored for that source; the jobs table is consulted for 304 listings of rich
+    families. HostBusy propagates (the message comes back; a busy host is no failed listing)."""
     from ingest_app.core.db import get_engine
 
     with get_engine().connect() as conn:
-        stored = stored_listings(conn, user_id)
+        stored = stored_listings(conn, user_id, source=source)
 
     def unchanged_jobs(updated: dict[str, tuple[str, str]]) -> bool:
         with get_engine().connect() as conn:
             return len(_unchanged_urls(conn, user_id, updated)) == len(updated)
 
-    return list(map_fn(lambda c: list_company(c["source"], stored, unchanged_jobs), companies))
+    return list_company(source, stored, unchanged_jobs)
+
+
+def listing_extra(listing: Any) -> dict[str, Any] | None:
+    """What a recorded listing (run_listings.extra) keeps of the incremental fields, as JSON."""
+    remember = listing.remember
+    if not (listing.postings or listing.updated or remember is not None or listing.not_modified):
+        return None
+    return {
+        "postings": listing.postings,
+        "updated": {url: list(value) for url, value in listing.updated.items()},
+        "remember": None if remember is None else dataclasses.asdict(remember),
+        "not_modified": listing.not_modified,
+    }
+
+
+def listing_extra_fields(extra: dict[str, Any] | None) -> dict[str, Any]:
+    """The Listing fields `listing_extra` stored (keyword arguments for stage3.Listing)."""
+    if not extra:
+        return {}
+    remember = extra.get("remember")
+    return {
+        "postings": extra.get("postings") or {},
+        "updated": {url: tuple(value) for url, value in (extra.get("updated") or {}).items()},
+        "remember": None if remember is None else Remembered(**remember),
+        "not_modified": bool(extra.get("not_modified")),
+    }
 
 
 _SALARY = ("salary_min", "salary_max", "salary_currency", "salary_period")
@@ -382,4 +415,4 @@ def page_validators(conn: sa.Connection, by_user: dict[int, list[str]]) -> dict[
     return out
 
 
-__all__ = ["RICH_FAMILIES", "Crawled", "crawl", "finish_unchanged", "list_companies", "utcnow"]
+__all__ = ["RICH_FAMILIES", "Crawled", "crawl", "finish_unchanged", "list_one", "utcnow"]

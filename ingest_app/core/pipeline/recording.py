@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.types import CrawlError, Posting
 from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.jobs import upsert_job
@@ -229,7 +230,7 @@ def _crawl(body: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None
         return incremental.crawl(body, extract_job), None
     except CrawlError as exc:
         return None, f"{exc.kind}: {exc.reason}"
-    except (sa.exc.SQLAlchemyError, MemoryError):
+    except (sa.exc.SQLAlchemyError, MemoryError, HostBusy):  # HostBusy: not now, the message comes back
         raise
     except Exception as exc:  # a crawler bug must not redeliver forever; record it on the item
         log.exception("extracting %s failed unexpectedly", body.get("url"))

@@ -46,8 +46,9 @@ def _choose_companies(session: Session, user_id: int, company_ids: list[int] | N
 def start_run(session: Session, user_id: int, company_ids: list[int] | None = None) -> IngestionRun:
     """Commit a new run in stage 3 (`archiving`) for the user's enabled companies (or `company_ids`).
 
-    The caller then runs stage 3 (`run_stage3` / `launch_stage3`). The database allows one active
-    run per user; a second start raises RunAlreadyActive.
+    The caller then enqueues stage 3 (`begin_stage3`: the workers list) or runs it inline
+    (`run_stage3`). The database allows one active run per user; a second start raises
+    RunAlreadyActive.
     """
     active = get_active_run(session, user_id)
     if active is not None:

@@ -1,9 +1,19 @@
 """Stage 3: list every company of the run, archive what disappeared, create items, enqueue.
 
-Listing happens outside any transaction (it is network I/O). Then one transaction, holding the
-run row lock, archives, inserts the items and moves the run to `ingesting` (or straight to
-`completed` when nothing is listed); it commits before the first message is sent. The whole
-transaction is skipped when the run is no longer `archiving` (reset, or another stage 3 won).
+Stage 3 runs in the worker fleet. Starting a run commits it and sends one *listing message* per
+company (`begin_stage3`); the web process never lists. A worker handling a listing message
+(`process_listing`) lists that company outside any transaction (network I/O), then records the
+result once (`record_listing`: a `run_listings` row inserted with ON CONFLICT DO NOTHING while
+holding the run row lock, so a duplicate delivery records nothing and recordings of one run are
+serialized). The worker whose recording makes the run's `run_listings` rows as many as its
+companies ends stage 3 (`finish_stage3`): one transaction, holding the run row lock, archives,
+inserts the items and moves the run to `ingesting` (or straight to `completed` when nothing is
+listed) by an UPDATE guarded on `status='archiving'` and every company's listing recorded; it
+commits before the first item message is sent, and of two finishers only one UPDATE matches.
+`ingestion_runs` keeps its specified columns: the count is read from `run_listings`.
+
+`run_stage3` drives the same path inline (every company's listing processed here), for the CLI
+and tools that want stage 3 done before they go on.
 """
 
 from __future__ import annotations
@@ -11,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +34,11 @@ from sqlmodel import Session
 
 from ingest_app.core import health, listing_pool
 from ingest_app.core.companies import get_company
+from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.types import CrawlError, ListedJob
-from ingest_app.core.db import get_engine, session_scope
+from ingest_app.core.db import get_engine, session_scope, worker_transaction
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
-from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
+from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline import incremental
 from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
 from ingest_app.core.pipeline.runs import fail_run
@@ -38,6 +48,8 @@ log = logging.getLogger(__name__)
 
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
+LISTINGS = RunListing.__table__
+LISTING_MESSAGE = "listing"  # the `type` of a listing message; item messages carry "item" (or none)
 SEND_CHUNK = 500
 _RESULT_KEYS = ("listed", "archived", "error", "skipped_reason", "cut", "cut_reason", "archive_rule")
 _PREVIEW_GRACE = 5.0  # seconds a waiting caller allows beyond the preview deadline
@@ -62,8 +74,9 @@ class Listing:
         return None if self.error is None else f"{self.error.kind}: {self.error.reason}"
 
 
-def list_company(source: str) -> Listing:
-    """The crawler's dry run for one company; never raises."""
+def list_company(source: str, *, raise_busy: bool = False) -> Listing:
+    """The crawler's dry run for one company; never raises, except HostBusy with `raise_busy`
+    (a worker gives the listing message back: a busy host is no failed listing)."""
     from ingest_app.core.crawl import list_company_jobs
 
     try:
@@ -71,6 +84,10 @@ def list_company(source: str) -> Listing:
         return Listing(jobs=list(jobs), incomplete=getattr(jobs, "incomplete", None))
     except CrawlError as exc:
         return Listing(error=exc)
+    except HostBusy as exc:
+        if raise_busy:
+            raise
+        return Listing(error=CrawlError("timeout", f"the site is busy or paused ({exc.reason}); try again later"))
     except ValueError as exc:  # e.g. a source spec the crawler cannot use
         return Listing(error=CrawlError("invalid_url", str(exc)))
     except Exception as exc:  # any failure to list means "do not archive this company"
@@ -78,22 +95,26 @@ def list_company(source: str) -> Listing:
         return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
 
 
-def _list_all(companies: list[dict[str, Any]], user_id: int) -> list[Listing]:
-    if not companies:
-        return []
-    workers = max(1, min(len(companies), get_settings().stage3_list_concurrency))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage3-list") as pool:
-        return incremental.list_companies(user_id, companies, pool.map)
+_send: SendFn | None = None
+
+
+def set_default_send(send: SendFn | None) -> SendFn | None:
+    """Inject the queue port used when no `send` is passed (None: the SQS queue); the previous."""
+    global _send
+    previous, _send = _send, send
+    return previous
 
 
 def default_send() -> SendFn:
+    if _send is not None:
+        return _send
     from ingest_app.core.queue import send_messages
 
     return send_messages
 
 
 def item_body(run_id: int, item_id: int, url: str, company: str, hints: dict[str, Any] | None) -> dict[str, Any]:
-    return {"run_id": run_id, "item_id": item_id, "url": url, "company": company, "hints": hints or {}}
+    return {"type": "item", "run_id": run_id, "item_id": item_id, "url": url, "company": company, "hints": hints or {}}
 
 
 _ITEM_COLUMNS = (
@@ -157,13 +178,19 @@ def _outcomes(
 
 
 def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
-    """The stage-3 transaction; the run's new status, or None when the run was not archiving."""
+    """The stage-3 transaction; the run's new status, or None when the run was not archiving
+    (or not every company's listing is recorded yet)."""
     now = utcnow()
     with get_engine().begin() as conn:
-        # An UPDATE first: it takes the run row lock (PostgreSQL) or the write lock (SQLite).
+        # An UPDATE first: it takes the run row lock (PostgreSQL) or the write lock (SQLite);
+        # of two finishers the second waits, then matches nothing.
         run = conn.execute(
             sa.update(RUNS)
-            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
+            .where(
+                RUNS.c.run_id == run_id,
+                RUNS.c.status == "archiving",
+                _listed_count(run_id) >= len(listings),
+            )
             .values(last_heartbeat=now)
             .returning(RUNS.c.user_id, RUNS.c.companies)
         ).first()
@@ -292,40 +319,172 @@ def _chunks(items: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, A
         yield items[start : start + size]
 
 
+def listing_body(run_id: int, company_index: int, company: str) -> dict[str, Any]:
+    return {"type": LISTING_MESSAGE, "run_id": run_id, "company_index": company_index, "company": company}
+
+
+def _listing_row(run_id: int, index: int, listing: Listing) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "company_index": index,
+        "jobs": [
+            {"url": j.url, "title": j.title, "external_id": j.external_id, "hints": j.hints} for j in listing.jobs
+        ],
+        "error_kind": None if listing.error is None else listing.error.kind,
+        "error_reason": None if listing.error is None else listing.error.reason,
+        "incomplete": listing.incomplete,
+        "extra": incremental.listing_extra(listing),
+        "listed_at": utcnow(),
+    }
+
+
+def _listing_of(row: Any) -> Listing:
+    error = None if row.error_kind is None else CrawlError(row.error_kind, row.error_reason or "")
+    jobs = [
+        ListedJob(url=j["url"], title=j.get("title"), external_id=j.get("external_id"), hints=j.get("hints") or {})
+        for j in row.jobs or []
+    ]
+    return Listing(jobs=jobs, error=error, incomplete=row.incomplete, **incremental.listing_extra_fields(row.extra))
+
+
+def _stage3_state(conn: sa.Connection, run_id: int) -> Any:
+    return conn.execute(
+        sa.select(RUNS.c.status, RUNS.c.companies, RUNS.c.user_id, _listed_count(run_id).label("listed")).where(
+            RUNS.c.run_id == run_id
+        )
+    ).first()
+
+
+def _listed_count(run_id: int) -> sa.ScalarSelect:
+    return sa.select(sa.func.count()).select_from(LISTINGS).where(LISTINGS.c.run_id == run_id).scalar_subquery()
+
+
+def _listed_indexes(conn: sa.Connection, run_id: int) -> set[int]:
+    return set(conn.execute(sa.select(LISTINGS.c.company_index).where(LISTINGS.c.run_id == run_id)).scalars())
+
+
+def missing_listing_bodies(run_id: int) -> list[dict[str, Any]]:
+    """Listing messages for the companies of an archiving run whose listing is not recorded yet."""
+    with get_engine().connect() as conn:
+        run = _stage3_state(conn, run_id)
+        if run is None or run.status != "archiving":
+            return []
+        done = _listed_indexes(conn, run_id)
+    return [
+        listing_body(run_id, index, str(config.get("name") or "")[:200])
+        for index, config in enumerate(run.companies)
+        if index not in done
+    ]
+
+
+def begin_stage3(run_id: int, send: SendFn | None = None) -> int:
+    """Enqueue the listing messages of a committed `archiving` run (what starting a run does in
+    the web process: no listing there). A queue that refuses them fails the run with the
+    reason. The number sent."""
+    bodies = missing_listing_bodies(run_id)
+    send = send or default_send()
+    try:
+        for chunk in _chunks(bodies, SEND_CHUNK):
+            send(chunk)
+    except Exception as exc:
+        log.exception("enqueueing stage 3 of run %s failed", run_id)
+        with get_engine().begin() as conn:
+            message = f"Could not enqueue stage 3 ({len(bodies)} listings): {exc}"
+            fail_run(conn, run_id, message, statuses=("archiving",))
+        return 0
+    return len(bodies)
+
+
+def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[bool, bool]:
+    """Record one company's listing once: (recorded, last), where `last` says every company of
+    the run is listed now (the caller then finishes stage 3). The run row lock, taken first,
+    serializes the recordings of one run, so exactly one of them sees the last count."""
+    with get_engine().begin() as conn:
+        worker_transaction(conn)  # a lock held elsewhere: a lock timeout, the message comes back
+        alive = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
+            .values(last_heartbeat=utcnow())
+            .returning(RUNS.c.companies)
+        ).first()
+        if alive is None:
+            return False, False
+        row = _listing_row(run_id, company_index, listing)
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql as pg
+
+            stmt = pg.insert(LISTINGS).values(**row).on_conflict_do_nothing()
+        else:
+            stmt = sqlite.insert(LISTINGS).values(**row).on_conflict_do_nothing()
+        if conn.execute(stmt.returning(LISTINGS.c.run_id)).first() is None:
+            return False, False  # a duplicate delivery: recorded before
+        listed = conn.execute(sa.select(_listed_count(run_id))).scalar_one()
+    return True, listed >= len(alive.companies)
+
+
+def finish_stage3(run_id: int, send: SendFn | None = None) -> str | None:
+    """End stage 3 from the recorded listings (exactly once: see `_apply_listings`), then send
+    the item messages. The run's new status, or None when this call did not end stage 3."""
+    with get_engine().connect() as conn:
+        run = _stage3_state(conn, run_id)
+        if run is None or run.status != "archiving" or run.listed < len(run.companies):
+            return None
+        rows = {r.company_index: r for r in conn.execute(sa.select(LISTINGS).where(LISTINGS.c.run_id == run_id))}
+    if len(rows) < len(run.companies):
+        return None
+    listed = time.monotonic()
+    status = _apply_listings(run_id, [_listing_of(rows[i]) for i in range(len(run.companies))])
+    if status != "ingesting":
+        return status
+    with get_engine().connect() as conn:
+        bodies = pending_bodies(conn, run_id)
+    stored = time.monotonic()
+    sent = enqueue(run_id, bodies, send)
+    log.info(
+        "stage 3 of run %s ended: items stored in %.2f s, %d message(s) sent in %.2f s",
+        run_id,
+        stored - listed,
+        sent,
+        time.monotonic() - stored,
+    )
+    return status
+
+
+def process_listing(run_id: int, company_index: int, *, send: SendFn | None = None) -> str:
+    """A listing message: list that company of an archiving run, record it once, and end stage 3
+    when it was the last. "listed" or "skipped" (run not archiving, duplicate, unknown company).
+    HostBusy and database errors propagate: the message should come back."""
+    with get_engine().connect() as conn:
+        run = _stage3_state(conn, run_id)
+        if run is None or run.status != "archiving" or not 0 <= company_index < len(run.companies):
+            return "skipped"
+        if company_index in _listed_indexes(conn, run_id):
+            if run.listed >= len(run.companies):
+                # A redelivery after the recording worker failed to end stage 3: end it now
+                # (guarded, so a stage 3 ended meanwhile is not ended twice).
+                finish_stage3(run_id, send)
+            return "skipped"
+    listing = incremental.list_one(run.user_id, run.companies[company_index]["source"])
+    recorded, last = record_listing(run_id, company_index, listing)
+    if last:
+        finish_stage3(run_id, send)
+    return "listed" if recorded else "skipped"
+
+
 def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
-    """Stage 3 of an `archiving` run, synchronously, then stage 4 starts (messages sent).
+    """Stage 3 of an `archiving` run driven inline: every company's listing message is processed
+    here (`stage3_list_concurrency` at once) through the worker's own path, then stage 4 starts.
 
     Any unexpected error marks the run failed with the reason, then propagates.
     """
     try:
-        with get_engine().begin() as conn:
-            run = conn.execute(
-                sa.update(RUNS)
-                .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
-                .values(last_heartbeat=utcnow())
-                .returning(RUNS.c.companies, RUNS.c.user_id)
-            ).first()
-        if run is None:
-            log.info("run %s is not archiving; stage 3 skipped", run_id)
+        bodies = missing_listing_bodies(run_id)
+        if not bodies:
+            finish_stage3(run_id, send)  # every listing recorded already (or not archiving: no-op)
             return
-        started = time.monotonic()
-        listings = _list_all(list(run.companies), run.user_id)
-        listed = time.monotonic()
-        status = _apply_listings(run_id, listings)
-        if status != "ingesting":
-            return
-        with get_engine().connect() as conn:
-            bodies = pending_bodies(conn, run_id)
-        stored = time.monotonic()
-        sent = enqueue(run_id, bodies, send)
-        log.info(
-            "stage 3 of run %s: listed in %.2f s, items stored in %.2f s, %d message(s) sent in %.2f s",
-            run_id,
-            listed - started,
-            stored - listed,
-            sent,
-            time.monotonic() - stored,
-        )
+        workers = max(1, min(len(bodies), get_settings().stage3_list_concurrency))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage3-list") as pool:
+            list(pool.map(lambda b: process_listing(run_id, b["company_index"], send=send), bodies))
     except Exception as exc:
         log.exception("stage 3 of run %s failed", run_id)
         try:
@@ -334,18 +493,6 @@ def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
         except Exception:
             log.exception("could not mark run %s failed", run_id)
         raise
-
-
-def launch_stage3(run_id: int) -> None:
-    """Run stage 3 off the request path, in a daemon thread; failures mark the run failed."""
-
-    def _target() -> None:
-        try:
-            run_stage3(run_id)
-        except Exception:
-            pass  # already logged and recorded on the run by run_stage3
-
-    threading.Thread(target=_target, name=f"stage3-run-{run_id}", daemon=True).start()
 
 
 def _preview_result(company: Company, listing: Listing) -> PreviewResult:

@@ -6,7 +6,8 @@ A run in `archiving` or `ingesting` whose `last_heartbeat` is older than
 - every item already terminal -> complete it;
 - else, while `retry_count < settings.stale_max_retries` -> one guarded UPDATE increments
   `retry_count` and refreshes the heartbeat (two detectors at once: only one matches), then the
-  winner re-enqueues the still-pending items (a run stuck in `archiving` restarts stage 3);
+  winner re-enqueues the still-pending items (a run stuck in `archiving` gets the listing
+  messages of its companies not listed yet, or, when all are, ends stage 3 here);
 - else -> `failed`, with an `error_message` naming how many items never finished.
 """
 
@@ -20,7 +21,8 @@ import sqlalchemy as sa
 
 from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.models import ACTIVE_RUN_STATUSES, IngestionRun, IngestionRunItem, as_utc, utcnow
-from ingest_app.core.pipeline.stage3 import SendFn, enqueue, pending_bodies, run_stage3
+from ingest_app.core.pipeline.runs import fail_run
+from ingest_app.core.pipeline.stage3 import SendFn, begin_stage3, enqueue, finish_stage3, pending_bodies
 from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,11 @@ def _after_resend(run_id: int, attempt: int) -> Any:
         return conn.execute(sa.select(RUNS.c.status, RUNS.c.error_message).where(RUNS.c.run_id == run_id)).one()
 
 
+def _status(run_id: int) -> Any:
+    with get_engine().connect() as conn:
+        return conn.execute(sa.select(RUNS.c.status, RUNS.c.error_message).where(RUNS.c.run_id == run_id)).one()
+
+
 def _failure_message(run: Any, pending: int, minutes: float) -> str:
     retries = f"{run.retry_count} retr{'y' if run.retry_count == 1 else 'ies'}"
     if run.status == "archiving":
@@ -133,10 +140,17 @@ def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> d
         attempt = run.retry_count + 1
         if run.status == "archiving":
             try:
-                run_stage3(run.run_id, send=send)
-            except Exception as exc:  # run_stage3 already marked the run failed
+                resent = begin_stage3(run.run_id, send=send)
+                if resent == 0:  # every listing recorded: the worker that should end stage 3 died
+                    finish_stage3(run.run_id, send=send)
+            except Exception as exc:
+                with get_engine().begin() as conn:
+                    fail_run(conn, run.run_id, f"Stage 3 failed: {type(exc).__name__}: {exc}")
                 return {**report, "action": "failed", "retry_count": attempt, "reason": str(exc)}
-            return {**report, "action": "restarted_stage3", "retry_count": attempt, "resent": None}
+            after = _status(run.run_id)
+            if after.status == "failed":  # the queue refused the listing messages
+                return {**report, "action": "failed", "retry_count": attempt, "reason": after.error_message}
+            return {**report, "action": "restarted_stage3", "retry_count": attempt, "resent": resent}
         with get_engine().connect() as conn:
             bodies = pending_bodies(conn, run.run_id)
         sent = enqueue(run.run_id, bodies, send)

@@ -1,0 +1,195 @@
+"""The fleet's per-host budget on PostgreSQL: worker processes fetching from one local server never
+have more than CRAWLER_PER_HOST_CONCURRENCY requests in flight there, a 429 with Retry-After
+seen by one process pauses the host for the others, and a killed holder's slot expires."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import sqlalchemy as sa
+
+from ingest_app.core.crawl.politeness import FleetBudget, HostBusy
+
+LIMIT = 3
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def _counting_server(hold: float = 0.08):
+    """A local server recording the most requests it had in flight at once, and the times of
+    the requests after a 429 it answered (with Retry-After) on /throttle."""
+    state = {"now": 0, "max": 0, "total": 0, "throttled_at": None, "after": []}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            with lock:
+                state["now"] += 1
+                state["total"] += 1
+                state["max"] = max(state["max"], state["now"])
+                if state["throttled_at"] is not None:
+                    state["after"].append(time.monotonic())
+            try:
+                if self.path.startswith("/throttle"):
+                    with lock:
+                        state["throttled_at"] = time.monotonic()
+                    body, status, extra = b"slow down", 429, {"Retry-After": "2"}
+                else:
+                    time.sleep(hold)
+                    body, status, extra = b"{}", 200, {}
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+            finally:
+                with lock:
+                    state["now"] -= 1
+
+    server = _Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, state
+
+
+def _worker(base: str, requests: int, threads: int, start_at: float) -> None:
+    """One worker process: its own fleet budget, `threads` threads fetching from `base`."""
+    os.environ["CRAWLER_PER_HOST_CONCURRENCY"] = str(LIMIT)
+    os.environ["CRAWLER_HOST_BUDGET"] = "fleet"
+    os.environ["CRAWLER_SLOT_WAIT_SECONDS"] = "30"
+    from ingest_app.core.crawl import http, politeness
+    from ingest_app.core.settings import reset_settings_cache
+
+    reset_settings_cache()
+    politeness.set_budget(politeness.budget_from_settings())
+    while time.time() < start_at:
+        time.sleep(0.005)
+
+    def run(n: int) -> None:
+        for i in range(n):
+            http.fetch(f"{base}/job/{os.getpid()}-{i}", accept=None, retries=0)
+
+    pool = [threading.Thread(target=run, args=(requests,)) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+
+
+@pytest.fixture
+def leases(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM host_leases"))
+        conn.execute(sa.text("DELETE FROM host_pauses"))
+    yield
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM host_leases"))
+        conn.execute(sa.text("DELETE FROM host_pauses"))
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_worker_processes_never_exceed_the_per_host_limit(leases, processes):
+    server, state = _counting_server()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    ctx = multiprocessing.get_context("spawn")
+    start_at = time.time() + 3.0  # every process imported and ready: they start together
+    workers = [ctx.Process(target=_worker, args=(base, 4, 3, start_at)) for _ in range(processes)]
+    try:
+        for p in workers:
+            p.start()
+        for p in workers:
+            p.join(120)
+        assert [p.exitcode for p in workers] == [0] * processes
+    finally:
+        for p in workers:
+            if p.is_alive():
+                p.kill()
+        server.shutdown()
+    assert state["total"] == processes * 4 * 3
+    # 3 threads per process: without the shared budget up to 3 x processes would be in flight.
+    assert state["max"] == LIMIT
+
+
+def test_a_429_with_retry_after_pauses_the_host_for_the_other_process(leases, monkeypatch):
+    from ingest_app.core.crawl import http, politeness
+    from ingest_app.core.crawl.types import CrawlError
+
+    server, state = _counting_server()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("CRAWLER_MAX_RETRY_AFTER", "1")  # this fetch itself gives up at once
+    from ingest_app.core.settings import reset_settings_cache
+
+    reset_settings_cache()
+    previous = politeness.set_budget(FleetBudget())
+    try:
+        with pytest.raises(CrawlError) as err:
+            http.fetch(f"{base}/throttle", accept=None, retries=0)
+        assert err.value.kind == "http_429"
+        # Another process (its own budget and pool) asks for the same host: it waits out the pause.
+        ctx = multiprocessing.get_context("spawn")
+        other = ctx.Process(target=_worker, args=(base, 1, 1, 0.0))
+        other.start()
+        other.join(60)
+        assert other.exitcode == 0
+    finally:
+        politeness.set_budget(previous)
+        server.shutdown()
+    assert len(state["after"]) == 1
+    assert state["after"][0] - state["throttled_at"] >= 1.9  # Retry-After: 2
+
+
+def test_a_paused_host_gives_no_slot_within_the_wait_and_says_how_long(leases):
+    budget = FleetBudget()
+    budget.pause("pause.example:443", 30, "HTTP 503")
+    other = FleetBudget()  # another process's view
+    started = time.monotonic()
+    with pytest.raises(HostBusy) as busy:
+        other.acquire("pause.example:443", LIMIT, timeout=0.5)
+    assert time.monotonic() - started < 0.4  # no point waiting: the pause outlasts the wait
+    assert 25 < busy.value.retry_in <= 30
+
+
+def test_a_dead_holders_lease_expires_and_a_release_frees_at_once(leases, engine):
+    dead, alive = FleetBudget(), FleetBudget()
+    held = [dead.acquire("slots.example:443", 1, timeout=1.0)]
+    with pytest.raises(HostBusy):
+        alive.acquire("slots.example:443", 1, timeout=0.3)
+    # The holder is SIGKILLed: it never releases. Its lease runs out (made short here).
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE host_leases SET expires_at = now() - interval '1 second'"))
+    lease = alive.acquire("slots.example:443", 1, timeout=1.0)
+    assert lease.holder != held[0].holder
+    alive.release(lease, 1)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM host_leases WHERE holder IS NOT NULL")).scalar() == 0
+    dead.dispose()
+    alive.dispose()
+
+
+def test_release_survives_a_dropped_connection(leases, engine):
+    budget = FleetBudget()
+    lease = budget.acquire("drop.example:443", 1, timeout=1.0)
+    with engine.connect() as conn:  # the server drops every connection of the budget's pool
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'idle'"
+            )
+        )
+    budget.release(lease, 1)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM host_leases WHERE holder IS NOT NULL")).scalar() == 0
+    budget.dispose()
