@@ -10,7 +10,6 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 from typing import Any
 
@@ -33,16 +32,16 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ingest_app", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in commands:
         try:
             module = importlib.import_module(f"ingest_app.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"ingest_app.commands.{name}":
-                continue  # not built yet
-            raise
+            # A listed command whose module (or one it imports) is missing is a broken install:
+            # say which module, never drop the command silently.
+            raise SystemExit(f"error: command {name!r} cannot load: module {exc.name!r} not found") from exc
         module.register(subparsers)
     return parser
 
@@ -50,12 +49,23 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_UNAVAILABLE = 3  # the database or the queue cannot be reached
 
 
+def _debug_logging() -> bool:
+    """LOG_LEVEL=DEBUG (through Settings); a configuration that cannot be read is not DEBUG, since
+    the record being logged may be about exactly that."""
+    from ingest_app.core.settings import get_settings
+
+    try:
+        return get_settings().log_level.upper() == "DEBUG"
+    except Exception:
+        return False
+
+
 class _OneLineFormatter(logging.Formatter):
     """Log records as one line each: an exception's first line, not its traceback (LOG_LEVEL=DEBUG
     keeps tracebacks)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        if record.exc_info and record.exc_info[1] is not None and os.environ.get("LOG_LEVEL", "").upper() != "DEBUG":
+        if record.exc_info and record.exc_info[1] is not None and not _debug_logging():
             from ingest_app.core.db import one_line
 
             text = f"{record.getMessage()}: {one_line(record.exc_info[1])}"

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from ingest_app.core.company_import import RowOutcome
-from ingest_app.core.models import as_utc
+from ingest_app.core.pipeline.read_models import (
+    PreviewResult,
+    RunChangeSummary,
+    RunProgress,
+    RunStatus,
+    UTCDatetime,
+)
 
 # Ids are PostgreSQL INTEGER columns: anything outside this range cannot exist.
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-RunStatus = Literal["archiving", "ingesting", "completed", "failed"]
 
-# SQLite hands back naive timestamps; every timestamp here is UTC and says so.
-UTCDatetime = Annotated[datetime, AfterValidator(as_utc)]
+# The read side's answers are declared once, in core; the API publishes them as they are.
+ProgressOut = RunProgress
+PreviewOut = PreviewResult
+ChangeSummaryOut = RunChangeSummary
 
 
 def _refuse_nul(value: str) -> str:
@@ -149,20 +155,6 @@ class CompanyOut(BaseModel):
     health: CompanyHealthOut | None = Field(default=None, description="Board health (in the company list)")
 
 
-class ListingError(BaseModel):
-    kind: str = Field(description="e.g. not_found, timeout, blocked_host, robots_disallowed")
-    reason: str
-
-
-class PreviewOut(BaseModel):
-    company_id: int
-    name: str
-    source: str
-    count: int
-    urls: list[str]
-    error: ListingError | None = Field(default=None, description="Why the listing failed (urls is then empty)")
-
-
 class DetectIn(BaseModel):
     model_config = ConfigDict(strict=True)
 
@@ -219,93 +211,7 @@ class StartOut(BaseModel):
     current_stage: int
 
 
-class CompanyResult(BaseModel):
-    """What stage 3 found for one company of the run (null until stage 3 has listed it)."""
-
-    company_id: int | None = None
-    name: str | None = None
-    source: str | None = None
-    listed: int | None = Field(default=None, description="Job URLs listed now; null when listing failed")
-    archived: int | None = Field(default=None, description="Jobs archived because they are no longer listed")
-    error: str | None = Field(default=None, description="Why listing failed")
-    skipped_reason: str | None = Field(default=None, description="Why archiving was skipped for this company")
-    cut: int | None = Field(default=None, description="Listed job URLs not crawled because of the per-run cap")
-    cut_reason: str | None = Field(default=None, description="Why some listed job URLs were not crawled")
-    archive_rule: str | None = Field(
-        default=None,
-        description='The archive rule that applied, e.g. "kept: empty listing 1 of 2 runs" or '
-        '"archived: empty for 2 runs"',
-    )
-
-
-class FailedItem(BaseModel):
-    url: str
-    company: str | None = None
-    error: str | None = None
-
-
-class SkippedItem(BaseModel):
-    """A listed URL whose page is not a job posting: processed, not a failure, nothing stored."""
-
-    url: str
-    company: str | None = None
-    reason: str = Field(examples=["not a job posting"])
-    detail: str | None = Field(default=None, description="What the extractor found on the page")
-
-
-class ProgressOut(BaseModel):
-    run_id: int
-    status: RunStatus
-    current_stage: int
-    total_jobs_found: int
-    jobs_processed: int
-    jobs_added: int
-    jobs_failed: int
-    jobs_skipped: int = Field(description="Processed items whose page is not a job posting (not failures)")
-    jobs_archived: int
-    percent: float
-    elapsed_seconds: float | None
-    companies: list[CompanyResult] = Field(description="Per-company results of this run")
-    error_message: str | None
-    created_at: UTCDatetime
-    started_at: UTCDatetime | None
-    completed_at: UTCDatetime | None
-    retry_count: int
-    failed_items: list[FailedItem] = Field(description="Failed job URLs with their errors (the first 200)")
-    skipped_items: list[SkippedItem] = Field(
-        default_factory=list, description="URLs skipped because they are not job postings (the first 200)"
-    )
-
-
-class HistoryEntry(BaseModel):
-    run_id: int
-    status: RunStatus
-    created_at: UTCDatetime
-    started_at: UTCDatetime | None
-    completed_at: UTCDatetime | None
-    duration_seconds: float | None
-    companies: list[str]
-    total_jobs_found: int
-    jobs_processed: int
-    jobs_added: int
-    jobs_archived: int
-    jobs_failed: int
-    jobs_skipped: int = 0
-    error_message: str | None
-    changes: ChangeSummaryOut | None = Field(default=None, description="What the run changed")
-
-
 # --- what changed per run -----------------------------------------------------------------------
-
-
-class ChangeSummaryOut(BaseModel):
-    new: int
-    closed: int
-    reopened: int
-    changed: int
-    reposted: int
-    total: int
-    text: str = Field(examples=["+12 new · 3 closed · 1 reposted"])
 
 
 class ChangeOut(BaseModel):
@@ -329,9 +235,6 @@ class RunChangesOut(BaseModel):
     run_id: int
     summary: ChangeSummaryOut
     changes: list[ChangeOut]
-
-
-HistoryEntry.model_rebuild()
 
 
 # --- schedules ----------------------------------------------------------------------------------

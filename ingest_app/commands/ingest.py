@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest_app.cli import print_json
+
+if TYPE_CHECKING:
+    from ingest_app.core.pipeline.read_models import RunProgress
 
 SUMMARY_KEYS = (
     "run_id",
@@ -31,17 +34,17 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_run)
 
 
-def summary(progress: dict[str, Any]) -> dict[str, Any]:
-    out = {key: progress[key] for key in SUMMARY_KEYS}
-    out["duration_seconds"] = progress["elapsed_seconds"]
-    if progress.get("skipped_items"):  # pages that were not job postings: processed, not failed
-        out["skipped_items"] = [{"url": i["url"], "reason": i["reason"]} for i in progress["skipped_items"]]
-    if progress.get("error_message"):
-        out["error_message"] = progress["error_message"]
+def summary(progress: RunProgress) -> dict[str, Any]:
+    out: dict[str, Any] = {key: getattr(progress, key) for key in SUMMARY_KEYS}
+    out["duration_seconds"] = progress.elapsed_seconds
+    if progress.skipped_items:  # pages that were not job postings: processed, not failed
+        out["skipped_items"] = [{"url": i.url, "reason": i.reason} for i in progress.skipped_items]
+    if progress.error_message:
+        out["error_message"] = progress.error_message
     return out
 
 
-def wait_for_run(user_id: int, run_id: int, *, timeout: float, poll_interval: float = 0.5) -> dict[str, Any]:
+def wait_for_run(user_id: int, run_id: int, *, timeout: float, poll_interval: float = 0.5) -> RunProgress:
     """Poll the run until it is completed or failed (or `timeout` passes); its progress.
 
     While the database cannot be reached the run goes on in the workers: say so once on stderr and
@@ -68,7 +71,7 @@ def wait_for_run(user_id: int, run_id: int, *, timeout: float, poll_interval: fl
         if down_since is not None:
             sys.stderr.write(f"the database is reachable again after {time.monotonic() - down_since:.0f} s\n")
             down_since = None
-        if progress["status"] in ("completed", "failed") or time.monotonic() >= deadline:
+        if progress.finished or time.monotonic() >= deadline:
             return progress
         time.sleep(poll_interval)
 
@@ -96,9 +99,9 @@ def _run(args) -> int:
         with session_scope() as session:
             progress = get_progress(session, user_id, run_id)
     print_json(summary(progress))
-    if progress["status"] == "failed":
+    if progress.status == "failed":
         return 1
-    if args.wait and progress["status"] != "completed":
-        sys.stderr.write(f"error: run {run_id} still {progress['status']} after {args.timeout:.0f} s\n")
+    if args.wait and progress.status != "completed":
+        sys.stderr.write(f"error: run {run_id} still {progress.status} after {args.timeout:.0f} s\n")
         return 1
     return 0

@@ -2,10 +2,16 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.states.auth import AuthState
 
-NAV_LINKS = [("Companies", "/companies"), ("Ingestion", "/run"), ("History", "/history"), ("Jobs", "/jobs")]
-NAV_LINKS += [("Schedule", "/schedule"), ("Notifications", "/notifications")]
+NAV_LINKS = [
+    ("Companies", routes.COMPANIES),
+    ("Ingestion", routes.RUN),
+    ("History", routes.HISTORY),
+    ("Jobs", routes.JOBS),
+]
+NAV_LINKS += [("Schedule", routes.SCHEDULE), ("Notifications", routes.NOTIFICATIONS)]
 
 
 def navbar() -> rx.Component:
@@ -15,7 +21,7 @@ def navbar() -> rx.Component:
                 rx.hstack(
                     rx.icon("briefcase", size=20), rx.text("Job ingestion", weight="bold", size="4"), align="center"
                 ),
-                href="/companies",
+                href=routes.COMPANIES,
                 underline="none",
                 color_scheme="gray",
                 high_contrast=True,

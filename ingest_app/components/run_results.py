@@ -3,6 +3,7 @@ tables (a page that is not a job posting is skipped, not failed)."""
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.stat_card import stat_card
 from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow, SkippedItemRow
 from ingest_app.states.run import RunState
@@ -123,7 +124,7 @@ def results_view() -> rx.Component:
         rx.flex(
             rx.link(
                 rx.button(rx.icon("rotate_ccw", size=16), "Start new ingestion", size="3"),
-                href="/companies",
+                href=routes.COMPANIES,
                 id="start-new",
             ),
             rx.link(
@@ -140,7 +141,7 @@ def results_view() -> rx.Component:
                     color_scheme="gray",
                     high_contrast=True,
                 ),
-                href="/history",
+                href=routes.HISTORY,
             ),
             spacing="3",
             wrap="wrap",

@@ -19,11 +19,14 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from ingest_app.core.models import CHANGE_KINDS, Job, RunChange, as_utc
+
+if TYPE_CHECKING:
+    from ingest_app.core.pipeline.read_models import HistoryEntry
 
 JOBS = Job.__table__
 CHANGES = RunChange.__table__
@@ -327,7 +330,12 @@ def get_run_changes(
     }
 
 
-def attach_summaries(session: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """History entries (dicts with run_id) with their `changes` summary added, in one query."""
-    found = summaries(session, [e["run_id"] for e in entries])
-    return [{**e, "changes": found.get(e["run_id"], ChangeSummary()).as_dict()} for e in entries]
+def attach_summaries(session: Any, entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """History entries with their `changes` summary added, in one query."""
+    from ingest_app.core.pipeline.read_models import RunChangeSummary  # the pipeline imports this module
+
+    found = summaries(session, [e.run_id for e in entries])
+    return [
+        e.model_copy(update={"changes": RunChangeSummary(**found.get(e.run_id, ChangeSummary()).as_dict())})
+        for e in entries
+    ]

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from ingest_app.core.companies import CompanyError, get_company, update_company
 from ingest_app.core.crawl import deadline
+from ingest_app.core.crawl.types import ErrorKind, kind_reason
 from ingest_app.core.models import Company, CompanyHealthRow, as_utc, utcnow
 from ingest_app.core.settings import get_settings
 
@@ -57,7 +58,7 @@ class ListingOutcome:
     company_id: int
     source: str
     listed: int | None
-    error_kind: str | None = None
+    error_kind: ErrorKind | None = None
     error: str | None = None
     incomplete: bool = False
     active_jobs: int = 0  # the user's active jobs of this company before archiving
@@ -71,7 +72,7 @@ class ListingOutcome:
             source=source,
             listed=None if error is not None else len({job.url for job in listing.jobs}),
             error_kind=None if error is None else error.kind,
-            error=None if error is None else f"{error.kind}: {error.reason}"[:_MAX_ERROR],
+            error=None if error is None else kind_reason(error.kind, error.reason)[:_MAX_ERROR],
             incomplete=bool(listing.incomplete),
             active_jobs=active_jobs,
         )

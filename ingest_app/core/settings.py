@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     import_timeout: float = Field(default=300.0, gt=0)  # one whole import preview
     # The UI's session cookie (HttpOnly); Secure is set whenever the page is served over https.
     session_cookie_name: str = "ingest_session"
+    # The local demo site the dev supervisor started (empty: none; the UI offers no demo companies).
+    demo_site_url: str = ""
+    # DEBUG keeps tracebacks in the operator commands' log lines (otherwise one line each).
+    log_level: str = ""
 
     # Queue (SQS; a local emulator on loopback by default)
     sqs_endpoint_url: str | None = "http://127.0.0.1:4566"

@@ -50,15 +50,21 @@ def respond(site: DemoSite, base: str, path: str, parts: list[str], q: dict, met
     if head == "rippling-api" and parts[1:6] == ["platform", "api", "ats", "v1", "board"] and len(parts) >= 8:
         return _rippling(site, base, parts[6], parts[8] if len(parts) > 8 else None)
     if head in BOARD_KINDS and len(parts) >= 2:
-        company, _ = site._find(head, parts[1])
-        if company is None:
-            return _not_found() if head in TENANT_KINDS and len(parts) > 2 else _html_404()
-        if head in TENANT_KINDS:
-            answer = _tenant_api(site, base, company, parts[2:], q)
-            if answer is not None:
-                return answer
-        return _page(site, base, company, path)
+        return _board(site, base, path, parts, q)
     return None
+
+
+def _board(site: DemoSite, base: str, path: str, parts: list[str], q: dict) -> Answer:
+    """A family served under /KIND/SLUG/...: its tenant API (if it has one), else its pages."""
+    head = parts[0]
+    company, _ = site._find(head, parts[1])
+    if company is None:
+        return _not_found() if head in TENANT_KINDS and len(parts) > 2 else _html_404()
+    if head in TENANT_KINDS:
+        answer = _tenant_api(site, base, company, parts[2:], q)
+        if answer is not None:
+            return answer
+    return _page(site, base, company, path)
 
 
 def _html_404() -> Answer:
@@ -140,21 +146,26 @@ def _workable(site: DemoSite, base: str, parts: list[str], method: str, body) ->
     if company is None:
         return _json(404, {"error": "Not found"})
     if version == "v3" and len(parts) == 6 and parts[5] == "jobs":
-        if method != "POST":
-            return _json(405, {"error": "Method not allowed"})
-        token = str(body.get("token") or "") if isinstance(body, dict) else ""
-        offset = _int(token[1:]) if token.startswith("p") else 0
-        jobs = site._listed(company) if offset == 0 else site.jobs(company.slug)
-        page = jobs[offset : offset + WORKABLE_PAGE]
-        data = {"total": len(jobs), "results": [boards.workable_v3_job(j) for j in page]}
-        if offset + WORKABLE_PAGE < len(jobs):
-            data["nextPage"] = f"p{offset + WORKABLE_PAGE}"
-        return _json(200, data)
+        return _workable_v3_jobs(site, company, method, body)
     if version == "v2" and len(parts) == 7 and parts[5] == "jobs":
         if job is None:
             return _json(404, {"error": "Not found"})
         return _json(200, boards.workable_v2_job(job))
     return _not_found()
+
+
+def _workable_v3_jobs(site: DemoSite, company: DemoCompany, method: str, body) -> Answer:
+    """Workable's v3 job list: a POST, paged by a `token` the previous page handed out."""
+    if method != "POST":
+        return _json(405, {"error": "Method not allowed"})
+    token = str(body.get("token") or "") if isinstance(body, dict) else ""
+    offset = _int(token[1:]) if token.startswith("p") else 0
+    jobs = site._listed(company) if offset == 0 else site.jobs(company.slug)
+    page = jobs[offset : offset + WORKABLE_PAGE]
+    data = {"total": len(jobs), "results": [boards.workable_v3_job(j) for j in page]}
+    if offset + WORKABLE_PAGE < len(jobs):
+        data["nextPage"] = f"p{offset + WORKABLE_PAGE}"
+    return _json(200, data)
 
 
 def _rippling(site: DemoSite, base: str, slug: str, job_id: str | None) -> Answer:
@@ -169,12 +180,7 @@ def _rippling(site: DemoSite, base: str, slug: str, job_id: str | None) -> Answe
 def _tenant_api(site: DemoSite, base: str, company: DemoCompany, sub: list[str], q: dict) -> Answer | None:
     kind = company.kind
     if kind == "recruitee" and sub[:2] == ["api", "offers"]:
-        if len(sub) == 2:
-            return _json(200, {"offers": [boards.recruitee_offer(base, company, j) for j in site._listed(company)]})
-        _, job = site._find("recruitee", company.slug, sub[2])
-        if job is None:
-            return _json(404, {"error": "Not found"})
-        return _json(200, {"offer": boards.recruitee_offer(base, company, job)})
+        return _recruitee(site, base, company, sub)
     if kind == "personio" and sub == ["xml"]:
         return _xml(boards.personio_xml(company, site._listed(company)))
     if kind == "teamtailor" and sub == ["jobs.rss"]:
@@ -182,16 +188,33 @@ def _tenant_api(site: DemoSite, base: str, company: DemoCompany, sub: list[str],
         jobs = site._listed(company) if offset == 0 else site.jobs(company.slug)
         return _xml(boards.teamtailor_rss(base, company, jobs, offset, TEAMTAILOR_PAGE))
     if kind == "bamboohr" and sub[:1] == ["careers"]:
-        if sub[1:] == ["list"]:
-            jobs = site._listed(company)
-            return _json(200, {"meta": {"totalCount": len(jobs)}, "result": [boards.bamboohr_entry(j) for j in jobs]})
-        if len(sub) == 3 and sub[2] == "detail":
-            _, job = site._find("bamboohr", company.slug, sub[1])
-            if job is None:
-                return _json(404, {"error": "Not found"})
-            return _json(200, boards.bamboohr_detail(base, company, job))
+        answer = _bamboohr(site, base, company, sub)
+        if answer is not None:
+            return answer
     if kind == "pinpoint" and sub == ["postings.json"]:
         return _json(200, {"data": [boards.pinpoint_posting(base, company, j) for j in site._listed(company)]})
     if kind == "breezy" and sub == ["json"]:
         return _json(200, [boards.breezy_position(base, company, j) for j in site._listed(company)])
+    return None
+
+
+def _recruitee(site: DemoSite, base: str, company: DemoCompany, sub: list[str]) -> Answer:
+    if len(sub) == 2:
+        return _json(200, {"offers": [boards.recruitee_offer(base, company, j) for j in site._listed(company)]})
+    _, job = site._find("recruitee", company.slug, sub[2])
+    if job is None:
+        return _json(404, {"error": "Not found"})
+    return _json(200, {"offer": boards.recruitee_offer(base, company, job)})
+
+
+def _bamboohr(site: DemoSite, base: str, company: DemoCompany, sub: list[str]) -> Answer | None:
+    """careers/list and careers/ID/detail; None for any other careers path (the pages answer)."""
+    if sub[1:] == ["list"]:
+        jobs = site._listed(company)
+        return _json(200, {"meta": {"totalCount": len(jobs)}, "result": [boards.bamboohr_entry(j) for j in jobs]})
+    if len(sub) == 3 and sub[2] == "detail":
+        _, job = site._find("bamboohr", company.slug, sub[1])
+        if job is None:
+            return _json(404, {"error": "Not found"})
+        return _json(200, boards.bamboohr_detail(base, company, job))
     return None

@@ -251,38 +251,52 @@ class DemoSite:
         if path == "/robots.txt":
             return 200, "text/plain", ROBOTS_TXT, {}
         if not parts:
-            with self._lock:
-                rows = [
-                    (c.name, source_for(c.kind, c.slug, base), sum(j.listed for j in c.jobs))
-                    for c in self.companies.values()
-                ]
-            return _html(render.index_page(base, rows))
-        head = parts[0]
-        if head == "greenhouse" and parts[1:3] == ["v1", "boards"] and len(parts) >= 5 and parts[4] == "jobs":
+            return self._index(base)
+        answer = self._family_api(base, parts, q)
+        if answer is None:
+            answer = board_routes.respond(self, base, path, parts, q, method, body)
+        if answer is None and parts[0] == "jobs" and len(parts) >= 3:
+            answer = self._job_page(base, parts)
+        return answer or _html(render._page("Not found", "<h1>Not found</h1>"), 404)
+
+    def _index(self, base: str) -> tuple[int, str, bytes, dict]:
+        with self._lock:
+            rows = [
+                (c.name, source_for(c.kind, c.slug, base), sum(j.listed for j in c.jobs))
+                for c in self.companies.values()
+            ]
+        return _html(render.index_page(base, rows))
+
+    def _family_api(self, base: str, parts: list[str], q: dict[str, str]) -> tuple[int, str, bytes, dict] | None:
+        """The Greenhouse, Lever and Ashby APIs and the careers pages; None for any other path."""
+        head, rest = parts[0], parts[1:3]
+        if head == "greenhouse" and rest == ["v1", "boards"] and len(parts) >= 5 and parts[4] == "jobs":
             return self._greenhouse(base, parts[3], parts[5] if len(parts) > 5 else None, q)
-        if head == "lever" and parts[1:3] == ["v0", "postings"] and len(parts) >= 4:
+        if head == "lever" and rest == ["v0", "postings"] and len(parts) >= 4:
             return self._lever(base, parts[3], parts[4] if len(parts) > 4 else None, q)
-        if head == "ashby" and parts[1:3] == ["posting-api", "job-board"] and len(parts) == 4:
-            company, _ = self._find("ashby", parts[3])
-            if company is None:
-                return _json(404, {"success": False, "error": "Not found"})
-            self._listed(company)
-            with self._lock:
-                jobs = list(company.jobs)
-            return _json(200, render.ashby_board(base, company, jobs))
+        if head == "ashby" and rest == ["posting-api", "job-board"] and len(parts) == 4:
+            return self._ashby(base, parts[3])
         if head == "careers" and len(parts) == 2:
             return self._careers(parts[1], q)
-        answer = board_routes.respond(self, base, path, parts, q, method, body)
-        if answer is not None:
-            return answer
-        if head == "jobs" and len(parts) >= 3:
-            company, job = self._find(None, parts[1], parts[2])
-            if job is None:
-                return _html(render._page("Not found", "<h1>This job is no longer available</h1>"), 404)
-            if len(parts) > 3:  # apply / application pages
-                return _html(render._page("Apply", f"<h1>Apply: {job.title}</h1><p>{render.BANNER}.</p>"))
-            return _html(render.job_page(base, company, job, self.nav_links, self._filler))
-        return _html(render._page("Not found", "<h1>Not found</h1>"), 404)
+        return None
+
+    def _ashby(self, base: str, slug: str) -> tuple[int, str, bytes, dict]:
+        company, _ = self._find("ashby", slug)
+        if company is None:
+            return _json(404, {"success": False, "error": "Not found"})
+        self._listed(company)
+        with self._lock:
+            jobs = list(company.jobs)
+        return _json(200, render.ashby_board(base, company, jobs))
+
+    def _job_page(self, base: str, parts: list[str]) -> tuple[int, str, bytes, dict]:
+        """/jobs/SLUG/ID (the posting) and /jobs/SLUG/ID/... (its apply pages)."""
+        company, job = self._find(None, parts[1], parts[2])
+        if job is None:
+            return _html(render._page("Not found", "<h1>This job is no longer available</h1>"), 404)
+        if len(parts) > 3:  # apply / application pages
+            return _html(render._page("Apply", f"<h1>Apply: {job.title}</h1><p>{render.BANNER}.</p>"))
+        return _html(render.job_page(base, company, job, self.nav_links, self._filler))
 
     def _greenhouse(self, base, slug, job_id, q) -> tuple[int, str, bytes, dict]:
         company, job = self._find("greenhouse", slug, job_id)

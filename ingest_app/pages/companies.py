@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.company_dialog import company_dialog
 from ingest_app.components.company_table import bulk_bar, company_table, pager
 from ingest_app.components.empty_state import empty_state
@@ -30,7 +31,7 @@ def _toolbar() -> rx.Component:
         ),
         rx.link(
             rx.button(rx.icon("file_up", size=16), "Import", variant="soft", high_contrast=True, id="to-import"),
-            href="/companies/import",
+            href=routes.COMPANY_IMPORT,
         ),
         rx.button(
             rx.icon("file_down", size=16),
@@ -50,7 +51,7 @@ def _toolbar() -> rx.Component:
                 disabled=CompaniesState.enabled_count == 0,
                 id="to-preview",
             ),
-            href="/preview",
+            href=routes.PREVIEW,
         ),
         spacing="3",
         wrap="wrap",
@@ -129,7 +130,7 @@ def _messages() -> rx.Component:
             rx.callout(
                 rx.hstack(
                     rx.text("An ingestion run is in progress."),
-                    rx.link("Show its progress", href="/run", weight="bold"),
+                    rx.link("Show its progress", href=routes.RUN, weight="bold"),
                     wrap="wrap",
                 ),
                 icon="loader",
@@ -148,7 +149,7 @@ def _messages() -> rx.Component:
     )
 
 
-@rx.page(route="/companies", title="Companies · Job ingestion", on_load=CompaniesState.load)
+@rx.page(route=routes.COMPANIES, title="Companies · Job ingestion", on_load=CompaniesState.load)
 def companies_page() -> rx.Component:
     return page_shell(
         "Companies",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.form_field import form_field
 from ingest_app.components.layout import page_shell
 from ingest_app.states.company_import import ImportPreviewRow, ImportState
@@ -164,7 +165,7 @@ def _results() -> rx.Component:
     )
 
 
-@rx.page(route="/companies/import", title="Import companies · Job ingestion", on_load=ImportState.load)
+@rx.page(route=routes.COMPANY_IMPORT, title="Import companies · Job ingestion", on_load=ImportState.load)
 def import_page() -> rx.Component:
     return page_shell(
         "Import companies",
@@ -186,7 +187,7 @@ def import_page() -> rx.Component:
                 rx.button(
                     rx.icon("arrow_left", size=16), "Companies", variant="soft", color_scheme="gray", high_contrast=True
                 ),
-                href="/companies",
+                href=routes.COMPANIES,
                 id="import-back",
             ),
             rx.spacer(),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.empty_state import empty_state
 from ingest_app.components.layout import page_shell
 from ingest_app.components.status_badge import status_badge
@@ -13,10 +14,12 @@ COLUMNS = ["Date", "Companies", "Changes", "Found", "Added", "Archived", "Failed
 
 def _row(run: HistoryRow) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(run.date, href="/run?run=" + run.run_id.to_string(), white_space="nowrap")),
+        rx.table.cell(rx.link(run.date, href=routes.RUN_OF + run.run_id.to_string(), white_space="nowrap")),
         rx.table.cell(rx.text(run.companies, size="1"), min_width="160px"),
         rx.table.cell(
-            rx.link(run.changes, href="/jobs?run=" + run.run_id.to_string(), size="1", class_name="history-changes"),
+            rx.link(
+                run.changes, href=routes.JOBS_OF_RUN + run.run_id.to_string(), size="1", class_name="history-changes"
+            ),
             min_width="140px",
         ),
         rx.table.cell(run.found),
@@ -48,7 +51,7 @@ def _limit_selector() -> rx.Component:
     )
 
 
-@rx.page(route="/history", title="History · Job ingestion", on_load=HistoryState.load)
+@rx.page(route=routes.HISTORY, title="History · Job ingestion", on_load=HistoryState.load)
 def history_page() -> rx.Component:
     return page_shell(
         "Ingestion history",
@@ -66,7 +69,7 @@ def history_page() -> rx.Component:
                 "history",
                 "No runs yet",
                 "Your ingestion runs will be listed here.",
-                rx.link(rx.button("Go to companies"), href="/companies"),
+                rx.link(rx.button("Go to companies"), href=routes.COMPANIES),
             ),
             rx.box(
                 rx.table.root(

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.empty_state import empty_state
 from ingest_app.components.layout import page_shell
 from ingest_app.states.jobs import JobsState
@@ -168,7 +169,7 @@ def _pagination() -> rx.Component:
     )
 
 
-@rx.page(route="/jobs", title="Jobs · Job ingestion", on_load=JobsState.load)
+@rx.page(route=routes.JOBS, title="Jobs · Job ingestion", on_load=JobsState.load)
 def jobs_page() -> rx.Component:
     return page_shell(
         "Jobs",
@@ -187,7 +188,7 @@ def jobs_page() -> rx.Component:
                 "briefcase",
                 "No jobs match",
                 "Change the filters, or run an ingestion to bring in your companies' jobs.",
-                rx.link(rx.button("Go to companies"), href="/companies"),
+                rx.link(rx.button("Go to companies"), href=routes.COMPANIES),
             ),
             rx.vstack(rx.foreach(JobsState.jobs, _job_card), spacing="3", width="100%"),
         ),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.delivery_badge import delivery_badge
 from ingest_app.components.form_field import form_field
 from ingest_app.components.layout import page_shell
@@ -289,7 +290,7 @@ def _feed() -> rx.Component:
     )
 
 
-@rx.page(route="/notifications", title="Notifications · Job ingestion", on_load=S.load)
+@rx.page(route=routes.NOTIFICATIONS, title="Notifications · Job ingestion", on_load=S.load)
 def notifications_page() -> rx.Component:
     return page_shell(
         "Notifications",

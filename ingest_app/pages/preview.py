@@ -4,6 +4,7 @@ Counts first (ok / failing / empty, job URLs listed); each group's companies on 
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.empty_state import empty_state
 from ingest_app.components.layout import page_shell
 from ingest_app.components.stepper import stepper
@@ -174,7 +175,7 @@ def _actions() -> rx.Component:
             rx.button(
                 rx.icon("arrow_left", size=16), "Companies", variant="soft", color_scheme="gray", high_contrast=True
             ),
-            href="/companies",
+            href=routes.COMPANIES,
         ),
         rx.spacer(),
         rx.button(
@@ -191,7 +192,7 @@ def _actions() -> rx.Component:
     )
 
 
-@rx.page(route="/preview", title="Preview · Job ingestion", on_load=PreviewState.load)
+@rx.page(route=routes.PREVIEW, title="Preview · Job ingestion", on_load=PreviewState.load)
 def preview_page() -> rx.Component:
     return page_shell(
         "Preview",
@@ -206,7 +207,7 @@ def preview_page() -> rx.Component:
                 "building_2",
                 "No enabled companies",
                 "Add a company or enable one to preview what it lists.",
-                rx.link(rx.button("Go to companies"), href="/companies"),
+                rx.link(rx.button("Go to companies"), href=routes.COMPANIES),
             ),
             rx.vstack(
                 _counts(),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.empty_state import empty_state
 from ingest_app.components.layout import page_shell
 from ingest_app.components.run_progress import archiving_view, progress_view
@@ -37,20 +38,20 @@ def _no_run() -> rx.Component:
                 "search_x",
                 "Run not found",
                 "This run does not exist or belongs to someone else.",
-                rx.link(rx.button("History"), href="/history"),
+                rx.link(rx.button("History"), href=routes.HISTORY),
             ),
             empty_state(
                 "inbox",
                 "No ingestion yet",
                 "Choose your companies, preview what they list and start your first run.",
-                rx.link(rx.button("Go to companies"), href="/companies"),
+                rx.link(rx.button("Go to companies"), href=routes.COMPANIES),
             ),
         ),
         rx.center(rx.spinner(size="3"), padding="2rem"),
     )
 
 
-@rx.page(route="/run", title="Ingestion · Job ingestion", on_load=RunState.load)
+@rx.page(route=routes.RUN, title="Ingestion · Job ingestion", on_load=RunState.load)
 def run_page() -> rx.Component:
     return page_shell(
         "Ingestion",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.form_field import form_field
 from ingest_app.components.layout import page_shell
 from ingest_app.states.schedule import KIND_CHOICES, KIND_LABELS, WEEKDAY_CHOICES, ScheduleState
@@ -104,7 +105,7 @@ def _status() -> rx.Component:
     )
 
 
-@rx.page(route="/schedule", title="Schedule · Job ingestion", on_load=ScheduleState.load)
+@rx.page(route=routes.SCHEDULE, title="Schedule · Job ingestion", on_load=ScheduleState.load)
 def schedule_page() -> rx.Component:
     return page_shell(
         "Schedule",
@@ -135,7 +136,7 @@ def schedule_page() -> rx.Component:
                 rx.hstack(
                     rx.button("Save schedule", on_click=ScheduleState.save, id="save-schedule"),
                     rx.button("Run now", on_click=ScheduleState.run_now, variant="soft", id="run-now"),
-                    rx.link("Notifications →", href="/notifications", size="2"),
+                    rx.link("Notifications →", href=routes.NOTIFICATIONS, size="2"),
                     spacing="3",
                     align="center",
                     wrap="wrap",

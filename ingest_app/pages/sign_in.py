@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.components.form_field import form_field
 from ingest_app.core.users import MIN_PASSWORD_LENGTH
 from ingest_app.states.sign_in import SignInState
@@ -51,7 +52,7 @@ def _form() -> rx.Component:
     )
 
 
-@rx.page(route="/", title="Sign in · Job ingestion", on_load=SignInState.redirect_if_signed_in)
+@rx.page(route=routes.SIGN_IN, title="Sign in · Job ingestion", on_load=SignInState.redirect_if_signed_in)
 def index() -> rx.Component:
     return rx.el.main(
         rx.center(

@@ -27,15 +27,17 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any, TypeVar
 
 import reflex as rx
+from reflex.istate.proxy import StateProxy
 from reflex.middleware import Middleware
 from reflex.state import BaseState
 
+from ingest_app import routes
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import User
 from ingest_app.core.security import AuthError, revoke_tokens, user_from_token
 from ingest_app.core.settings import get_settings
 
-SIGN_IN_ROUTE = "/"
+SIGN_IN_ROUTE = routes.SIGN_IN
 # A Cookie header longer than this is not ours to parse (the server caps headers anyway).
 _MAX_COOKIE_HEADER = 8192
 
@@ -125,13 +127,19 @@ def start_over_script() -> str:
 def signed_in(fn: F) -> F:
     """Run the handler only for a signed-in session; otherwise forget the session and go to
     sign-in. The handler reads the user as `self._auth_user_id`. A plain (non-async) handler runs
-    in a worker thread, so its queries never block the event loop."""
+    in a worker thread, so its queries never block the event loop. Under a background event
+    (`@rx.event(background=True)`) the check takes the state's lock for itself, so the handler
+    reads `self._auth_user_id` inside its own `async with self`."""
 
     blocking = not inspect.iscoroutinefunction(fn)
 
     @functools.wraps(fn)
     async def guarded(self: AuthState, *args: Any, **kwargs: Any) -> Any:
-        if await self._current_user_id() is None:
+        if isinstance(self, StateProxy):  # a background event: the check holds the state's lock
+            async with self:
+                if await self._current_user_id() is None:
+                    return await self._signed_out()
+        elif await self._current_user_id() is None:
             return await self._signed_out()
         if blocking:  # a plain handler queries the database: run it off the event loop
             return await asyncio.to_thread(fn, self, *args, **kwargs)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 from typing import Any
 
 import reflex as rx
@@ -30,6 +29,7 @@ from ingest_app.core.detect import detect_async
 from ingest_app.core.health import CompanyHealth, NoMoveSuggestion, apply_move, health_for_user
 from ingest_app.core.listing_pool import PreviewBusy
 from ingest_app.core.models import Company
+from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, make_source_spec
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_when
@@ -45,7 +45,7 @@ VALUE_HINTS = {family.name: f"Example: {family.example}" for family in FAMILIES}
 
 def demo_site_url() -> str:
     """The local demo site the dev supervisor started, if any."""
-    return os.environ.get("DEMO_SITE_URL", "").strip()
+    return get_settings().demo_site_url.strip()
 
 
 MAX_NAME_CHARS = 200
@@ -306,12 +306,11 @@ class CompaniesState(AuthState):
         self.detect_note = f"Using {chosen.family_label}: {chosen.jobs_listed} jobs listed now"
 
     @rx.event(background=True)
+    @signed_in
     async def detect(self):
         """Look for the board behind the URL (in the bounded listing pool, the dialog stays live)."""
         async with self:
-            user_id = await self._current_user_id()
-            if user_id is None:
-                return await self._signed_out()
+            user_id = self._auth_user_id
             url = self.detect_url.strip()
             if self.detecting:
                 return None

@@ -140,12 +140,11 @@ class ImportState(AuthState):
         return ImportState.check
 
     @rx.event(background=True)
+    @signed_in
     async def check(self):
         """Check every row (detect + probe, bounded in core); the page stays live meanwhile."""
         async with self:
-            user_id = await self._current_user_id()
-            if user_id is None:
-                return await self._signed_out()
+            user_id = self._auth_user_id
             if self.checking or self.text_error:
                 return None
             self.checking, self.summary, self.rows, self._outcomes = True, "", [], []

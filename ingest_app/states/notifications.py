@@ -4,8 +4,6 @@ worker does (a test shows up within a minute)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from ingest_app.core import feeds
@@ -123,12 +121,11 @@ class NotificationsState(AuthState):
         """While a delivery is pending, the list refreshes by itself."""
         if not self.waiting:
             return None
-        user_id = await self._current_user_id()
-        if user_id is None:
-            self.waiting = False
-            return await self._signed_out()
-        await asyncio.to_thread(self._refresh, user_id)
-        return None
+        return await self._tick()
+
+    @signed_in
+    def _tick(self) -> None:
+        self._refresh(self._auth_user_id)
 
     # --- rule --------------------------------------------------------------------------------
 

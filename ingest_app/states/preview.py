@@ -8,32 +8,47 @@ the browser in batches (a few times a second), never one message per company."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from typing import Any
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.core import pipeline
 from ingest_app.core.companies import CompanyNotFound, list_companies
 from ingest_app.core.db import session_scope
 from ingest_app.core.listing_pool import PreviewBusy
+from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
 from ingest_app.core.pipeline.stage3 import preview_company_async
 from ingest_app.core.settings import get_settings
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS, PreviewRow
 
 
-def _failed(company_id: int, exc: Exception) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class PreviewFailed:
+    """A dry run that could not run at all (the company is gone, the pool is busy): the row's error."""
+
+    company_id: int
+    error: str
+    count: int = 0
+    urls: tuple[str, ...] = ()
+
+
+PreviewOutcome = PreviewResult | PreviewFailed
+
+
+def _failed(company_id: int, exc: Exception) -> PreviewFailed:
     if isinstance(exc, CompanyNotFound):
         error = "This company no longer exists"
     elif isinstance(exc, PreviewBusy):
         error = str(exc)
     else:  # a broken source must not break the page
         error = f"Preview failed: {exc}"
-    return {"company_id": company_id, "count": 0, "urls": [], "error": error}
+    return PreviewFailed(company_id=company_id, error=error)
 
 
-def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
+def preview_one(user_id: int, company_id: int) -> PreviewOutcome:
     """The dry run of one company; a failure becomes the row's error, never an exception."""
     try:
         with session_scope() as session:
@@ -42,7 +57,7 @@ def preview_one(user_id: int, company_id: int) -> dict[str, Any]:
         return _failed(company_id, exc)
 
 
-async def preview_one_async(user_id: int, company_id: int) -> dict[str, Any]:
+async def preview_one_async(user_id: int, company_id: int) -> PreviewOutcome:
     """`preview_one` awaited: the dry run runs in the bounded preview pool, no shared thread."""
     try:
         return await preview_company_async(user_id, company_id)
@@ -73,25 +88,23 @@ def start_run(user_id: int, company_ids: list[int]) -> int:
     return run_id
 
 
-def error_text(error: Any) -> str:
-    """The dry run reports a crawl error as {"kind", "reason"}; shown as "kind: reason"."""
+def error_text(error: ListingError | str | None) -> str:
+    """The dry run reports a crawl error as kind and reason; shown as "kind: reason"."""
     if not error:
         return ""
-    if isinstance(error, dict):
-        kind, reason = error.get("kind") or "", error.get("reason") or ""
-        return f"{kind}: {reason}" if kind and reason else str(kind or reason)
+    if isinstance(error, ListingError):
+        return error.text if error.reason else error.kind
     return str(error)
 
 
-def apply_preview(row: PreviewRow, result: dict[str, Any]) -> PreviewRow:
-    urls = [str(url) for url in result.get("urls") or []]
+def apply_preview(row: PreviewRow, result: PreviewOutcome) -> PreviewRow:
     return PreviewRow(
         company_id=row.company_id,
         name=row.name,
         source=row.source,
-        count=int(result.get("count") or len(urls)),
-        urls=urls,
-        error=error_text(result.get("error")),
+        count=result.count,
+        urls=list(result.urls),
+        error=error_text(result.error),
         done=True,
     )
 
@@ -112,7 +125,7 @@ def group_of(row: PreviewRow) -> str:
     return "ok" if row.count > 0 else "empty"
 
 
-async def preview_until_free(user_id: int, company_id: int) -> dict[str, Any]:
+async def preview_until_free(user_id: int, company_id: int) -> PreviewOutcome:
     """One dry run; while the user's share of the pool is taken (another tab), wait and retry."""
     deadline = time.monotonic() + BUSY_GIVE_UP
     while True:
@@ -173,7 +186,7 @@ class PreviewState(AuthState):
         self.error = ""
         rows = await asyncio.to_thread(preview_rows, self._auth_user_id)
         if rows is None:
-            return rx.redirect("/run")
+            return rx.redirect(routes.RUN)
         self._rows = rows
         # What needs attention (failing) is open; a short list shows everything at once.
         self.open_groups = list(GROUPS) if len(rows) <= OPEN_ALL_UP_TO else ["failing"]
@@ -200,6 +213,7 @@ class PreviewState(AuthState):
             self._publish()
 
     @rx.event(background=True)
+    @signed_in
     async def fetch_previews(self):
         """Dry-run the companies in the preview pool, at most the user's share at once; results
         reach the page in batches as they arrive."""
@@ -207,16 +221,14 @@ class PreviewState(AuthState):
             generation = self._generation
             if self._fetching_generation == generation:
                 return None  # this load's dry run is already under way
-            user_id = await self._current_user_id()
-            if user_id is None:
-                return await self._signed_out()
+            user_id = self._auth_user_id
             self._fetching_generation = generation
             self.fetching = True
             todo: asyncio.Queue[int] = asyncio.Queue()
             for row in self._rows:
                 if not row.done:
                     todo.put_nowait(row.company_id)
-        results: dict[int, dict[str, Any]] = {}
+        results: dict[int, PreviewOutcome] = {}
         stale = False
 
         async def publish() -> None:
@@ -264,9 +276,9 @@ class PreviewState(AuthState):
         try:
             await asyncio.to_thread(start_run, self._auth_user_id, company_ids)
         except pipeline.RunAlreadyActive:
-            return rx.redirect("/run")
+            return rx.redirect(routes.RUN)
         except pipeline.NoCompanies as exc:
             self.error = str(exc)
             return None
         self._generation += 1  # the dry run still going (if any) stops: the run takes over
-        return rx.redirect("/run")
+        return rx.redirect(routes.RUN)

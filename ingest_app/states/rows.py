@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from ingest_app.core.crawl.sources import FAMILIES
+from ingest_app.core.pipeline.read_models import CompanyResult, FailedItem, HistoryEntry, SkippedItem
+from ingest_app.states.formatting import format_duration, format_when
 
 SOURCE_LABELS = {family.name: family.label for family in FAMILIES}
 
@@ -55,12 +57,26 @@ class RunCompanyRow:
     archived: int = 0
     note: str = ""
 
+    @classmethod
+    def of(cls, result: CompanyResult) -> RunCompanyRow:
+        return cls(
+            name=result.name or "",
+            source=result.source or "",
+            listed=result.listed or 0,
+            archived=result.archived or 0,
+            note=result.note,
+        )
+
 
 @dataclasses.dataclass
 class FailedItemRow:
     url: str = ""
     company: str = ""
     error: str = ""
+
+    @classmethod
+    def of(cls, item: FailedItem) -> FailedItemRow:
+        return cls(url=item.url, company=item.company or "", error=item.error or "")
 
 
 @dataclasses.dataclass
@@ -70,6 +86,10 @@ class SkippedItemRow:
     url: str = ""
     company: str = ""
     label: str = ""
+
+    @classmethod
+    def of(cls, item: SkippedItem) -> SkippedItemRow:
+        return cls(url=item.url, company=item.company or "", label=item.label)
 
 
 @dataclasses.dataclass
@@ -86,6 +106,23 @@ class HistoryRow:
     duration: str = ""
     error: str = ""
     changes: str = ""
+
+    @classmethod
+    def of(cls, run: HistoryEntry) -> HistoryRow:
+        return cls(
+            run_id=run.run_id,
+            status=run.status,
+            date=format_when(run.created_at),
+            companies=", ".join(run.companies),
+            found=run.total_jobs_found,
+            added=run.jobs_added,
+            archived=run.jobs_archived,
+            failed=run.jobs_failed,
+            skipped=run.jobs_skipped,
+            duration=format_duration(run.duration_seconds),
+            error=run.error_message or "",
+            changes=run.changes.text if run.changes is not None else "",
+        )
 
 
 @dataclasses.dataclass

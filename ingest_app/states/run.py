@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-from urllib.parse import urlencode
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.core import changes, pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import ACTIVE_RUN_STATUSES
+from ingest_app.core.pipeline.read_models import RunProgress
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.formatting import format_duration, format_when
 from ingest_app.states.rows import ChangeCountRow, FailedItemRow, RunCompanyRow, SkippedItemRow
@@ -27,15 +27,15 @@ def find_run_id(user_id: int, requested: str) -> int:
         if active is not None:
             return int(active.run_id)
         latest = pipeline.list_history(session, user_id, limit=1)
-        return int(latest[0]["run_id"]) if latest else 0
+        return latest[0].run_id if latest else 0
 
 
-def read_progress(user_id: int, run_id: int) -> tuple[dict[str, Any], changes.ChangeSummary | None]:
+def read_progress(user_id: int, run_id: int) -> tuple[RunProgress, changes.ChangeSummary | None]:
     """The run's progress and, once it has ended (stage 5), what it changed (blocking)."""
     with session_scope() as session:
         progress = pipeline.get_progress(session, user_id, run_id)
         summary = None
-        if progress.get("status") not in ACTIVE_RUN_STATUSES:
+        if progress.status not in ACTIVE_RUN_STATUSES:
             summary = changes.summaries(session, [run_id])[run_id]
         return progress, summary
 
@@ -43,12 +43,6 @@ def read_progress(user_id: int, run_id: int) -> tuple[dict[str, Any], changes.Ch
 def reset_run(user_id: int, run_id: int) -> None:
     with session_scope() as session:
         pipeline.reset_run(session, user_id, run_id)
-
-
-def company_note(result: dict[str, Any]) -> str:
-    """Why a company listed nothing or was not archived (empty when all went well)."""
-    parts = [str(result.get(key) or "").strip() for key in ("error", "skipped_reason")]
-    return " · ".join(part for part in parts if part)
 
 
 def change_rows(run_id: int, summary: changes.ChangeSummary) -> list[ChangeCountRow]:
@@ -59,17 +53,11 @@ def change_rows(run_id: int, summary: changes.ChangeSummary) -> list[ChangeCount
             kind=kind,
             label=f"+{count} new" if kind == "new" else f"{count} {labels[kind]}",
             count=count,
-            href=f"/jobs?run={run_id}&change={kind}",
+            href=routes.jobs_changed_in(run_id, kind),
         )
         for kind in changes.SUMMARY_ORDER
         if (count := getattr(summary, kind))
     ]
-
-
-def jobs_search_url(companies: list[str]) -> str:
-    """The jobs page filtered to these companies."""
-    query = urlencode([("company", name) for name in companies])
-    return f"/jobs?{query}" if query else "/jobs"
 
 
 class RunState(AuthState):
@@ -78,6 +66,7 @@ class RunState(AuthState):
     not_found: bool = False
     polling: bool = False
     status: str = ""
+    stage: int = 0  # 3 archiving, 4 ingesting, 5 finished, 0 no run (RunProgress.stage)
     total: int = 0
     processed: int = 0
     added: int = 0
@@ -97,54 +86,26 @@ class RunState(AuthState):
     change_counts: list[ChangeCountRow] = []
 
     @rx.var
-    def stage(self) -> int:
-        """3 archiving, 4 ingesting, 5 finished, 0 no run."""
-        return {"archiving": 3, "ingesting": 4, "completed": 5, "failed": 5}.get(self.status, 0)
-
-    @rx.var
     def search_url(self) -> str:
-        return jobs_search_url([company.name for company in self.companies])
+        return routes.jobs_of_companies(company.name for company in self.companies)
 
-    def _apply(self, progress: dict[str, Any]) -> None:
-        self.status = str(progress.get("status") or "")
-        self.total = int(progress.get("total_jobs_found") or 0)
-        self.processed = int(progress.get("jobs_processed") or 0)
-        self.added = int(progress.get("jobs_added") or 0)
-        self.failed = int(progress.get("jobs_failed") or 0)
-        self.skipped = int(progress.get("jobs_skipped") or 0)
-        self.archived = int(progress.get("jobs_archived") or 0)
-        percent = progress.get("percent")
-        if percent is None:
-            percent = 100 * self.processed / self.total if self.total else 0
-        self.percent = max(0, min(100, int(percent)))
-        self.elapsed = format_duration(progress.get("elapsed_seconds"))
-        self.created = format_when(progress.get("created_at"))
-        self.error_message = str(progress.get("error_message") or "")
-        self.retry_count = int(progress.get("retry_count") or 0)
-        self.companies = [
-            RunCompanyRow(
-                name=str(c.get("name") or ""),
-                source=str(c.get("source") or ""),
-                listed=int(c.get("listed") or 0),
-                archived=int(c.get("archived") or 0),
-                note=company_note(c),
-            )
-            for c in progress.get("companies") or []
-        ]
-        self.failed_items = [
-            FailedItemRow(
-                url=str(i.get("url") or ""), company=str(i.get("company") or ""), error=str(i.get("error") or "")
-            )
-            for i in progress.get("failed_items") or []
-        ]
-        self.skipped_items = [
-            SkippedItemRow(
-                url=str(i.get("url") or ""),
-                company=str(i.get("company") or ""),
-                label=f"skipped: {i.get('reason') or pipeline.SKIPPED_REASON}",
-            )
-            for i in progress.get("skipped_items") or []
-        ]
+    def _apply(self, progress: RunProgress) -> None:
+        self.status = progress.status
+        self.stage = progress.stage
+        self.total = progress.total_jobs_found
+        self.processed = progress.jobs_processed
+        self.added = progress.jobs_added
+        self.failed = progress.jobs_failed
+        self.skipped = progress.jobs_skipped
+        self.archived = progress.jobs_archived
+        self.percent = int(progress.percent)
+        self.elapsed = format_duration(progress.elapsed_seconds)
+        self.created = format_when(progress.created_at)
+        self.error_message = progress.error_message or ""
+        self.retry_count = progress.retry_count
+        self.companies = [RunCompanyRow.of(c) for c in progress.companies]
+        self.failed_items = [FailedItemRow.of(i) for i in progress.failed_items]
+        self.skipped_items = [SkippedItemRow.of(i) for i in progress.skipped_items]
         self.polling = self.status in ACTIVE_RUN_STATUSES
 
     async def _fetch(self, user_id: int) -> bool:
@@ -170,6 +131,7 @@ class RunState(AuthState):
         requested = str(self.router.url.query_parameters.get("run", ""))[:12]
         self.run_id = await asyncio.to_thread(find_run_id, user_id, requested)
         self.status = ""
+        self.stage = 0
         self.polling = False
         self.not_found = False
         if self.run_id:
@@ -190,7 +152,7 @@ class RunState(AuthState):
         await self._fetch(user_id)
         if was_active and not self.polling and not self.not_found:
             # Stage 5 gets its own address so a reload keeps showing these results.
-            return rx.redirect(f"/run?run={self.run_id}")
+            return rx.redirect(routes.run_page(self.run_id))
         return None
 
     @rx.event
@@ -209,4 +171,4 @@ class RunState(AuthState):
             self.polling = False
             return None
         self.polling = False
-        return rx.redirect("/companies")
+        return rx.redirect(routes.COMPANIES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.core import pipeline, schedules
 from ingest_app.core.db import session_scope
 from ingest_app.states.auth import AuthState, signed_in
@@ -135,4 +136,4 @@ class ScheduleState(AuthState):
             self.error = str(exc)
             return None
         pipeline.begin_stage3(run.run_id)  # the workers list, archive and crawl
-        return rx.redirect(f"/run?run={run.run_id}")
+        return rx.redirect(routes.run_page(run.run_id))

@@ -12,6 +12,7 @@ from typing import Any
 
 import reflex as rx
 
+from ingest_app import routes
 from ingest_app.core import pipeline
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import User
@@ -37,7 +38,7 @@ def landing_route(user_id: int) -> str:
     """Where a signed-in user starts: the active run if there is one, else the companies."""
     with session_scope() as session:
         active = pipeline.get_active_run(session, user_id)
-    return "/run" if active is not None else "/companies"
+    return routes.RUN if active is not None else routes.COMPANIES
 
 
 @dataclass(frozen=True)

@@ -76,10 +76,10 @@ def test_runs_record_new_closed_changed_reposted_and_reopened_jobs(engine, sessi
     assert (job1.status, job1.times_reopened) == ("active", 1)
     assert job1.first_seen_at < job1.last_seen_at
 
-    history = {h["run_id"]: h for h in changes.attach_summaries(session, list_history(session, user.id))}
-    assert history[second]["changes"]["text"] == "+1 new · 1 changed · 1 closed"
-    assert history[third]["changes"]["reposted"] == 1 and history[third]["changes"]["new"] == 0
-    assert history[fourth]["changes"]["text"] == "1 reopened · 1 changed"
+    history = {h.run_id: h for h in changes.attach_summaries(session, list_history(session, user.id))}
+    assert history[second].changes.text == "+1 new · 1 changed · 1 closed"
+    assert history[third].changes.reposted == 1 and history[third].changes.new == 0
+    assert history[fourth].changes.text == "1 reopened · 1 changed"
 
 
 def test_a_duplicate_delivery_records_no_second_change(engine, session, make_user):

@@ -52,10 +52,10 @@ def test_every_source_kind_runs_to_completion_and_a_second_run_catches_changes(e
     first = _ingest(session, user.id)
 
     progress = get_progress(session, user.id, first)
-    assert progress["status"] == "completed" and progress["total_jobs_found"] == len(listed)
-    assert progress["jobs_added"] == len(listed) and progress["jobs_failed"] == 0
-    assert all(c["error"] is None and c["listed"] > 0 for c in progress["companies"])
-    assert {c["source"].split(":")[0] for c in progress["companies"]} == set(ALL_KINDS)  # every family
+    assert progress.status == "completed" and progress.total_jobs_found == len(listed)
+    assert progress.jobs_added == len(listed) and progress.jobs_failed == 0
+    assert all(c.error is None and c.listed > 0 for c in progress.companies)
+    assert {c.source.split(":")[0] for c in progress.companies} == set(ALL_KINDS)  # every family
     jobs = jobs_of(engine, user.id)
     assert len(jobs) == len(listed) and all(j.title for j in jobs)
 

@@ -97,7 +97,7 @@ def test_an_empty_board_is_suspect_for_n_runs_before_its_jobs_are_archived(
     assert {j.status for j in jobs_of(engine, user.id)} == {"active"}
     h = health.health_for_user(session, user.id)[company.id]
     assert (h.status, h.suspect, h.zero_streak, h.jobs_now) == ("warning", True, 1, 0)
-    assert get_progress(session, user.id, first)["companies"][0]["archive_rule"] == entry["archive_rule"]
+    assert get_progress(session, user.id, first).companies[0].archive_rule == entry["archive_rule"]
 
     second = _run(engine, session, user.id)
     entry = _result(engine, second)

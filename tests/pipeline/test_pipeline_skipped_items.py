@@ -50,11 +50,11 @@ def _assert_one_of_each(engine, session, user_id: int, run_id: int, server: Page
     assert [j.source_url for j in jobs_of(engine, user_id)] == [server.url(1)]  # nothing stored for it
 
     progress = get_progress(session, user_id, run_id)
-    assert [i["url"] for i in progress["failed_items"]] == [server.base_url + "/gone/3"]
-    assert progress["skipped_items"] == [
+    assert [i.url for i in progress.failed_items] == [server.base_url + "/gone/3"]
+    assert [i.model_dump() for i in progress.skipped_items] == [
         {"url": server.not_a_job_url(2), "company": "Acme", "reason": SKIPPED_REASON, "detail": NOT_A_JOB_ERROR}
     ]
-    assert (progress["jobs_failed"], progress["jobs_skipped"], progress["percent"]) == (1, 1, 100.0)
+    assert (progress.jobs_failed, progress.jobs_skipped, progress.percent) == (1, 1, 100.0)
 
 
 def test_one_by_one_a_page_that_is_not_a_job_is_skipped_not_failed_and_counts_once(

@@ -78,13 +78,13 @@ def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
 
         assert sorted(outcomes) == ["failed"] + ["skipped"] * 4 + ["succeeded"] * 3
         progress = get_progress(session, user.id, run.run_id)
-        assert progress["status"] == "completed" and progress["percent"] == 100.0
-        assert (progress["jobs_added"], progress["jobs_failed"], progress["jobs_archived"]) == (2, 1, 1)
-        assert progress["failed_items"][0]["error"].startswith("not_found")
+        assert progress.status == "completed" and progress.percent == 100.0
+        assert (progress.jobs_added, progress.jobs_failed, progress.jobs_archived) == (2, 1, 1)
+        assert progress.failed_items[0].error.startswith("not_found")
         jobs = {j.source_url: j for j in session.query(Job).all()}
         assert jobs[fixture_site.job_url(1)].status == "active" and jobs[fixture_site.job_url(1)].archived_at is None
         assert jobs[fixture_site.job_url(9)].status == "archived"
-        assert [h["run_id"] for h in list_history(session, user.id)] == [run.run_id]
+        assert [h.run_id for h in list_history(session, user.id)] == [run.run_id]
 
         second = start_run(session, user.id)
         assert reset_run(session, user.id, second.run_id).error_message == "Reset by user"
@@ -109,5 +109,5 @@ def test_a_batch_of_messages_on_sqlite(sqlite_engine, fixture_site: FixtureSite)
 
         assert sorted(outcomes) == ["failed"] + ["skipped"] * 3 + ["succeeded"] * 2
         progress = get_progress(session, user.id, run.run_id)
-        assert progress["status"] == "completed"
-        assert (progress["jobs_processed"], progress["jobs_added"], progress["jobs_failed"]) == (3, 2, 1)
+        assert progress.status == "completed"
+        assert (progress.jobs_processed, progress.jobs_added, progress.jobs_failed) == (3, 2, 1)

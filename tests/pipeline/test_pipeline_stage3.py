@@ -120,7 +120,7 @@ def test_a_run_with_no_jobs_completes_at_once(engine, session, make_user, fixtur
     row = run_row(engine, run.run_id)
     assert (row.status, row.current_stage, row.total_jobs_found) == ("completed", 5, 0)
     assert row.completed_at is not None and sent.calls == 0
-    assert get_progress(session, user.id, run.run_id)["percent"] == 100.0
+    assert get_progress(session, user.id, run.run_id).percent == 100.0
 
 
 def test_stage3_archives_unlisted_jobs_of_this_user_only_and_commits_before_sending(
@@ -183,7 +183,7 @@ def test_failed_or_suddenly_empty_listings_archive_nothing_and_say_why(
     assert statuses == {"Broken": "active", "Empty": "active", "Gone": "active", "Fine": "archived"}
     assert row.jobs_archived == 1 and row.total_jobs_found == 1 and len(sent.bodies) == 1
     progress = get_progress(session, user.id, run.run_id)
-    assert {c["name"]: c["skipped_reason"] is not None for c in progress["companies"]} == {
+    assert {c.name: c.skipped_reason is not None for c in progress.companies} == {
         "Broken": True,
         "Empty": True,
         "Fine": False,
@@ -287,9 +287,9 @@ def test_partial_success_records_each_failure_and_completes(engine, session, mak
     jobs = {j.source_url: j for j in jobs_of(engine, user.id)}
     assert jobs[fixture_site.job_url(1)].title == "Engineer 1" and jobs[fixture_site.job_url(1)].company == "Acme"
     progress = get_progress(session, user.id, run.run_id)
-    assert progress["percent"] == 100.0 and progress["status"] == "completed"
-    assert sorted(f["url"] for f in progress["failed_items"]) == [fixture_site.job_url(i) for i in (2, 3, 4)]
-    assert all(f["company"] == "Acme" and f["error"] for f in progress["failed_items"])
+    assert progress.percent == 100.0 and progress.status == "completed"
+    assert sorted(f.url for f in progress.failed_items) == [fixture_site.job_url(i) for i in (2, 3, 4)]
+    assert all(f.company == "Acme" and f.error for f in progress.failed_items)
 
 
 def test_preview_lists_urls_or_the_error_for_the_owner_only(session, make_user, fixture_site):
@@ -300,7 +300,7 @@ def test_preview_lists_urls_or_the_error_for_the_owner_only(session, make_user, 
     broken = _company(session, user.id, "broken")
 
     preview = preview_company(session, user.id, acme.id)
-    assert preview == {
+    assert preview.model_dump() == {
         "company_id": acme.id,
         "name": "Acme",
         "source": "greenhouse:acme",
@@ -309,7 +309,7 @@ def test_preview_lists_urls_or_the_error_for_the_owner_only(session, make_user, 
         "error": None,
     }
     failed = preview_company(session, user.id, broken.id)
-    assert failed["count"] == 0 and failed["error"]["kind"] == "http_5xx" and failed["error"]["reason"]
+    assert failed.count == 0 and failed.error.kind == "http_5xx" and failed.error.reason
     with pytest.raises(CompanyNotFound):
         preview_company(session, other.id, acme.id)
 
@@ -321,9 +321,9 @@ def test_progress_and_history_belong_to_the_owner(engine, session, make_user, fi
     first = start_run(session, user.id)
     run_stage3(first.run_id, send=sent)
     progress = get_progress(session, user.id, first.run_id)
-    assert (progress["status"], progress["current_stage"], progress["percent"]) == ("ingesting", 4, 0.0)
-    assert progress["total_jobs_found"] == 1 and progress["elapsed_seconds"] >= 0
-    assert progress["companies"][0]["listed"] == 1 and progress["failed_items"] == []
+    assert (progress.status, progress.current_stage, progress.percent) == ("ingesting", 4, 0.0)
+    assert progress.total_jobs_found == 1 and progress.elapsed_seconds >= 0
+    assert progress.companies[0].listed == 1 and progress.failed_items == []
     with pytest.raises(RunNotFound):
         get_progress(session, other.id, first.run_id)
     assert list_history(session, user.id) == []  # not finished yet
@@ -334,10 +334,10 @@ def test_progress_and_history_belong_to_the_owner(engine, session, make_user, fi
     run_stage3(second.run_id, send=sent)  # lists nothing while 1 job is active: nothing archived
 
     history = list_history(session, user.id)
-    assert [h["run_id"] for h in history] == [second.run_id, first.run_id]
-    assert history[1]["jobs_added"] == 1 and history[1]["companies"] == ["Acme"]
-    assert history[1]["duration_seconds"] is not None and history[1]["duration_seconds"] >= 0
-    assert history[0]["status"] == "completed" and history[0]["jobs_archived"] == 0
+    assert [h.run_id for h in history] == [second.run_id, first.run_id]
+    assert history[1].jobs_added == 1 and history[1].companies == ["Acme"]
+    assert history[1].duration_seconds is not None and history[1].duration_seconds >= 0
+    assert history[0].status == "completed" and history[0].jobs_archived == 0
     assert list_history(session, other.id) == []
     assert len(list_history(session, user.id, limit=1)) == 1
 
@@ -411,7 +411,7 @@ def test_progress_is_one_query_or_two_when_items_failed(engine, session, make_us
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert ingesting == 1
-    assert len(statements) == 2 and progress["jobs_failed"] == 1 and len(progress["failed_items"]) == 1
+    assert len(statements) == 2 and progress.jobs_failed == 1 and len(progress.failed_items) == 1
 
 
 def test_a_job_that_moved_to_another_company_of_the_run_is_not_archived(engine, session, make_user, fixture_site, sent):
@@ -515,10 +515,10 @@ def test_previews_run_in_the_pool_with_a_per_user_limit(session, make_user, fixt
         with pytest.raises(listing_pool.PreviewBusy) as busy:
             preview_company(session, user.id, acme.id)
         assert "already have 1 previews running" in str(busy.value)
-        assert preview_company(session, other.id, beta.id)["urls"] == [fixture_site.job_url(2)]
+        assert preview_company(session, other.id, beta.id).urls == [fixture_site.job_url(2)]
         release.set()
         held.result(timeout=5)
-        assert preview_company(session, user.id, acme.id)["urls"] == [fixture_site.job_url(1)]
+        assert preview_company(session, user.id, acme.id).urls == [fixture_site.job_url(1)]
         assert pool.in_flight() == 0
     finally:
         listing_pool.reset_pool()
@@ -539,7 +539,7 @@ def test_a_preview_stops_at_its_deadline(session, make_user, monkeypatch):
         started = time.monotonic()
         preview = preview_company(session, user.id, company.id)
         assert time.monotonic() - started < 3
-        assert preview["count"] == 0 and preview["error"]["kind"] == "timeout"
+        assert preview.count == 0 and preview.error.kind == "timeout"
     finally:
         slow.stop()
         listing_pool.reset_pool()

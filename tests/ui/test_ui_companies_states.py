@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from ingest_app.core.models import Company
+from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
 from ingest_app.demo.data import ALL_KINDS
 from ingest_app.demo.site import DemoSite
 from ingest_app.states.companies import CompaniesState
@@ -104,7 +105,8 @@ def test_preview_lists_urls_per_company_and_reports_errors(session, make_user):
     assert sorted(by_name["Northwind"].urls) == sorted(site.listed_urls("northwind"))
     assert by_name["Nobody"].error.startswith("not_found: ") and by_name["Nobody"].count == 0
     assert all(row.done for row in rows)
-    assert preview_one(user.id, 999_999)["error"] == "This company no longer exists"
-    assert apply_preview(PreviewRow(company_id=1), {"urls": ["u"], "count": None}).count == 1
-    assert error_text({"kind": "timeout", "reason": "no answer in 10 s"}) == "timeout: no answer in 10 s"
+    assert preview_one(user.id, 999_999).error == "This company no longer exists"
+    listed = PreviewResult.of(company_id=1, name="", source="", urls=["u"])
+    assert apply_preview(PreviewRow(company_id=1), listed).count == 1
+    assert error_text(ListingError(kind="timeout", reason="no answer in 10 s")) == "timeout: no answer in 10 s"
     assert error_text("Preview failed: boom") == "Preview failed: boom" and error_text(None) == ""

@@ -285,7 +285,21 @@ def test_results_show_a_page_that_is_not_a_job_as_skipped_apart_from_the_failure
 
 
 def test_history_rows_show_skipped_items_apart_from_failures() -> None:
-    from ingest_app.states.history import history_row
+    from ingest_app.core.models import utcnow
+    from ingest_app.core.pipeline.read_models import HistoryEntry
+    from ingest_app.states.rows import HistoryRow
 
-    row = history_row({"run_id": 7, "status": "completed", "jobs_failed": 1, "jobs_skipped": 3})
+    counts = dict(total_jobs_found=0, jobs_processed=0, jobs_added=0, jobs_archived=0, jobs_failed=1, jobs_skipped=3)
+    entry = HistoryEntry(
+        run_id=7,
+        status="completed",
+        created_at=utcnow(),
+        started_at=None,
+        completed_at=None,
+        duration_seconds=None,
+        companies=[],
+        error_message=None,
+        **counts,
+    )
+    row = HistoryRow.of(entry)
     assert (row.failed, row.skipped) == (1, 3)

@@ -76,7 +76,7 @@ def test_ingest_wait_keeps_waiting_through_a_database_outage(session, engine, ma
             progress = wait_for_run(user.id, run_id, timeout=30, poll_interval=0.1)
             events.join()
 
-    assert progress["status"] == "completed" and progress["jobs_processed"] == 1
+    assert progress.status == "completed" and progress.jobs_processed == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2, err
     assert err[0].startswith("warning: the database is unreachable") and f"run {run_id} goes on" in err[0]

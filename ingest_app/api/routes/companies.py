@@ -218,7 +218,7 @@ def delete_company(company_id: CompanyId, session: SessionDep, user: CurrentUser
 async def preview_company(company_id: CompanyId, user: CurrentUser) -> PreviewOut:
     # Async: the listing runs in the bounded preview pool; no request thread waits for it.
     try:
-        return PreviewOut.model_validate(await preview_company_async(user.id, company_id))
+        return await preview_company_async(user.id, company_id)
     except PreviewBusy as exc:
         raise _busy(exc) from None
 

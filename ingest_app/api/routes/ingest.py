@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ingest_app.api.deps import CurrentUser, SessionDep, TokenDep, read_as_user
 from ingest_app.api.errors import responses
-from ingest_app.api.schemas import MAX_ID, HistoryEntry, MessageOut, ProgressOut, StartIn, StartOut
+from ingest_app.api.schemas import MAX_ID, MessageOut, ProgressOut, StartIn, StartOut
 from ingest_app.core import changes, pipeline
+from ingest_app.core.pipeline.read_models import HistoryEntry, RunProgress
 
 router = APIRouter(prefix="/api/ingest", tags=["ingestion"])
 
@@ -37,7 +38,7 @@ def start(session: SessionDep, user: CurrentUser, body: Annotated[StartIn | None
     summary="Progress of one of my runs",
     responses=responses(401, 404, 422),
 )
-async def progress(run_id: RunId, token: TokenDep) -> dict:
+async def progress(run_id: RunId, token: TokenDep) -> RunProgress:
     return await run_in_threadpool(read_as_user, token, lambda s, user_id: pipeline.get_progress(s, user_id, run_id))
 
 
@@ -47,7 +48,9 @@ async def progress(run_id: RunId, token: TokenDep) -> dict:
     summary="My finished runs (completed and failed), newest first",
     responses=responses(401, 422),
 )
-def history(session: SessionDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict]:
+def history(
+    session: SessionDep, user: CurrentUser, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[HistoryEntry]:
     return changes.attach_summaries(session, pipeline.list_history(session, user.id, limit=limit))
 
 
@@ -68,6 +71,6 @@ def reset(run_id: RunId, session: SessionDep, user: CurrentUser) -> MessageOut:
     summary="Progress of my active run, or null",
     responses=responses(401),
 )
-def active(session: SessionDep, user: CurrentUser) -> dict | None:
+def active(session: SessionDep, user: CurrentUser) -> RunProgress | None:
     run = pipeline.get_active_run(session, user.id)
     return None if run is None else pipeline.get_progress(session, user.id, run.run_id)

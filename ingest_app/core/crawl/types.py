@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-# Failure kinds, each with a short human reason in CrawlError.reason.
-ERROR_KINDS = (
+# Failure kinds, each with a short human reason in CrawlError.reason. The one list of them: the
+# API documents exactly these (read models type their `kind` with it).
+ErrorKind = Literal[
     "not_found",
     "gone",
     "timeout",
@@ -22,18 +23,24 @@ ERROR_KINDS = (
     "parse_error",
     "invalid_url",
     "not_modified",  # a 304 to a conditional request: unchanged (crawl/validators.py)
-)
+]
+ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
 # Kinds worth another delivery later (the worker already retried inside); the rest are final.
 TRANSIENT_KINDS = frozenset({"timeout", "http_429", "http_5xx", "connection_error"})
+
+
+def kind_reason(kind: ErrorKind, reason: str) -> str:
+    """How a failure reads everywhere it is shown or stored: "kind: reason"."""
+    return f"{kind}: {reason}"
 
 
 class CrawlError(Exception):
     """A crawl that could not produce what was asked; never an unhandled exception."""
 
-    def __init__(self, kind: str, reason: str, *, url: str | None = None, status: int | None = None):
+    def __init__(self, kind: ErrorKind, reason: str, *, url: str | None = None, status: int | None = None):
         if kind not in ERROR_KINDS:
             raise ValueError(f"unknown crawl error kind {kind!r}")
-        super().__init__(f"{kind}: {reason}")
+        super().__init__(kind_reason(kind, reason))
         self.kind = kind
         self.reason = reason
         self.url = url

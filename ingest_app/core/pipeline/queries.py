@@ -7,6 +7,7 @@ items skipped because their page is not a job posting: those are not failures).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from ingest_app.core.models import IngestionRun, IngestionRunItem, as_utc, utcnow
 from ingest_app.core.pipeline.errors import RunNotFound
+from ingest_app.core.pipeline.read_models import CompanyResult, FailedItem, HistoryEntry, RunProgress, SkippedItem
 
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
@@ -61,25 +63,11 @@ def _percent(status: str, processed: int, total: int) -> float:
     return round(min(100.0, 100.0 * processed / total), 1)
 
 
-def company_results(companies: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return [
-        {
-            "company_id": c.get("company_id"),
-            "name": c.get("name"),
-            "source": c.get("source"),
-            "listed": c.get("listed"),
-            "archived": c.get("archived"),
-            "error": c.get("error"),
-            "skipped_reason": c.get("skipped_reason"),
-            "cut": c.get("cut"),
-            "cut_reason": c.get("cut_reason"),
-            "archive_rule": c.get("archive_rule"),
-        }
-        for c in companies or []
-    ]
+def company_results(companies: list[dict[str, Any]] | None) -> list[CompanyResult]:
+    return [CompanyResult.from_stored(c) for c in companies or []]
 
 
-def _items_in_state(session: Session, run_id: int, state: str, limit: int) -> list[Any]:
+def _items_in_state(session: Session, run_id: int, state: str, limit: int) -> Sequence[Any]:
     return session.execute(
         sa.select(ITEMS.c.url, ITEMS.c.company, ITEMS.c.error)
         .where(ITEMS.c.run_id == run_id, ITEMS.c.state == state)
@@ -88,7 +76,7 @@ def _items_in_state(session: Session, run_id: int, state: str, limit: int) -> li
     ).all()
 
 
-def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
+def get_progress(session: Session, user_id: int, run_id: int) -> RunProgress:
     """Where the run is now. RunNotFound for an unknown run or another user's run.
 
     `failed_items` lists the first failures: up to 20 while the run is active, 200 once it ended;
@@ -98,43 +86,43 @@ def get_progress(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
     if run is None or run.user_id != user_id:
         raise RunNotFound(run_id)
     limit = FAILED_ITEMS_LIMIT if run.status in FINISHED_STATUSES else ACTIVE_FAILED_ITEMS_LIMIT
-    failed_items: list[dict[str, Any]] = []
+    failed_items: list[FailedItem] = []
     if run.jobs_failed:
         failed_items = [
-            {"url": r.url, "company": r.company, "error": r.error}
+            FailedItem(url=r.url, company=r.company, error=r.error)
             for r in _items_in_state(session, run_id, "failed", limit)
         ]
-    skipped_items: list[dict[str, Any]] = []
+    skipped_items: list[SkippedItem] = []
     if run.jobs_skipped:
         skipped_items = [
-            {"url": r.url, "company": r.company, "reason": SKIPPED_REASON, "detail": r.error}
+            SkippedItem(url=r.url, company=r.company, reason=SKIPPED_REASON, detail=r.error)
             for r in _items_in_state(session, run_id, "skipped", limit)
         ]
     started = run.started_at or run.created_at
-    return {
-        "run_id": run.run_id,
-        "status": run.status,
-        "current_stage": run.current_stage,
-        "total_jobs_found": run.total_jobs_found,
-        "jobs_processed": run.jobs_processed,
-        "jobs_added": run.jobs_added,
-        "jobs_failed": run.jobs_failed,
-        "jobs_skipped": run.jobs_skipped,
-        "jobs_archived": run.jobs_archived,
-        "percent": _percent(run.status, run.jobs_processed, run.total_jobs_found),
-        "elapsed_seconds": _seconds(started, run.completed_at or utcnow()) or 0.0,
-        "companies": company_results(run.companies),
-        "error_message": run.error_message,
-        "created_at": as_utc(run.created_at),
-        "started_at": as_utc(run.started_at),
-        "completed_at": as_utc(run.completed_at),
-        "retry_count": run.retry_count,
-        "failed_items": failed_items,
-        "skipped_items": skipped_items,
-    }
+    return RunProgress(
+        run_id=run.run_id,
+        status=run.status,
+        current_stage=run.current_stage,
+        total_jobs_found=run.total_jobs_found,
+        jobs_processed=run.jobs_processed,
+        jobs_added=run.jobs_added,
+        jobs_failed=run.jobs_failed,
+        jobs_skipped=run.jobs_skipped,
+        jobs_archived=run.jobs_archived,
+        percent=_percent(run.status, run.jobs_processed, run.total_jobs_found),
+        elapsed_seconds=_seconds(started, run.completed_at or utcnow()) or 0.0,
+        companies=company_results(run.companies),
+        error_message=run.error_message,
+        created_at=as_utc(run.created_at),
+        started_at=as_utc(run.started_at),
+        completed_at=as_utc(run.completed_at),
+        retry_count=run.retry_count,
+        failed_items=failed_items,
+        skipped_items=skipped_items,
+    )
 
 
-def list_history(session: Session, user_id: int, limit: int = 10) -> list[dict[str, Any]]:
+def list_history(session: Session, user_id: int, limit: int = 10) -> list[HistoryEntry]:
     """The user's finished (completed or failed) runs, newest first."""
     limit = max(1, min(int(limit), 100))
     rows = session.execute(
@@ -144,21 +132,21 @@ def list_history(session: Session, user_id: int, limit: int = 10) -> list[dict[s
         .limit(limit)
     ).all()
     return [
-        {
-            "run_id": r.run_id,
-            "status": r.status,
-            "created_at": as_utc(r.created_at),
-            "started_at": as_utc(r.started_at),
-            "completed_at": as_utc(r.completed_at),
-            "duration_seconds": _seconds(r.started_at or r.created_at, r.completed_at),
-            "companies": [c.get("name") for c in r.companies or []],
-            "total_jobs_found": r.total_jobs_found,
-            "jobs_processed": r.jobs_processed,
-            "jobs_added": r.jobs_added,
-            "jobs_archived": r.jobs_archived,
-            "jobs_failed": r.jobs_failed,
-            "jobs_skipped": r.jobs_skipped,
-            "error_message": r.error_message,
-        }
+        HistoryEntry(
+            run_id=r.run_id,
+            status=r.status,
+            created_at=as_utc(r.created_at),
+            started_at=as_utc(r.started_at),
+            completed_at=as_utc(r.completed_at),
+            duration_seconds=_seconds(r.started_at or r.created_at, r.completed_at),
+            companies=[c.get("name") for c in r.companies or []],
+            total_jobs_found=r.total_jobs_found,
+            jobs_processed=r.jobs_processed,
+            jobs_added=r.jobs_added,
+            jobs_archived=r.jobs_archived,
+            jobs_failed=r.jobs_failed,
+            jobs_skipped=r.jobs_skipped,
+            error_message=r.error_message,
+        )
         for r in rows
     ]

@@ -40,6 +40,7 @@ from ingest_app.core.db import get_engine, session_scope, worker_transaction
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline import incremental
+from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
 from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.settings import get_settings
 
@@ -494,16 +495,15 @@ def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
         raise
 
 
-def _preview_result(company: Company, listing: Listing) -> dict[str, Any]:
-    urls = list(dict.fromkeys(job.url for job in listing.jobs))
-    return {
-        "company_id": company.id,
-        "name": company.name,
-        "source": company.source,
-        "count": len(urls),
-        "urls": urls,
-        "error": None if listing.error is None else {"kind": listing.error.kind, "reason": listing.error.reason},
-    }
+def _preview_result(company: Company, listing: Listing) -> PreviewResult:
+    error = listing.error
+    return PreviewResult.of(
+        company_id=company.id or 0,
+        name=company.name,
+        source=company.source,
+        urls=[job.url for job in listing.jobs],
+        error=None if error is None else ListingError(kind=error.kind, reason=error.reason),
+    )
 
 
 def _preview_timed_out() -> Listing:
@@ -511,7 +511,7 @@ def _preview_timed_out() -> Listing:
     return Listing(error=CrawlError("timeout", f"the preview took longer than {seconds:g} s; stopped"))
 
 
-def preview_company(session: Session, user_id: int, company_id: int) -> dict[str, Any]:
+def preview_company(session: Session, user_id: int, company_id: int) -> PreviewResult:
     """Stage 2 dry run: the URLs one of the user's companies lists now (nothing is written).
 
     The listing runs in the bounded preview pool under its deadline; raises PreviewBusy when the
@@ -526,14 +526,14 @@ def preview_company(session: Session, user_id: int, company_id: int) -> dict[str
     return _preview_result(company, listing)
 
 
-def _preview_in_pool(user_id: int, company_id: int, found: list[Company]) -> dict[str, Any]:
+def _preview_in_pool(user_id: int, company_id: int, found: list[Company]) -> PreviewResult:
     with session_scope() as session:
         company = get_company(session, user_id, company_id)
     found.append(company)
     return _preview_result(company, list_company(company.source))
 
 
-async def preview_company_async(user_id: int, company_id: int) -> dict[str, Any]:
+async def preview_company_async(user_id: int, company_id: int) -> PreviewResult:
     """`preview_company` for async callers (the API route, the UI): the company lookup and the
     listing both run in the preview pool, and the caller awaits without holding any thread."""
     pool = listing_pool.get_pool()

@@ -127,12 +127,21 @@ def _pay_range(job: dict) -> fields.Salary | None:
     return None
 
 
-def posting_from_api(job: dict, source_url: str) -> Posting:
+def _location(job: dict) -> str | None:
+    """The job's location (an object with a name, or text); else its offices joined."""
     offices = [o.get("name") for o in job.get("offices") or [] if isinstance(o, dict)]
-    location = n.clean_text(
-        (job.get("location") or {}).get("name") if isinstance(job.get("location"), dict) else job.get("location"), 1000
-    ) or n.join_locations(offices)
+    location = job.get("location")
+    named = location.get("name") if isinstance(location, dict) else location
+    return n.clean_text(named, 1000) or n.join_locations(offices)
+
+
+def _department(job: dict) -> str | None:
     departments = [d.get("name") for d in job.get("departments") or [] if isinstance(d, dict) and d.get("name")]
+    return n.clean_text(departments[0], 300) if departments else None
+
+
+def posting_from_api(job: dict, source_url: str) -> Posting:
+    location = _location(job)
     employment, workplace, custom_salary = _custom_fields(job)
     salary = _pay_range(job) or custom_salary or fields.Salary(None, None, None, None)
     posting = Posting(
@@ -140,7 +149,7 @@ def posting_from_api(job: dict, source_url: str) -> Posting:
         title=n.clean_text(job.get("title")),
         company=n.clean_text(job.get("company_name"), 200),
         location=location,
-        department=n.clean_text(departments[0], 300) if departments else None,
+        department=_department(job),
         employment_type=employment,
         workplace_type=workplace or n.workplace_type(location),
         salary_min=salary.low,
