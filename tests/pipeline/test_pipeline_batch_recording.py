@@ -233,9 +233,7 @@ def test_an_unreachable_database_reports_every_record_of_the_batch(monkeypatch):
     assert isinstance(recorded[0], sa.exc.OperationalError)
 
 
-def test_process_items_skips_closed_items_and_records_the_open_ones(engine, session, make_user, monkeypatch):
-    from ingest_app.core.pipeline import batch
-
+def test_process_items_skips_closed_items_and_records_the_open_ones(engine, session, make_user):
     user = make_user()
     urls = [URL.format(i) for i in range(3)]
     run_id, item_ids = seed_run(session, user.id, urls)
@@ -246,14 +244,13 @@ def test_process_items_skips_closed_items_and_records_the_open_ones(engine, sess
         crawled.append(body["url"])
         return (None, "not_found: HTTP 404") if body["url"] == urls[2] else (posting(body["url"]), None)
 
-    monkeypatch.setattr(batch, "_crawl", fake_crawl)
     bodies = [
         {"run_id": run_id, "item_id": i, "url": u, "company": "Acme", "hints": {}}
         for i, u in zip(item_ids, urls, strict=True)
     ]
     bodies.append({"run_id": run_id + 1000, "item_id": item_ids[1], "url": urls[1], "hints": {}})  # wrong run
 
-    outcomes = [o for o, _ in process_items(bodies)]
+    outcomes = [o for o, _ in process_items(bodies, crawl_fn=fake_crawl)]
 
     assert outcomes == ["skipped", "succeeded", "failed", "skipped"]
     assert sorted(crawled) == sorted(urls[1:])  # the finished item was not fetched again
@@ -262,17 +259,14 @@ def test_process_items_skips_closed_items_and_records_the_open_ones(engine, sess
 
 
 @pytest.mark.parametrize("size", [1, 10])
-def test_process_items_with_a_thread_pool_map(engine, session, make_user, monkeypatch, size):
-    from ingest_app.core.pipeline import batch
-
+def test_process_items_with_a_thread_pool_map(engine, session, make_user, size):
     user = make_user()
     urls = [URL.format(i) for i in range(size)]
     run_id, item_ids = seed_run(session, user.id, urls)
-    monkeypatch.setattr(batch, "_crawl", lambda body: (posting(body["url"]), None))
     bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = process_items(bodies, map_fn=pool.map)
+        outcomes = process_items(bodies, map_fn=pool.map, crawl_fn=lambda body: (posting(body["url"]), None))
 
     assert [o for o, _ in outcomes] == ["succeeded"] * size
     assert all(seconds >= 0 for _, seconds in outcomes)
@@ -294,9 +288,7 @@ def test_an_archived_job_listed_again_is_reactivated_by_a_batch_and_not_counted_
     assert jobs[old].first_seen_at == first_seen and jobs[old].last_run_id == run_id
 
 
-def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine, session, make_user, monkeypatch):
-    from ingest_app.core.pipeline import batch
-
+def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine, session, make_user):
     user = make_user()
     urls = [URL.format(i) for i in range(3)]
     run_id, item_ids = seed_run(session, user.id, urls)
@@ -307,16 +299,15 @@ def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine,
             raise down
         return posting(body["url"]), None
 
-    monkeypatch.setattr(batch, "_crawl", crawl)
     bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
 
-    outcomes = [o for o, _ in process_items(bodies)]
+    outcomes = [o for o, _ in process_items(bodies, crawl_fn=crawl)]
 
     assert outcomes == ["succeeded", down, "succeeded"]
     assert item_states(engine, run_id)[urls[1]][0] == "pending"  # left for the redelivery
     assert run_row(engine, run_id).jobs_processed == 2
-    monkeypatch.setattr(batch, "_crawl", lambda body: (posting(body["url"]), None))
-    assert [o for o, _ in process_items(bodies)] == ["skipped", "succeeded", "skipped"]
+    again = process_items(bodies, crawl_fn=lambda body: (posting(body["url"]), None))
+    assert [o for o, _ in again] == ["skipped", "succeeded", "skipped"]
     assert run_row(engine, run_id).status == "completed"
 
 

@@ -297,6 +297,22 @@ def _time_left(url: str) -> float:
     return left
 
 
+def _no_robots_check(url: str) -> None:
+    raise RuntimeError("no robots.txt check is installed: import ingest_app.core.crawl first")
+
+
+# The robots.txt check fetches robots.txt with `fetch` itself, so it lives above this module and is
+# handed in (the crawl service installs `robots.check_robots` when it is imported), the way a
+# crawler engine hands itself to its robots middleware rather than the fetcher importing it.
+_robots_check: Callable[[str], None] = _no_robots_check
+
+
+def set_robots_check(check: Callable[[str], None]) -> None:
+    """Install the check `fetch(..., robots=True)` runs on every hop; it raises CrawlError to refuse."""
+    global _robots_check
+    _robots_check = check
+
+
 def _fetch_following(
     url: str,
     s: Settings,
@@ -314,9 +330,7 @@ def _fetch_following(
             return FetchResult(url=url, status=0, headers=httpx.Headers(), content=b"", media_type="")
         _check_url(url)
         if robots:
-            from ingest_app.core.crawl.robots import check_robots
-
-            check_robots(url)
+            _robots_check(url)
         result, location = _fetch_hop(transport, url, s, accept, max_bytes, headers, method, body)
         if result is not None:
             return result

@@ -8,6 +8,7 @@ import time
 from protego import Protego
 
 from ingest_app.core.crawl import deadline
+from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import get_settings
@@ -23,8 +24,6 @@ _host_locks: dict[str, threading.Lock] = {}
 
 
 def _load(key: str) -> Protego | CrawlError | None:
-    from ingest_app.core.crawl.http import fetch
-
     scheme, _, rest = key.partition("://")
     host, _, port = rest.rpartition(":")
     default = {"http": "80", "https": "443"}[scheme]

@@ -7,13 +7,17 @@ from urllib.parse import urljoin, urlsplit
 from ingest_app.core.crawl import deadline
 from ingest_app.core.crawl.ats_urls import hints_for_url
 from ingest_app.core.crawl.extract import extract_from_html
-from ingest_app.core.crawl.http import PAGE_TYPES, fetch
+from ingest_app.core.crawl.http import PAGE_TYPES, fetch, set_robots_check
 from ingest_app.core.crawl.politeness import HostBusy
+from ingest_app.core.crawl.robots import check_robots
 from ingest_app.core.crawl.sources import get_family
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.crawl.urls import MAX_URL_LENGTH, canonicalize_url
 from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, SourceSpec, parse_source_spec
+
+# Every careers-page fetch (robots=True) asks robots.txt through this check.
+set_robots_check(check_robots)
 
 
 def list_company_jobs(spec: SourceSpec | str) -> JobListing:

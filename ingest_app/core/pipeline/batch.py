@@ -21,16 +21,16 @@ from ingest_app.core.jobs import job_row, upsert_jobs_postgresql
 from ingest_app.core.models import utcnow
 from ingest_app.core.pipeline import incremental
 from ingest_app.core.pipeline.recording import (
-    _COUNT,
-    _RUN_ID,
     COMPANIES,
+    COUNT_ITEMS,
     ITEMS,
+    RUN_ID_PARAM,
     RUNS,
-    _crawl,
-    _record_one,
     complete_if_counted,
+    crawl_item,
     item_state,
     outcome_of,
+    record_one,
     relax_commit,
 )
 from ingest_app.core.settings import get_settings
@@ -52,7 +52,7 @@ _OPEN_ITEMS = (
 _LOCK_PENDING = (
     sa.select(ITEMS.c.id)
     .where(
-        ITEMS.c.run_id == _RUN_ID,
+        ITEMS.c.run_id == RUN_ID_PARAM,
         ITEMS.c.id.in_(sa.bindparam("p_item_ids", expanding=True)),
         ITEMS.c.state == "pending",
     )
@@ -85,7 +85,7 @@ _OWNERS = (
             ),
         )
     )
-    .where(RUNS.c.run_id == _RUN_ID)
+    .where(RUNS.c.run_id == RUN_ID_PARAM)
 )
 
 
@@ -191,7 +191,7 @@ def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
                 pages = {row.url: by_id[row.id].validators for row in succeeded if by_id[row.id].validators}
                 incremental.store_page_validators(conn, user_id, pages, now)
             counters = conn.execute(
-                _COUNT,
+                COUNT_ITEMS,
                 {
                     "p_run_id": run_id,
                     "p_processed": len(moved),
@@ -251,7 +251,7 @@ def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
         for item_id, index in first.items():
             r = results[index]
             try:
-                out[index] = _record_one(run_id, item_id, r.url, r.posting, r.error, r.unchanged, r.validators)
+                out[index] = record_one(run_id, item_id, r.url, r.posting, r.error, r.unchanged, r.validators)
             except Exception as exc:  # infrastructure: this item did not change
                 out[index] = exc
 
@@ -382,6 +382,7 @@ def process_items(
     bodies: list[dict[str, Any]],
     *,
     map_fn: Callable[[Callable[[dict[str, Any]], Any], list[dict[str, Any]]], Iterator[Any]] = map,
+    crawl_fn: Callable[[dict[str, Any]], tuple[Any, str | None]] = crawl_item,
     executor: Executor | None = None,
     concurrency: int | None = None,
     item_timeout: float | None = None,
@@ -395,7 +396,8 @@ def process_items(
     With `executor`, the open items are crawled there (`concurrency` at once, each within
     `item_timeout`, settings.worker_item_timeout_seconds by default) and recorded in groups as they
     finish (crawl_as_completed). Without, they are crawled through `map_fn` (e.g. a thread pool's
-    map) and recorded together.
+    map) and recorded together. `crawl_fn(item)` crawls one open item, as `crawl_item` does: (what
+    was learned, None) or (None, error), raising only for infrastructure errors.
     """
     started = time.perf_counter()
     if not bodies:
@@ -416,7 +418,7 @@ def process_items(
 
     def crawl(body: dict[str, Any]) -> CrawlResult:
         try:
-            crawled, error = _crawl(body)
+            crawled, error = crawl_fn(body)
             return crawled, error, None
         except Exception as exc:
             return None, None, exc

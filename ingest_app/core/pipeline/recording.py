@@ -48,10 +48,14 @@ COMPANIES = Company.__table__
 
 
 # The hot path's statements, built once; each call only binds parameters.
-_RUN_ID = sa.bindparam("p_run_id")
+RUN_ID_PARAM = sa.bindparam("p_run_id")
 _COMPLETE = (
     sa.update(RUNS)
-    .where(RUNS.c.run_id == _RUN_ID, RUNS.c.status == "ingesting", RUNS.c.jobs_processed >= RUNS.c.total_jobs_found)
+    .where(
+        RUNS.c.run_id == RUN_ID_PARAM,
+        RUNS.c.status == "ingesting",
+        RUNS.c.jobs_processed >= RUNS.c.total_jobs_found,
+    )
     .values(
         status="completed", current_stage=5, completed_at=sa.bindparam("p_now"), last_heartbeat=sa.bindparam("p_now")
     )
@@ -60,9 +64,9 @@ _FINISH_ITEM = (
     sa.update(ITEMS)
     .where(
         ITEMS.c.id == sa.bindparam("p_item_id"),
-        ITEMS.c.run_id == _RUN_ID,
+        ITEMS.c.run_id == RUN_ID_PARAM,
         ITEMS.c.state == "pending",
-        sa.exists().where(RUNS.c.run_id == _RUN_ID, RUNS.c.status == "ingesting"),
+        sa.exists().where(RUNS.c.run_id == RUN_ID_PARAM, RUNS.c.status == "ingesting"),
     )
     .values(
         state=sa.bindparam("p_state"),
@@ -82,11 +86,11 @@ _OWNER = (
             sa.and_(COMPANIES.c.id == sa.bindparam("p_company_id"), COMPANIES.c.user_id == RUNS.c.user_id),
         )
     )
-    .where(RUNS.c.run_id == _RUN_ID)
+    .where(RUNS.c.run_id == RUN_ID_PARAM)
 )
-_COUNT = (
+COUNT_ITEMS = (
     sa.update(RUNS)
-    .where(RUNS.c.run_id == _RUN_ID, RUNS.c.status == "ingesting")
+    .where(RUNS.c.run_id == RUN_ID_PARAM, RUNS.c.status == "ingesting")
     .values(
         jobs_processed=RUNS.c.jobs_processed + sa.bindparam("p_processed", type_=sa.Integer),
         jobs_added=RUNS.c.jobs_added + sa.bindparam("p_added", type_=sa.Integer),
@@ -100,7 +104,7 @@ _COUNT = (
 
 def item_state(posting: Posting | None, error: str | None) -> str:
     """The state an item leaves `pending` for: `succeeded` with a posting, `skipped` when the error
-    says the page is not a job posting (errors are "kind: reason", see _crawl), else `failed`."""
+    says the page is not a job posting (errors are "kind: reason", see crawl_item), else `failed`."""
     if error is None:  # a posting, or a page that answered 304 (unchanged)
         return "succeeded"
     kind = (error or "").partition(":")[0].strip()
@@ -187,7 +191,7 @@ def record_item_result(
                 if validators:
                     incremental.store_page_validators(conn, owner.user_id, {item.url: validators}, now)
             counters = conn.execute(
-                _COUNT,
+                COUNT_ITEMS,
                 {
                     "p_run_id": run_id,
                     "p_processed": 1,
@@ -208,7 +212,7 @@ def record_item_result(
 _OPEN_ITEM = (
     sa.select(RUNS.c.status, ITEMS.c.state, ITEMS.c.url, ITEMS.c.hints, ITEMS.c.posting)
     .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
-    .where(ITEMS.c.id == sa.bindparam("p_item_id"), ITEMS.c.run_id == _RUN_ID)
+    .where(ITEMS.c.id == sa.bindparam("p_item_id"), ITEMS.c.run_id == RUN_ID_PARAM)
 )
 
 
@@ -222,7 +226,7 @@ def _open_item(run_id: int, item_id: int) -> dict[str, Any] | None:
     return {"run_id": run_id, "item_id": item_id, "url": row.url, "hints": row.hints or {}, "posting": row.posting}
 
 
-def _crawl(body: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None]:
+def crawl_item(body: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None]:
     """(what was learned, None) or (None, error) for one message; infrastructure errors raise."""
     from ingest_app.core.crawl import extract_job
 
@@ -237,7 +241,7 @@ def _crawl(body: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None
         return None, f"internal_error: {type(exc).__name__}: {exc}"
 
 
-def _record_one(
+def record_one(
     run_id: int,
     item_id: int,
     url: Any,
@@ -276,9 +280,9 @@ def process_item(body: dict[str, Any]) -> str:
     item = _open_item(run_id, item_id)
     if item is None:
         return "skipped"
-    crawled, error = _crawl(item)
+    crawled, error = crawl_item(item)
     if isinstance(crawled, Posting):  # a crawl function that only returns postings
         crawled = incremental.Crawled(posting=crawled)
     if crawled is None:
-        return _record_one(run_id, item_id, item["url"], None, error)
-    return _record_one(run_id, item_id, item["url"], crawled.posting, None, crawled.unchanged, crawled.validators)
+        return record_one(run_id, item_id, item["url"], None, error)
+    return record_one(run_id, item_id, item["url"], crawled.posting, None, crawled.unchanged, crawled.validators)
