@@ -31,7 +31,9 @@ class CompanyLimitReached(CompanyError):
     """The user already keeps MAX_COMPANIES_PER_USER companies."""
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """The company name as stored (trimmed), or CompanyError saying why it cannot be: one rule for
+    the form, the API and the bulk import."""
     name = (name or "").strip()
     if not name:
         raise CompanyError("Name must not be empty")
@@ -62,7 +64,7 @@ def add_company(session: Session, user_id: int, *, name: str, source: str, enabl
     except InvalidSourceSpec as exc:
         raise CompanyError(str(exc)) from exc
     company = Company(
-        user_id=user_id, name=_clean_name(name), source_kind=spec.kind, source_value=spec.value, enabled=enabled
+        user_id=user_id, name=clean_name(name), source_kind=spec.kind, source_value=spec.value, enabled=enabled
     )
     _check_room(session, user_id)
     return _save(session, company)
@@ -89,7 +91,7 @@ def update_company(
 ) -> Company:
     company = get_company(session, user_id, company_id)
     if name is not None:
-        company.name = _clean_name(name)
+        company.name = clean_name(name)
     if source is not None:
         try:
             spec = parse_source_spec(source)

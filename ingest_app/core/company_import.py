@@ -20,7 +20,7 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ingest_app.core.companies import CompanyError, _clean_name, list_companies
+from ingest_app.core.companies import CompanyError, clean_name, list_companies
 from ingest_app.core.crawl import deadline
 from ingest_app.core.detect import MAX_URL_LENGTH, Detection, Probe, detect, probe
 from ingest_app.core.models import Company, User
@@ -180,7 +180,7 @@ def _checked(row: ImportRow) -> ImportRow:
         return replace(row, error=f"Row {row.row}: the URL or source is longer than {MAX_URL_LENGTH} characters")
     if row.name is not None:
         try:
-            _clean_name(row.name)
+            clean_name(row.name)
         except CompanyError as exc:
             return replace(row, error=f"Row {row.row}: {exc}")
     return row
@@ -251,9 +251,9 @@ def _check_row(row: ImportRow, detect_fn: DetectFn | None, probe_fn: ProbeFn) ->
 
 
 def _fallback(spec: str) -> str | None:
-    from ingest_app.core.detect import _slug_name
+    from ingest_app.core.detect import slug_name
 
-    return _slug_name(spec)
+    return slug_name(spec)
 
 
 def preview_rows(
@@ -375,7 +375,7 @@ def commit_rows(
             continue
         try:
             spec = parse_source_spec(outcome.source or "")
-            name = _clean_name(outcome.name or "")
+            name = clean_name(outcome.name or "")
         except (InvalidSourceSpec, CompanyError) as exc:
             final.append(replace(outcome, status="error", error=f"Row {outcome.row}: {exc}"))
             continue

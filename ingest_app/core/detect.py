@@ -78,7 +78,7 @@ def probe(source: str) -> Probe:
 
 def _probe_listing(source: str) -> tuple[Probe, ListedJob | None]:
     """The probe and the first listed job (its posting names the company)."""
-    from ingest_app.core.pipeline.stage3 import list_company
+    from ingest_app.core.pipeline.listing import list_company
 
     try:
         spec = str(parse_source_spec(source))
@@ -203,7 +203,7 @@ def _vendors_named(text: str, page_url: str) -> list[str]:
     return specs
 
 
-def _slug_name(spec: str) -> str | None:
+def slug_name(spec: str) -> str | None:
     """A readable name from the board's slug: `greenhouse:acme-robotics` -> "Acme Robotics"."""
     kind, _, value = spec.partition(":")
     if kind == "careers" or "://" in value:
@@ -309,7 +309,7 @@ def _proposal(result: Probe, first: ListedJob | None, page: _Page | None, names:
         name = _board_name(result.source, first)
     if not name and page is not None:
         name = page.site_name or _title_name(page.title)
-    return Proposal(source=result.source, family=family, name=name or _slug_name(result.source),
+    return Proposal(source=result.source, family=family, name=name or slug_name(result.source),
                     jobs_listed=result.jobs_listed)  # fmt: skip
 
 

@@ -389,7 +389,7 @@ def candidate_sources(company: Company) -> list[str]:
 
 def probe(source: str) -> Probe:
     """List one candidate board with the preview's listing code; never raises."""
-    from ingest_app.core.pipeline.stage3 import list_company
+    from ingest_app.core.pipeline.listing import list_company
 
     listing = list_company(source)
     if listing.error is not None:

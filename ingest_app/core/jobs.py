@@ -30,7 +30,7 @@ _LIMITS = {
     "apply_url": 2048,
     "external_id": 200,
 }
-_POSTING_FIELDS = (
+POSTING_FIELDS = (
     "title",
     "location",
     "department",
@@ -57,11 +57,11 @@ def _clip(name: str, value: Any) -> Any:
 
 
 def posting_values(posting: Posting) -> dict[str, Any]:
-    return {name: _clip(name, getattr(posting, name, None)) for name in _POSTING_FIELDS}
+    return {name: _clip(name, getattr(posting, name, None)) for name in POSTING_FIELDS}
 
 
 # Refreshed on every sighting; first_seen_at and user_id/source_url never change.
-_REFRESHED = (*_POSTING_FIELDS, "company_id", "company", "last_seen_at", "last_run_id")
+_REFRESHED = (*POSTING_FIELDS, "company_id", "company", "last_seen_at", "last_run_id")
 _upserts: dict[str, sa.Insert] = {}
 # In an upsert's SET, columns name the existing row: an archived job listed again is a reopening.
 _REOPEN_COUNT = JOBS.c.times_reopened + sa.case((JOBS.c.status == "archived", 1), else_=0)
@@ -126,7 +126,7 @@ def _array_type(column: sa.Column) -> str:
     return "text"
 
 
-_MANY_COLUMNS = ("user_id", "company_id", "company", "source_url", *_POSTING_FIELDS, "status")
+_MANY_COLUMNS = ("user_id", "company_id", "company", "source_url", *POSTING_FIELDS, "status")
 _MANY_COLUMNS += ("first_seen_at", "last_seen_at", "archived_at", "last_run_id")
 # All rows in one statement, one array parameter per column: a fixed text, prepared once.
 _MANY_UPSERT = sa.text(

@@ -34,7 +34,7 @@ def list_company_jobs(spec: SourceSpec | str) -> JobListing:
         raise CrawlError("invalid_url", f"unknown source kind {spec.kind!r}")
     settings = get_settings()
     with deadline.within(settings.crawler_listing_timeout):
-        jobs = _guarded(lambda: family.list_jobs(spec.value))
+        jobs = guarded(lambda: family.list_jobs(spec.value))
     return capped(jobs, settings.crawler_max_jobs_per_company)
 
 
@@ -49,7 +49,7 @@ def capped(jobs: list[ListedJob], limit: int) -> JobListing:
 
 def extract_job(url: str, hints: dict | None = None) -> Posting:
     """One normalized posting for a job URL. Raises CrawlError (err.kind, err.reason, err.transient)."""
-    return _guarded(lambda: _extract(url, hints))
+    return guarded(lambda: _extract(url, hints))
 
 
 def source_hints(spec: SourceSpec | str, url: str) -> dict:
@@ -72,7 +72,7 @@ def source_hints(spec: SourceSpec | str, url: str) -> dict:
 
 def extract_job_for_source(spec: SourceSpec | str, url: str) -> Posting:
     """`extract --source SPEC URL`: one posting of that board, read from its ATS API."""
-    return _guarded(lambda: _extract(url, source_hints(spec, url)))
+    return guarded(lambda: _extract(url, source_hints(spec, url)))
 
 
 def _extract(url: str, hints: dict | None) -> Posting:
@@ -90,11 +90,13 @@ def _extract(url: str, hints: dict | None) -> Posting:
         posting = extract_from_html(result.text, source_url)
     if hints.get("company") and not posting.company:
         posting.company = str(hints["company"])[:200]
-    posting.apply_url = _safe_link(posting.apply_url, source_url)
+    posting.apply_url = safe_link(posting.apply_url, source_url)
     return posting
 
 
-def _safe_link(link: str | None, base: str) -> str:
+def safe_link(link: str | None, base: str) -> str:
+    """`link` made absolute against `base`, or `base` when it is no http(s) URL a user may follow
+    (an apply link is shown to users, so a `javascript:` or oversized one never gets through)."""
     if not link:
         return base
     try:
@@ -105,7 +107,9 @@ def _safe_link(link: str | None, base: str) -> str:
     return absolute if scheme in ("http", "https") and len(absolute) <= MAX_URL_LENGTH else base
 
 
-def _guarded(fn):
+def guarded(fn):
+    """Run one crawl step so that anything it raises becomes a typed CrawlError (or HostBusy):
+    callers and the worker then handle a parser bug on a hostile page like any bad page."""
     try:
         return fn()
     except (CrawlError, HostBusy):

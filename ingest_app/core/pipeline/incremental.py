@@ -33,9 +33,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ingest_app.core.crawl import deadline, validators
 from ingest_app.core.crawl.politeness import HostBusy
+from ingest_app.core.crawl.service import capped, guarded, safe_link
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
-from ingest_app.core.jobs import _POSTING_FIELDS, posting_values
+from ingest_app.core.jobs import POSTING_FIELDS, posting_values
 from ingest_app.core.models import HttpValidator, Job, utcnow
+from ingest_app.core.pipeline.listing import Listing
+from ingest_app.core.pipeline.listing import list_company as list_unconditionally
 from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -121,38 +124,35 @@ def _from_json(data: dict[str, Any]) -> tuple[JobListing, dict[str, tuple[str, s
 
 
 def _fetch_listing(family, value: str, send: dict) -> tuple[JobListing, dict[str, dict], validators.Conditional]:
-    from ingest_app.core.crawl.service import _guarded, _safe_link, capped
-
     settings = get_settings()
     with validators.conditional(send) as scope, deadline.within(settings.crawler_listing_timeout):
         if family.name in RICH_FAMILIES and family.listing_postings is not None:
-            pairs = _guarded(lambda: family.listing_postings(value))
+            pairs = guarded(lambda: family.listing_postings(value))
             jobs: list[ListedJob] = [job for job, _ in pairs]
             postings = {}
             for job, posting in pairs:
-                posting.apply_url = _safe_link(posting.apply_url, job.url)
+                posting.apply_url = safe_link(posting.apply_url, job.url)
                 postings[job.url] = posting.to_dict()
         else:
-            jobs, postings = _guarded(lambda: family.list_jobs(value)), {}
+            jobs, postings = guarded(lambda: family.list_jobs(value)), {}
     listing = capped(jobs, settings.crawler_max_jobs_per_company)
     return listing, {url: postings[url] for url in (j.url for j in listing) if url in postings}, scope
 
 
 def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs) -> Any:
-    """One company's listing for stage 3 (a stage3.Listing; never raises but HostBusy): conditional when a
+    """One company's listing for stage 3 (a Listing; never raises but HostBusy): conditional when a
     listing of that URL is stored; a 304 gives the stored listing back, unless the family's
     postings are needed for jobs the user does not have unchanged (then it is listed again)."""
     from ingest_app.core.crawl.sources import get_family
-    from ingest_app.core.pipeline import stage3
     from ingest_app.core.sources import InvalidSourceSpec, parse_source_spec
 
     try:
         spec = parse_source_spec(source)
     except InvalidSourceSpec:
-        return stage3.list_company(source, raise_busy=True)
+        return list_unconditionally(source, raise_busy=True)
     family = get_family(spec.kind)
     if family is None:
-        return stage3.list_company(source, raise_busy=True)
+        return list_unconditionally(source, raise_busy=True)
     send = {url: (s["etag"], s["last_modified"]) for url, s in stored.items() if s["listing"].get("source") == source}
     try:
         try:
@@ -163,23 +163,21 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
                 jobs, updated = _from_json(cached["listing"])
                 rich = family.name in RICH_FAMILIES and family.listing_postings is not None
                 if not rich or (len(updated) == len(jobs) and unchanged_jobs(updated)):
-                    return stage3.Listing(
-                        jobs=list(jobs), incomplete=jobs.incomplete, updated=updated, not_modified=True
-                    )
+                    return Listing(jobs=list(jobs), incomplete=jobs.incomplete, updated=updated, not_modified=True)
             jobs, postings, scope = _fetch_listing(family, spec.value, {})
     except CrawlError as exc:
-        return stage3.Listing(error=exc)
+        return Listing(error=exc)
     except HostBusy:
         raise  # the listing message comes back: a busy host is no failed listing
     except Exception as exc:  # any failure to list means "do not archive this company"
         log.exception("listing %s failed unexpectedly", source)
-        return stage3.Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
+        return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
     remember = None
     if len(scope.fetched) == 1 and scope.fetched[0] in scope.seen:
         url = scope.fetched[0]
         etag, modified = scope.seen[url]
         remember = Remembered(url, etag, modified, _listing_json(source, family.name, jobs, postings))
-    return stage3.Listing(
+    return Listing(
         jobs=list(jobs),
         incomplete=jobs.incomplete,
         postings=postings,
@@ -218,7 +216,7 @@ def listing_extra(listing: Any) -> dict[str, Any] | None:
 
 
 def listing_extra_fields(extra: dict[str, Any] | None) -> dict[str, Any]:
-    """The Listing fields `listing_extra` stored (keyword arguments for stage3.Listing)."""
+    """The Listing fields `listing_extra` stored (keyword arguments for Listing)."""
     if not extra:
         return {}
     remember = extra.get("remember")
@@ -245,7 +243,7 @@ def fingerprint(values: dict[str, Any], family: str) -> str:
     """A digest of a posting's stored fields (a job row's, or a listing posting's) as the listing
     states them: the fields only the single-job answer adds (DETAIL_FAMILIES) are left out."""
     skip = _SALARY if family in DETAIL_FAMILIES else ()
-    data = {name: _canonical(values.get(name)) for name in _POSTING_FIELDS if name not in skip}
+    data = {name: _canonical(values.get(name)) for name in POSTING_FIELDS if name not in skip}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -260,7 +258,7 @@ def _unchanged_urls(conn: sa.Connection, user_id: int, wanted: dict[str, tuple[s
         return {}
     found: dict[str, int] = {}
     urls = sorted(wanted)
-    columns = [JOBS.c[name] for name in _POSTING_FIELDS]
+    columns = [JOBS.c[name] for name in POSTING_FIELDS]
     for start in range(0, len(urls), 5000):
         rows = conn.execute(
             sa.select(JOBS.c.id, JOBS.c.source_url, *columns).where(

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,12 +33,12 @@ from sqlmodel import Session
 
 from ingest_app.core import health, listing_pool
 from ingest_app.core.companies import get_company
-from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.types import CrawlError, ListedJob
 from ingest_app.core.db import get_engine, session_scope, worker_transaction
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline import incremental
+from ingest_app.core.pipeline.listing import Listing, list_company
 from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
 from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.settings import get_settings
@@ -55,44 +54,6 @@ _RESULT_KEYS = ("listed", "archived", "error", "skipped_reason", "cut", "cut_rea
 _PREVIEW_GRACE = 5.0  # seconds a waiting caller allows beyond the preview deadline
 
 SendFn = Callable[[list[dict[str, Any]]], Any]
-
-
-@dataclass
-class Listing:
-    jobs: list[ListedJob] = field(default_factory=list)
-    error: CrawlError | None = None
-    incomplete: str | None = None
-    # Incremental runs (pipeline/incremental.py): URL -> posting carried by the listing, URL ->
-    # the source's update time, the listing to store with its validators, a 304 answer.
-    postings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    updated: dict[str, Any] = field(default_factory=dict)
-    remember: Any = None
-    not_modified: bool = False
-
-    @property
-    def error_text(self) -> str | None:
-        return None if self.error is None else f"{self.error.kind}: {self.error.reason}"
-
-
-def list_company(source: str, *, raise_busy: bool = False) -> Listing:
-    """The crawler's dry run for one company; never raises, except HostBusy with `raise_busy`
-    (a worker gives the listing message back: a busy host is no failed listing)."""
-    from ingest_app.core.crawl import list_company_jobs
-
-    try:
-        jobs = list_company_jobs(source)
-        return Listing(jobs=list(jobs), incomplete=getattr(jobs, "incomplete", None))
-    except CrawlError as exc:
-        return Listing(error=exc)
-    except HostBusy as exc:
-        if raise_busy:
-            raise
-        return Listing(error=CrawlError("timeout", f"the site is busy or paused ({exc.reason}); try again later"))
-    except ValueError as exc:  # e.g. a source spec the crawler cannot use
-        return Listing(error=CrawlError("invalid_url", str(exc)))
-    except Exception as exc:  # any failure to list means "do not archive this company"
-        log.exception("listing %s failed unexpectedly", source)
-        return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
 
 
 _send: SendFn | None = None
