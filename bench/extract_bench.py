@@ -33,7 +33,7 @@ def _page() -> tuple[bytes, str]:
     site.base_url = "https://careers.example.com"
     company = next(iter(site.companies.values()))
     job = company.jobs[0]
-    body = render.job_page(site.base_url, company, job, site.nav_links, site._filler)
+    body = render.job_page(site.base_url, company, job, site.nav_links, site.filler)
     return body, site.base_url + render.job_path(company, job)
 
 

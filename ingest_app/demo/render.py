@@ -241,7 +241,7 @@ _COOKIES = (
 )
 
 
-def _page(title: str, body: str, head: str = "", nav_links: int = 12, filler: bytes = b"") -> bytes:
+def html_page(title: str, body: str, head: str = "", nav_links: int = 12, filler: bytes = b"") -> bytes:
     top = (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">{head}'
@@ -264,7 +264,7 @@ def job_page(base: str, company: DemoCompany, job: DemoJob, nav_links: int, fill
         f'{html.escape(job.location)} · {job.department}</p><div class="description">{job.description_html}</div>'
         f'<p><a class="apply" href="{job_path(company, job)}/apply">Apply for this job</a></p></article>'
     )
-    return _page(f"{job.title} — {company.name}", body, head, nav_links, filler)
+    return html_page(f"{job.title} — {company.name}", body, head, nav_links, filler)
 
 
 def careers_page(company: DemoCompany, jobs: list[DemoJob], page: int, pages: int) -> bytes:
@@ -287,7 +287,7 @@ def careers_page(company: DemoCompany, jobs: list[DemoJob], page: int, pages: in
         '<p><a href="/benefits.pdf">Our benefits (PDF)</a> · <a href="mailto:jobs@example.com">Email us</a> · '
         '<a href="https://www.linkedin.com/company/example/jobs">Follow us</a></p>'
     )
-    return _page(f"Careers at {company.name}", body)
+    return html_page(f"Careers at {company.name}", body)
 
 
 def index_page(base: str, companies: list[tuple[str, str, int]]) -> bytes:
@@ -300,7 +300,7 @@ def index_page(base: str, companies: list[tuple[str, str, int]]) -> bytes:
         "SmartRecruiters, Workable, Recruitee, Personio, Teamtailor, BambooHR, Pinpoint, Rippling, Breezy HR "
         f"and a plain careers page.</p><table><tr><th>Company</th><th>Source</th><th>Open jobs</th></tr>{rows}</table>"
     )
-    return _page(BANNER, body)
+    return html_page(BANNER, body)
 
 
 def filler_block(size: int) -> bytes:

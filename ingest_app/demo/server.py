@@ -7,11 +7,27 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-if TYPE_CHECKING:
-    from ingest_app.demo.site import DemoSite
+
+class Site(Protocol):
+    """What the server needs of the site it serves (DemoSite is one): the site module starts the
+    server, so the server knows the site only by these public members."""
+
+    base_url: str
+    request_count: int
+    lock: Any  # guards request_count
+
+    def delay_for(self, path: str) -> float: ...
+
+    def failure_for(self, path: str) -> Any: ...
+
+    def respond(
+        self, path: str, query: dict[str, list[str]], host: str, method: str = "GET", body: object = None
+    ) -> tuple[int, str, bytes, dict]: ...
+
+    def company_sources(self, base_url: str | None = None) -> list[dict[str, str]]: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -41,12 +57,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, method: str, body) -> None:
         site = self.server.site
         parts = urlsplit(self.path)
-        with site._lock:
+        with site.lock:
             site.request_count += 1
-        delay = site._delay_for(parts.path)
+        delay = site.delay_for(parts.path)
         if delay:
             time.sleep(delay)
-        failure = site._failure_for(parts.path)
+        failure = site.failure_for(parts.path)
         if failure is not None:
             headers = {"Retry-After": str(int(failure.retry_after))} if failure.retry_after is not None else {}
             self._send(failure.status, "text/plain", b"injected failure\n", headers)
@@ -82,7 +98,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address, site: DemoSite):
+    def __init__(self, address, site: Site):
         super().__init__(address, _Handler)
         self.site = site
         self.open_sockets: set[socket.socket] = set()
@@ -102,7 +118,7 @@ class _Server(ThreadingHTTPServer):
 class DemoServer:
     """A running demo site. `stop()` closes the listener and every open connection."""
 
-    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0):
         self.site = site
         self._server = _Server((host, port), site)
         self.host, self.port = self._server.server_address[:2]

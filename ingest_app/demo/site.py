@@ -88,8 +88,8 @@ class DemoSite:
         self.request_count = 0
         self._path_latency: dict[str, float] = {}
         self._failures: dict[str, _Failure] = {}
-        self._filler = render.filler_block(page_kb * 1024 - 9 * 1024) if page_kb else b""
-        self._lock = threading.RLock()
+        self.filler = render.filler_block(page_kb * 1024 - 9 * 1024) if page_kb else b""
+        self.lock = threading.RLock()
 
     # ----- building -----------------------------------------------------------------------------
     @classmethod
@@ -129,7 +129,7 @@ class DemoSite:
     ) -> DemoCompany:
         if kind not in ALL_KINDS:
             raise ValueError(f"kind must be one of {ALL_KINDS}")
-        with self._lock:
+        with self.lock:
             slug = slug or slugify(name)
             base, n = slug, 2
             while slug in self.companies:
@@ -141,7 +141,7 @@ class DemoSite:
             return company
 
     def add_job(self, slug: str, title: str | None = None, **fields) -> DemoJob:
-        with self._lock:
+        with self.lock:
             company = self.companies[slug]
             job = self.factory.make(company, title=title, **fields)
             company.jobs.append(job)
@@ -149,34 +149,34 @@ class DemoSite:
 
     def remove_job(self, slug: str, job_id: str) -> None:
         """The job disappears: from listings, the APIs and its page (404)."""
-        with self._lock:
+        with self.lock:
             company = self.companies[slug]
             company.jobs = [j for j in company.jobs if j.id != str(job_id)]
 
     def jobs(self, slug: str, listed_only: bool = True) -> list[DemoJob]:
-        with self._lock:
+        with self.lock:
             return [j for j in self.companies[slug].jobs if j.listed or not listed_only]
 
     def job_url(self, slug: str, job_id: str) -> str:
-        with self._lock:
+        with self.lock:
             company = self.companies[slug]
             job = next(j for j in company.jobs if j.id == str(job_id))
             return self.base_url + render.job_path(company, job)
 
     def listed_urls(self, slug: str) -> list[str]:
-        with self._lock:
+        with self.lock:
             company = self.companies[slug]
             return [self.base_url + render.job_path(company, j) for j in company.jobs if j.listed]
 
     def company_sources(self, base_url: str | None = None) -> list[dict[str, str]]:
         base = base_url or self.base_url
-        with self._lock:
+        with self.lock:
             return [{"name": c.name, "source": source_for(c.kind, c.slug, base)} for c in self.companies.values()]
 
     # ----- behaviour ------------------------------------------------------------------------------
     def set_latency(self, seconds: float, path_prefix: str | None = None) -> None:
         """Delay every response (or those under `path_prefix`) by `seconds`."""
-        with self._lock:
+        with self.lock:
             if path_prefix is None:
                 self.latency = seconds
             else:
@@ -192,20 +192,20 @@ class DemoSite:
     ) -> None:
         """Answer `status` for requests under `path_prefix` (or only at that path, with `exact`),
         `times` times or until cleared."""
-        with self._lock:
+        with self.lock:
             self._failures[path_prefix] = _Failure(status, times, retry_after, exact)
 
     def clear_failures(self) -> None:
-        with self._lock:
+        with self.lock:
             self._failures.clear()
 
-    def _delay_for(self, path: str) -> float:
-        with self._lock:
+    def delay_for(self, path: str) -> float:
+        with self.lock:
             extra = [s for p, s in self._path_latency.items() if path.startswith(p)]
             return max(extra) if extra else self.latency
 
-    def _failure_for(self, path: str) -> _Failure | None:
-        with self._lock:
+    def failure_for(self, path: str) -> _Failure | None:
+        with self.lock:
             for prefix, failure in self._failures.items():
                 if path == prefix or (not failure.exact and path.startswith(prefix)):
                     if failure.remaining is not None:
@@ -215,9 +215,9 @@ class DemoSite:
                     return failure
         return None
 
-    def _listed(self, company: DemoCompany) -> list[DemoJob]:
+    def listed_jobs(self, company: DemoCompany) -> list[DemoJob]:
         """Jobs for one listing request; rotates the listing of companies that rotate."""
-        with self._lock:
+        with self.lock:
             now = time.monotonic()
             if company.rotate and company.listings and now - company.last_rotation >= self.rotate_min_interval:
                 visible = [j for j in company.jobs if j.listed]
@@ -230,8 +230,8 @@ class DemoSite:
             company.listings += 1
             return [j for j in company.jobs if j.listed]
 
-    def _find(self, kind: str | None, slug: str, job_id: str | None = None):
-        with self._lock:
+    def find(self, kind: str | None, slug: str, job_id: str | None = None):
+        with self.lock:
             company = self.companies.get(slug)
             if company is None or (kind is not None and company.kind != kind):
                 return None, None
@@ -257,10 +257,10 @@ class DemoSite:
             answer = board_routes.respond(self, base, path, parts, q, method, body)
         if answer is None and parts[0] == "jobs" and len(parts) >= 3:
             answer = self._job_page(base, parts)
-        return answer or _html(render._page("Not found", "<h1>Not found</h1>"), 404)
+        return answer or _html(render.html_page("Not found", "<h1>Not found</h1>"), 404)
 
     def _index(self, base: str) -> tuple[int, str, bytes, dict]:
-        with self._lock:
+        with self.lock:
             rows = [
                 (c.name, source_for(c.kind, c.slug, base), sum(j.listed for j in c.jobs))
                 for c in self.companies.values()
@@ -281,52 +281,52 @@ class DemoSite:
         return None
 
     def _ashby(self, base: str, slug: str) -> tuple[int, str, bytes, dict]:
-        company, _ = self._find("ashby", slug)
+        company, _ = self.find("ashby", slug)
         if company is None:
             return _json(404, {"success": False, "error": "Not found"})
-        self._listed(company)
-        with self._lock:
+        self.listed_jobs(company)
+        with self.lock:
             jobs = list(company.jobs)
         return _json(200, render.ashby_board(base, company, jobs))
 
     def _job_page(self, base: str, parts: list[str]) -> tuple[int, str, bytes, dict]:
         """/jobs/SLUG/ID (the posting) and /jobs/SLUG/ID/... (its apply pages)."""
-        company, job = self._find(None, parts[1], parts[2])
+        company, job = self.find(None, parts[1], parts[2])
         if job is None:
-            return _html(render._page("Not found", "<h1>This job is no longer available</h1>"), 404)
+            return _html(render.html_page("Not found", "<h1>This job is no longer available</h1>"), 404)
         if len(parts) > 3:  # apply / application pages
-            return _html(render._page("Apply", f"<h1>Apply: {job.title}</h1><p>{render.BANNER}.</p>"))
-        return _html(render.job_page(base, company, job, self.nav_links, self._filler))
+            return _html(render.html_page("Apply", f"<h1>Apply: {job.title}</h1><p>{render.BANNER}.</p>"))
+        return _html(render.job_page(base, company, job, self.nav_links, self.filler))
 
     def _greenhouse(self, base, slug, job_id, q) -> tuple[int, str, bytes, dict]:
-        company, job = self._find("greenhouse", slug, job_id)
+        company, job = self.find("greenhouse", slug, job_id)
         if company is None or (job_id is not None and job is None):
             return _json(404, {"status": 404, "error": "Job not found"})
         if job is not None:
             return _json(200, render.greenhouse_job(base, company, job, True, q.get("pay_transparency") == "true"))
-        jobs = self._listed(company)
+        jobs = self.listed_jobs(company)
         return _json(200, render.greenhouse_board(base, company, jobs, q.get("content") == "true"))
 
     def _lever(self, base, slug, job_id, q) -> tuple[int, str, bytes, dict]:
-        company, job = self._find("lever", slug, job_id)
+        company, job = self.find("lever", slug, job_id)
         if company is None or (job_id is not None and job is None):
             return _json(404, {"ok": False, "error": "Document not found"})
         if job is not None:
             return _json(200, render.lever_posting(base, company, job))
         skip, limit = int(q.get("skip", 0) or 0), int(q.get("limit", 0) or 0)
-        jobs = self._listed(company) if skip == 0 else self.jobs(slug)
+        jobs = self.listed_jobs(company) if skip == 0 else self.jobs(slug)
         jobs = jobs[skip : skip + limit] if limit else jobs[skip:]
         return _json(200, [render.lever_posting(base, company, j) for j in jobs])
 
     def _careers(self, slug, q) -> tuple[int, str, bytes, dict]:
-        company, _ = self._find("careers", slug)
+        company, _ = self.find("careers", slug)
         if company is None:
-            return _html(render._page("Not found", "<h1>Not found</h1>"), 404)
+            return _html(render.html_page("Not found", "<h1>Not found</h1>"), 404)
         try:
             page = max(1, int(q.get("page", 1)))
         except ValueError:
             page = 1
-        jobs = self._listed(company) if page == 1 else self.jobs(slug)
+        jobs = self.listed_jobs(company) if page == 1 else self.jobs(slug)
         size = max(1, company.page_size)
         pages = max(1, -(-len(jobs) // size))
         return _html(render.careers_page(company, jobs[(page - 1) * size : page * size], page, pages))
