@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import logging
 import sys
-from typing import Any
 
 COMMAND_MODULES = (
     "db",
@@ -26,10 +24,6 @@ COMMAND_MODULES = (
     "dev",
     "demo",
 )
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
 
 
 def build_parser(commands: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ingest_app.cli import print_json
+from ingest_app.commands.output import print_json
 
 
 def register(subparsers) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ingest_app.cli import print_json
+from ingest_app.commands.output import print_json
 
 SPEC_HELP = (
     "greenhouse:TOKEN, lever:SITE, ashby:ORG, careers:URL or FAMILY:BOARD_URL for workday, smartrecruiters, "

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ingest_app.cli import print_json
+from ingest_app.commands.output import print_json
 
 if TYPE_CHECKING:
     from ingest_app.core.pipeline.read_models import RunProgress

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest_app.cli import print_json
+from ingest_app.commands.output import print_json
 
 
 def register(subparsers) -> None:
