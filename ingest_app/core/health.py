@@ -26,6 +26,7 @@ from sqlmodel import Session
 from ingest_app.core.companies import CompanyError, get_company, update_company
 from ingest_app.core.crawl import deadline
 from ingest_app.core.crawl.types import ErrorKind, kind_reason
+from ingest_app.core.detect import Probe, probe  # a candidate board is probed as a pasted one is
 from ingest_app.core.models import Company, CompanyHealthRow, as_utc, utcnow
 from ingest_app.core.settings import get_settings
 
@@ -111,16 +112,6 @@ class CompanyHealth:
     moved: MovedSuggestion | None = None
     last_checked_at: datetime | None = None
     needs_move_check: bool = False
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One candidate board listed under the search deadline."""
-
-    source: str
-    ok: bool
-    jobs_listed: int
-    error: str | None = None
 
 
 # --- recording (stage 3) -----------------------------------------------------------------------
@@ -385,16 +376,6 @@ def candidate_sources(company: Company) -> list[str]:
         if spec != company.source and spec not in out:
             out.append(spec)
     return out
-
-
-def probe(source: str) -> Probe:
-    """List one candidate board with the preview's listing code; never raises."""
-    from ingest_app.core.pipeline.listing import list_company
-
-    listing = list_company(source)
-    if listing.error is not None:
-        return Probe(source, False, 0, listing.error_text)
-    return Probe(source, True, len({job.url for job in listing.jobs}))
 
 
 def find_moved(company: Company, *, probe_fn: Callable[[str], Probe] = probe) -> list[Probe]:
