@@ -1,6 +1,7 @@
 """The real app for browser tests, started the ways users start it, on free loopback ports:
 
 - `AppServer`: `reflex run --env prod --single-port` (one port for the UI and the backend);
+- `demo_stack`: that app with the queue emulator, a worker and the demo site around it;
 - `MakeStack`: `make run` or `make dev` literally (the same command and mode a user types), with
   its own queue emulator, demo site and worker.
 """
@@ -15,10 +16,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest_app.core.emulator import free_port
 from ingest_app.core.settings import PROJECT_ROOT
+from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
+from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
+from tests.support.worker import start_worker, stop_worker
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -218,3 +225,31 @@ def _app_answers(url: str) -> bool:
             return response.status == 200 and not response.headers.get("X-App-Building")
     except OSError:
         return False
+
+
+@dataclass
+class Stack:
+    app: AppServer
+    demo: DemoServer
+    site: DemoSite
+
+
+@contextmanager
+def demo_stack(logs: Path, *, worker_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The single-port app with its own queue emulator, worker (plus `worker_env`) and demo site."""
+    site = DemoSite.default(rotate=False)
+    demo = start_demo_server(site)
+    emulator = start_test_emulator()
+    queue, previous_env = make_test_queue(emulator)
+    env = {**demo.settings_env(), **queue.env, "DEMO_SITE_URL": demo.base_url}
+    worker = start_worker(env={**env, **(worker_env or {})}, concurrency=2, log_path=logs / "worker.log")
+    app = AppServer(env, logs / "app.log")
+    try:
+        app.wait_ready()
+        yield Stack(app=app, demo=demo, site=site)
+    finally:
+        app.stop()
+        demo.stop()  # first: fetches still waiting on a slow page end at once
+        stop_worker(worker)
+        apply_env(previous_env)
+        emulator.stop()

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import pytest
 
 from ingest_app.core.settings import PROJECT_ROOT
+from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
 OPEN_PAGES: list = []
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -9,7 +9,6 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -17,11 +16,8 @@ from sqlmodel import select
 
 from ingest_app.core.models import Company, IngestionRun, Job
 from ingest_app.core.settings import PROJECT_ROOT
-from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
-from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
-from tests.support.worker import start_worker, stop_worker
 from tests.ui.a11y import check_page, focused, tab_until
-from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer
+from tests.ui.app_server import Stack, demo_stack
 from tests.ui.conftest import OPEN_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -51,46 +47,12 @@ def stagger_job_pages(stack: Stack, step: float) -> list[str]:
     return prefixes
 
 
-@dataclass
-class Stack:
-    app: AppServer
-    demo: DemoServer
-    site: DemoSite
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("ui-browser")
-    site = DemoSite.default(rotate=False)
-    demo = start_demo_server(site)
-    emulator = start_test_emulator()
-    queue, previous_env = make_test_queue(emulator)
-    env = {**demo.settings_env(), **queue.env, "DEMO_SITE_URL": demo.base_url}
     # One message per batch: each finished page shows in the progress on its own (a batch of ten is
     # recorded in one transaction, which would make this small run jump from 0 to 13).
-    worker = start_worker(env={**env, "WORKER_BATCH_SIZE": "1"}, concurrency=2, log_path=logs / "worker.log")
-    app = AppServer(env, logs / "app.log")
-    try:
-        app.wait_ready()
-        yield Stack(app=app, demo=demo, site=site)
-    finally:
-        app.stop()
-        demo.stop()  # first: fetches still waiting on a slow page end at once
-        stop_worker(worker)
-        apply_env(previous_env)
-        emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with demo_stack(tmp_path_factory.mktemp("ui-browser"), worker_env={"WORKER_BATCH_SIZE": "1"}) as running:
+        yield running
 
 
 def shot(page, name: str) -> None:

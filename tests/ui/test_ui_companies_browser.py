@@ -13,12 +13,9 @@ import pytest
 from sqlmodel import select
 
 from ingest_app.core.models import Company, IngestionRun
-from ingest_app.demo.site import DemoSite, start_demo_server
-from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
-from tests.support.worker import start_worker, stop_worker
-from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer
+from tests.ui.app_server import Stack, demo_stack
 from tests.ui.conftest import OPEN_PAGES
-from tests.ui.test_ui_browser import PASSWORD, Stack, shot
+from tests.ui.test_ui_browser import PASSWORD, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -27,35 +24,8 @@ IMPORTED = {"cedar": "/pinpoint/cedar", "orchid": "/breezy/orchid", "maple": "/r
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
-    logs = tmp_path_factory.mktemp("ui-companies")
-    site = DemoSite.default(rotate=False)
-    demo = start_demo_server(site)
-    emulator = start_test_emulator()
-    queue, previous_env = make_test_queue(emulator)
-    env = {**demo.settings_env(), **queue.env, "DEMO_SITE_URL": demo.base_url}
-    worker = start_worker(env=env, concurrency=2, log_path=logs / "worker.log")
-    app = AppServer(env, logs / "app.log")
-    try:
-        app.wait_ready()
-        yield Stack(app=app, demo=demo, site=site)
-    finally:
-        app.stop()
-        demo.stop()
-        stop_worker(worker)
-        apply_env(previous_env)
-        emulator.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with demo_stack(tmp_path_factory.mktemp("ui-companies")) as running:
+        yield running
 
 
 def rows_shown(page, n: int) -> None:

@@ -18,7 +18,7 @@ from sqlmodel import select
 from ingest_app.core.models import IngestionRun
 from tests.support.doc_commands import doc_commands
 from tests.ui.a11y import check_page
-from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, MakeStack, tcp_listeners
+from tests.ui.app_server import MakeStack, tcp_listeners
 from tests.ui.conftest import OPEN_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -59,18 +59,6 @@ def make_stack(request, tmp_path_factory) -> Iterator[MakeStack]:
         yield stack
     finally:
         stack.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_the_command_listens_on_loopback_only_and_shows_its_build(make_stack: MakeStack):

@@ -19,7 +19,7 @@ from tests.support.emulator import apply_env, make_test_queue, start_test_emulat
 from tests.support.worker import start_worker, stop_worker
 from tests.tracking.conftest import Mailbox, smtp_server  # noqa: F401  (a local SMTP server)
 from tests.ui.app_server import AppServer
-from tests.ui.test_ui_browser import browser, new_page, register, shot, text  # noqa: F401
+from tests.ui.test_ui_browser import new_page, register, shot, text
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
