@@ -200,6 +200,117 @@ def _check_url(url: str) -> None:
         raise CrawlError("invalid_url", "the URL has no host", url=url)
 
 
+def _hop_timeout(s: Settings, left: float) -> dict[str, float]:
+    """httpx timeouts for one hop, none past what is left of the fetch's deadline."""
+    return {
+        "connect": min(s.crawler_connect_timeout, left),
+        "read": min(s.crawler_read_timeout, left),
+        "write": min(s.crawler_read_timeout, left),
+        "pool": left,
+    }
+
+
+def _request(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: dict) -> httpx.Request:
+    try:
+        return httpx.Request(method, url, headers=headers, content=body, extensions={"timeout": timeout})
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
+        raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
+
+
+def _send(transport: httpx.HTTPTransport, request: httpx.Request, url: str) -> httpx.Response:
+    """Sends the request and waits for the status line and headers; a failure to get them is a
+    CrawlError that says why (a refused address, no such host, no answer in time, ...)."""
+    try:
+        response = transport.handle_request(request)
+    except BlockedAddress as exc:
+        raise CrawlError("blocked_address", f"refused to connect: {exc}", url=url) from None
+    except httpx.InvalidURL:  # httpx parses the Location of a redirect while sending
+        raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
+    except UnknownHost as exc:
+        raise CrawlError("not_found", f"the host {exc} does not exist", url=url) from None
+    except httpx.TimeoutException:
+        raise CrawlError("timeout", "the site did not answer in time", url=url) from None
+    except (httpx.TransportError, OSError) as exc:
+        raise CrawlError(
+            "connection_error", f"could not connect ({exc.__class__.__name__}: {exc})"[:300], url=url
+        ) from None
+    response.request = request
+    return response
+
+
+def _redirect_location(response: httpx.Response, url: str) -> str | None:
+    """The absolute URL a redirect points to; None when the answer is not a redirect."""
+    if response.status_code not in _REDIRECTS or not response.headers.get("location"):
+        return None
+    try:
+        return urljoin(url, response.headers["location"].strip())
+    except ValueError:
+        raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
+
+
+def _check_status(status: int, url: str, conditional: bool, retry_after: float | None) -> None:
+    """Refuses every status but 200 and 203 (a redirect is handled before): 304 answers a
+    conditional request (the caller's copy is current), the rest are errors."""
+    if status == 304 and conditional:
+        raise validators.answered_not_modified(url)
+    if status >= 400:
+        raise _status_error(status, url, retry_after)
+    if status != 200 and status != 203:
+        raise CrawlError("http_error", f"unexpected HTTP status {status}", url=url, status=status)
+
+
+def _media_type(response: httpx.Response, accept: tuple[str, ...] | None, url: str) -> str:
+    """The answer's media type, refused when the caller accepts only others (an answer without
+    one is read: many sites leave it out)."""
+    media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if accept is not None and media_type and media_type not in accept:
+        raise CrawlError("not_a_job_page", f"the URL serves {media_type}, not a web page", url=url)
+    return media_type
+
+
+def _read_body(response: httpx.Response, max_bytes: int, url: str) -> bytes:
+    """The decompressed body, refused past `max_bytes` (up front by an uncompressed
+    Content-Length, else while reading) or past the fetch's deadline."""
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > max_bytes and not response.headers.get("content-encoding"):
+        raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB", url=url)
+    decoder = _Decoder(response.headers.get("content-encoding", ""))
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += decoder.feed(chunk, max_bytes + 1 - len(body))
+        if len(body) > max_bytes:
+            raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off", url=url)
+        if deadline.remaining() == 0:
+            raise CrawlError("timeout", "the page took too long to download", url=url)
+    return bytes(body)
+
+
+def _read_answer(
+    response: httpx.Response,
+    url: str,
+    accept: tuple[str, ...] | None,
+    max_bytes: int,
+    method: str,
+    conditional: bool,
+    observe: Callable[[int, float | None], None],
+) -> tuple[FetchResult | None, str | None]:
+    """Reads one answer: its status goes to the host budget first (`observe`), then a redirect
+    returns its location, any other status but success raises, and a success is read within the
+    caps."""
+    status = response.status_code
+    retry_after = _retry_after(response.headers.get("retry-after"), time.time())
+    observe(status, retry_after)
+    location = _redirect_location(response, url)
+    if location is not None:
+        return None, location
+    _check_status(status, url, conditional, retry_after)
+    media_type = _media_type(response, accept, url)
+    content = _read_body(response, max_bytes, url)
+    if method == "GET":
+        validators.note_response(url, response.headers)
+    return FetchResult(url=url, status=status, headers=response.headers, content=content, media_type=media_type), None
+
+
 def _fetch_hop(
     transport: httpx.HTTPTransport,
     url: str,
@@ -213,71 +324,22 @@ def _fetch_hop(
     """One request. Returns (result, None) or (None, redirect_location)."""
     left = _time_left(url)
     conditional = validators.request_headers(url) if method == "GET" else {}
-    if conditional:
-        headers = {**headers, **conditional}
-    timeout = {
-        "connect": min(s.crawler_connect_timeout, left),
-        "read": min(s.crawler_read_timeout, left),
-        "write": min(s.crawler_read_timeout, left),
-        "pool": left,
-    }
-    try:
-        request = httpx.Request(method, url, headers=headers, content=body, extensions={"timeout": timeout})
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-        raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
+    request = _request(method, url, {**headers, **conditional}, body, _hop_timeout(s, left))
     budget = politeness.get_budget()
     host, limit = host_key(url), s.crawler_per_host_concurrency
     lease = budget.acquire(host, limit, timeout=min(left, s.crawler_slot_wait_seconds))  # HostBusy
     try:
+        response = _send(transport, request, url)
         try:
-            response = transport.handle_request(request)
-            response.request = request
-        except BlockedAddress as exc:
-            raise CrawlError("blocked_address", f"refused to connect: {exc}", url=url) from None
-        except httpx.InvalidURL:  # httpx parses the Location of a redirect while sending
-            raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
-        except UnknownHost as exc:
-            raise CrawlError("not_found", f"the host {exc} does not exist", url=url) from None
-        except httpx.TimeoutException:
-            raise CrawlError("timeout", "the site did not answer in time", url=url) from None
-        except (httpx.TransportError, OSError) as exc:
-            raise CrawlError(
-                "connection_error", f"could not connect ({exc.__class__.__name__}: {exc})"[:300], url=url
-            ) from None
-        try:
-            status = response.status_code
-            retry_after = _retry_after(response.headers.get("retry-after"), time.time())
-            budget.observe(host, status, retry_after)
-            if status in _REDIRECTS and response.headers.get("location"):
-                try:
-                    return None, urljoin(url, response.headers["location"].strip())
-                except ValueError:
-                    raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
-            if status == 304 and conditional:
-                raise validators.answered_not_modified(url)
-            if status >= 400:
-                raise _status_error(status, url, retry_after)
-            if status != 200 and status != 203:
-                raise CrawlError("http_error", f"unexpected HTTP status {status}", url=url, status=status)
-            media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if accept is not None and media_type and media_type not in accept:
-                raise CrawlError("not_a_job_page", f"the URL serves {media_type}, not a web page", url=url)
-            length = response.headers.get("content-length", "")
-            if length.isdigit() and int(length) > max_bytes and not response.headers.get("content-encoding"):
-                raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB", url=url)
-            decoder = _Decoder(response.headers.get("content-encoding", ""))
-            body = bytearray()
-            for chunk in response.iter_raw():
-                body += decoder.feed(chunk, max_bytes + 1 - len(body))
-                if len(body) > max_bytes:
-                    raise CrawlError("too_large", f"the page is larger than {max_bytes // 1024} KB; cut off", url=url)
-                if deadline.remaining() == 0:
-                    raise CrawlError("timeout", "the page took too long to download", url=url)
-            if method == "GET":
-                validators.note_response(url, response.headers)
-            return FetchResult(
-                url=url, status=status, headers=response.headers, content=bytes(body), media_type=media_type
-            ), None
+            return _read_answer(
+                response,
+                url,
+                accept,
+                max_bytes,
+                method,
+                bool(conditional),
+                lambda status, retry_after: budget.observe(host, status, retry_after),
+            )
         except httpx.TimeoutException:
             raise CrawlError("timeout", "the site stopped sending data", url=url) from None
         except (httpx.TransportError, OSError) as exc:
