@@ -197,6 +197,77 @@ class CompanyPage:
     enabled_count: int  # the user's enabled companies, unfiltered
 
 
+def _job_totals(user_id: int):
+    """Per company: its active jobs and when a run last saw one of its listings (a subquery the
+    page joins, so the counts are sorted and paged in the database)."""
+    return (
+        select(
+            Job.company_id.label("company_id"),
+            sa.func.count().filter(Job.status == "active").label("jobs"),
+            sa.func.max(Job.last_seen_at).label("last_seen_at"),
+        )
+        .where(Job.user_id == user_id, Job.company_id.is_not(None))
+        .group_by(Job.company_id)
+        .subquery()
+    )
+
+
+def _search_filter(search: str):
+    """A plain substring match on name or source (ILIKE with the wildcards escaped): no pattern
+    from the user. None for an empty search."""
+    needle = (search or "").strip()[:MAX_SEARCH_CHARS]
+    if not needle:
+        return None
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.or_(
+        Company.name.ilike(f"%{escaped}%", escape="\\"), Company.source_value.ilike(f"%{escaped}%", escape="\\")
+    )
+
+
+def _health_filter(health_filter: str, health: Mapping[int, str]):
+    """Companies whose health is `health_filter`; "unknown" also matches every company `health`
+    does not name. None when nothing needs filtering out."""
+    if health_filter == "unknown":
+        others = [cid for cid, status in health.items() if status != "unknown"]
+        return Company.id.not_in(others) if others else None
+    named = [cid for cid, status in health.items() if status == health_filter]
+    return Company.id.in_(named) if named else sa.false()
+
+
+def _company_filters(
+    user_id: int, search: str, family: str, enabled: bool | None, health_filter: str, health: Mapping[int, str]
+) -> list:
+    """WHERE clauses for the user's companies and the filters that are set."""
+    optional = (
+        _search_filter(search),
+        Company.source_kind == family if family else None,
+        Company.enabled.is_(bool(enabled)) if enabled is not None else None,
+        _health_filter(health_filter, health) if health_filter else None,
+    )
+    return [Company.user_id == user_id, *(clause for clause in optional if clause is not None)]
+
+
+def _company_order(sort: str, descending: bool, jobs, job_count, health: Mapping[int, str]) -> list:
+    """ORDER BY for `sort` (unknown: by name), nulls last either way; ties by name, then id, so
+    paging is stable."""
+    health_rank = (
+        sa.case({cid: _HEALTH_RANK.get(status, 2) for cid, status in health.items()}, value=Company.id, else_=2)
+        if health
+        else sa.literal(2)
+    )
+    key = {
+        "name": sa.func.lower(Company.name),
+        "last_run": jobs.c.last_seen_at,
+        "jobs": job_count,
+        "health": health_rank,
+    }.get(sort, sa.func.lower(Company.name))
+    order = [key.desc().nulls_last() if descending else key.asc().nulls_last()]
+    if sort != "name":
+        order.append(sa.func.lower(Company.name))
+    order.append(Company.id)
+    return order
+
+
 def query_companies(
     session: Session,
     user_id: int,
@@ -216,54 +287,10 @@ def query_companies(
     health module; a company it does not name is "unknown"."""
     health = health or {}
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
-    jobs = (
-        select(
-            Job.company_id.label("company_id"),
-            sa.func.count().filter(Job.status == "active").label("jobs"),
-            sa.func.max(Job.last_seen_at).label("last_seen_at"),
-        )
-        .where(Job.user_id == user_id, Job.company_id.is_not(None))
-        .group_by(Job.company_id)
-        .subquery()
-    )
-    where = [Company.user_id == user_id]
-    needle = (search or "").strip()[:MAX_SEARCH_CHARS]
-    if needle:
-        # A plain substring match (ILIKE with the wildcards escaped): no pattern from the user.
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(
-            sa.or_(
-                Company.name.ilike(f"%{escaped}%", escape="\\"), Company.source_value.ilike(f"%{escaped}%", escape="\\")
-            )
-        )
-    if family:
-        where.append(Company.source_kind == family)
-    if enabled is not None:
-        where.append(Company.enabled.is_(bool(enabled)))
-    if health_filter:
-        named = [cid for cid, status in health.items() if status == health_filter]
-        if health_filter == "unknown":
-            others = [cid for cid, status in health.items() if status != "unknown"]
-            if others:
-                where.append(Company.id.not_in(others))
-        else:
-            where.append(Company.id.in_(named) if named else sa.false())
-    health_rank = (
-        sa.case({cid: _HEALTH_RANK.get(status, 2) for cid, status in health.items()}, value=Company.id, else_=2)
-        if health
-        else sa.literal(2)
-    )
+    jobs = _job_totals(user_id)
+    where = _company_filters(user_id, search, family, enabled, health_filter, health)
     job_count = sa.func.coalesce(jobs.c.jobs, 0)
-    key = {
-        "name": sa.func.lower(Company.name),
-        "last_run": jobs.c.last_seen_at,
-        "jobs": job_count,
-        "health": health_rank,
-    }.get(sort, sa.func.lower(Company.name))
-    order = [key.desc().nulls_last() if descending else key.asc().nulls_last()]
-    if sort != "name":
-        order.append(sa.func.lower(Company.name))
-    order.append(Company.id)
+    order = _company_order(sort, descending, jobs, job_count, health)
 
     total = session.exec(select(sa.func.count()).select_from(Company).where(*where)).one()
     pages = max(1, -(-total // page_size))
