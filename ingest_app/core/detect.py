@@ -133,7 +133,7 @@ class _Page:
 
 def _read_page(url: str) -> _Page:
     """The page at `url` (redirects followed) and the board specs its HTML names. Raises CrawlError."""
-    from ingest_app.core.crawl.extract import parse_html, text_of
+    from ingest_app.core.crawl.extract import parse_html
     from ingest_app.core.crawl.http import PAGE_TYPES, fetch
 
     result = fetch(url, accept=PAGE_TYPES, robots=True, stop_at=lambda hop: _match(hop) is not None)
@@ -141,14 +141,34 @@ def _read_page(url: str) -> _Page:
     if not result.status:  # redirected to a board URL a family knows: nothing more to read
         return page
     root = parse_html(result.text)
+    page.title = _page_title(root)
+    page.site_name = _site_name(root)
+    page.vendors = _vendors_named(result.text, page.url)
+    page.specs = _linked_specs(root, result.url)
+    return page
+
+
+def _page_title(root) -> str | None:
+    from ingest_app.core.crawl.extract import text_of
+
     title = root.find(".//title")
-    if title is not None:
-        page.title = " ".join(text_of(title).split())[:200] or None
+    if title is None:
+        return None
+    return " ".join(text_of(title).split())[:200] or None
+
+
+def _site_name(root) -> str | None:
+    """The page's `og:site_name` (the first one), which usually is the company's name."""
     for meta in root.iter("meta"):
         if (meta.get("property") or meta.get("name") or "").strip().lower() == "og:site_name":
-            page.site_name = " ".join((meta.get("content") or "").split())[:200] or None
-            break
-    page.vendors = _vendors_named(result.text, page.url)
+            return " ".join((meta.get("content") or "").split())[:200] or None
+    return None
+
+
+def _linked_specs(root, base_url: str) -> list[str]:
+    """The board specs a family recognizes among the page's scripts, iframes, links, anchors and
+    forms, in page order without repeats; at most MAX_LINKS links are looked at."""
+    specs: list[str] = []
     seen: set[str] = set()
     looked = 0
     for el in root.iter(*{tag for tag, _ in _LINK_ATTRS}):
@@ -160,14 +180,14 @@ def _read_page(url: str) -> _Page:
         if looked > MAX_LINKS:
             break
         try:
-            absolute = urljoin(result.url, link)
+            absolute = urljoin(base_url, link)
         except ValueError:
             continue
         spec = _match(absolute)
         if spec and spec not in seen:
             seen.add(spec)
-            page.specs.append(spec)
-    return page
+            specs.append(spec)
+    return specs
 
 
 # Families whose boards also live on a company's own domain, and how their pages name them (asset
@@ -257,16 +277,28 @@ def detect(url: str, *, probe_fn: ProbeFn | None = None, names: bool = True) -> 
         return _detect(url, probe_fn, names)
 
 
+@dataclass
+class _Attempts:
+    """What one detection proposes and what it tried, as its steps probe candidates in turn."""
+
+    run_probe: Callable[[str], tuple[Probe, ListedJob | None]]
+    page: _Page | None
+    names: bool  # read the company name from the board
+    proposals: list[Proposal] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)
+
+    def propose(self, result: Probe, first: ListedJob | None) -> None:
+        self.proposals.append(_proposal(result, first, self.page, self.names))
+
+
 def _detect(url: str, probe_fn: ProbeFn | None, names: bool) -> Detection:
     def run_probe(spec: str) -> tuple[Probe, ListedJob | None]:
         return _probe_listing(spec) if probe_fn is None else (probe_fn(spec), None)
 
-    tried: list[str] = []
     page: _Page | None = None
-    specs: list[str] = []
     direct = _match(url)
     if direct:
-        specs.append(direct)
+        specs = [direct]
     else:
         try:
             page = _read_page(url)
@@ -274,32 +306,49 @@ def _detect(url: str, probe_fn: ProbeFn | None, names: bool) -> Detection:
             return Detection(url=url, tried=[f"{url}: {exc.reason}"], error=f"no board found ({exc.reason})")
         final = _match(page.url)
         specs = list(dict.fromkeys(([final] if final else []) + page.specs))
-    proposals: list[Proposal] = []
+    attempts = _Attempts(run_probe, page, names and probe_fn is None)
+    _probe_boards(attempts, specs)
+    if not attempts.proposals and page is not None and not specs:
+        _probe_vendors(attempts, page.vendors)
+    if not attempts.proposals and page is not None:
+        _probe_careers(attempts, page.url)
+    if not attempts.proposals:
+        return Detection(url=url, tried=attempts.tried, error="no board found")
+    return Detection(url=url, proposals=attempts.proposals, tried=attempts.tried)
+
+
+def _probe_boards(attempts: _Attempts, specs: list[str]) -> None:
+    """Probes the boards the URL or its page names; past MAX_CANDIDATES they are only listed as
+    not tried (a page linking dozens of boards is not one company's)."""
     for spec in specs[:MAX_CANDIDATES]:
-        result, first = run_probe(spec)
+        result, first = attempts.run_probe(spec)
         if result.ok:
-            proposals.append(_proposal(result, first, page, names and probe_fn is None))
+            attempts.propose(result, first)
         else:
-            tried.append(f"{spec}: {result.error}")
+            attempts.tried.append(f"{spec}: {result.error}")
     for spec in specs[MAX_CANDIDATES:]:
-        tried.append(f"{spec}: not tried (at most {MAX_CANDIDATES} boards per page)")
-    if not proposals and page is not None and not specs:
-        for spec in page.vendors:  # only a guess from the page's words: it must list jobs
-            result, first = run_probe(spec)
-            if result.ok and result.jobs_listed:
-                proposals.append(_proposal(result, first, page, names and probe_fn is None))
-                break
-            tried.append(f"{spec}: {result.error or 'lists no jobs at this URL'}")
-    if not proposals and page is not None:
-        careers = f"careers:{page.url}"
-        result, _ = run_probe(careers)
+        attempts.tried.append(f"{spec}: not tried (at most {MAX_CANDIDATES} boards per page)")
+
+
+def _probe_vendors(attempts: _Attempts, vendors: list[str]) -> None:
+    """Probes the own-domain families the page names until one lists jobs: only a guess from the
+    page's words, so a board that answers but lists nothing is not proposed."""
+    for spec in vendors:
+        result, first = attempts.run_probe(spec)
         if result.ok and result.jobs_listed:
-            proposals.append(_proposal(result, None, page, names and probe_fn is None))
-        else:
-            tried.append(f"{careers}: {result.error or 'the page links to no job postings'}")
-    if not proposals:
-        return Detection(url=url, tried=tried, error="no board found")
-    return Detection(url=url, proposals=proposals, tried=tried)
+            attempts.propose(result, first)
+            return
+        attempts.tried.append(f"{spec}: {result.error or 'lists no jobs at this URL'}")
+
+
+def _probe_careers(attempts: _Attempts, page_url: str) -> None:
+    """Proposes the page itself as a careers page when the careers source lists jobs on it."""
+    careers = f"careers:{page_url}"
+    result, _ = attempts.run_probe(careers)
+    if result.ok and result.jobs_listed:
+        attempts.propose(result, None)
+    else:
+        attempts.tried.append(f"{careers}: {result.error or 'the page links to no job postings'}")
 
 
 def _proposal(result: Probe, first: ListedJob | None, page: _Page | None, names: bool) -> Proposal:
