@@ -318,27 +318,44 @@ def _pattern(example_value: str) -> tuple[str, str] | None:
 
 def board_slug(source: str) -> str | None:
     """The company's name on its board (`acme` in greenhouse:acme or https://acme.recruitee.com/)."""
-    from ingest_app.core.crawl.sources import get_family, url_host
+    from ingest_app.core.crawl.sources import get_family
 
     kind, _, value = source.partition(":")
     family = get_family(kind)
     value = value.strip()
     if family is None or not value:
         return None
-    if family.name == "careers":  # the company's own site: its name is the host's first real label
-        labels = [p for p in url_host(value).split(".") if p and p not in _GENERIC_WORDS]
-        return labels[0] if len(labels) > 1 and _slug_like(labels[0]) and not labels[0].isdigit() else None
+    if family.name == "careers":
+        return _own_site_slug(value)
     pattern = _pattern(family.value_example)
-    if pattern is not None:
-        prefix, suffix = pattern
-        low = value.lower()
-        if not prefix and not suffix:
-            return value if _slug_like(value) else None
-        if low.startswith(prefix.lower()) and low.rstrip("/").endswith(suffix.lower().rstrip("/")):
-            middle = value[len(prefix) : len(value.rstrip("/")) - len(suffix.rstrip("/"))]
-            if _slug_like(middle):
-                return middle
-    # A board on another host (a local or white-label base): its last path segment.
+    if pattern == ("", ""):  # the value is the slug itself
+        return value if _slug_like(value) else None
+    slug = _slug_in_pattern(value, pattern) if pattern is not None else None
+    return slug if slug is not None else _last_segment_slug(value)
+
+
+def _own_site_slug(url: str) -> str | None:
+    """The company's own site: its name is the host's first real label."""
+    from ingest_app.core.crawl.sources import url_host
+
+    labels = [p for p in url_host(url).split(".") if p and p not in _GENERIC_WORDS]
+    return labels[0] if len(labels) > 1 and _slug_like(labels[0]) and not labels[0].isdigit() else None
+
+
+def _slug_in_pattern(value: str, pattern: tuple[str, str]) -> str | None:
+    """The part of `value` where the family's example has `acme` (prefix and suffix compared
+    without case, a trailing slash optional); None when `value` does not fit the example."""
+    prefix, suffix = pattern
+    low = value.lower()
+    if low.startswith(prefix.lower()) and low.rstrip("/").endswith(suffix.lower().rstrip("/")):
+        middle = value[len(prefix) : len(value.rstrip("/")) - len(suffix.rstrip("/"))]
+        if _slug_like(middle):
+            return middle
+    return None
+
+
+def _last_segment_slug(value: str) -> str | None:
+    """A board on another host (a local or white-label base): its last path segment."""
     segments = [p for p in value.split("?", 1)[0].split("/") if p and p.lower() not in _GENERIC_WORDS]
     last = segments[-1] if len(segments) > 1 else ""
     return last if _slug_like(last) else None
