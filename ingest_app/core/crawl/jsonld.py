@@ -212,50 +212,61 @@ def _is_telecommute(job: dict) -> bool:
     return any("telecommute" in str(v).lower() for v in values if v)
 
 
+def _first(value: Any) -> Any:
+    """A list's first item (None for an empty list); any other value as it is."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
 def _salary(job: dict) -> fields.Salary | None:
     """baseSalary/estimatedSalary in their shapes: MonetaryAmount with a QuantitativeValue (or a
     list of them), a bare number, a text such as "$116K-$213K"; the period from unitText."""
     for key in ("baseSalary", "estimatedSalary"):
-        salary = job.get(key)
-        if isinstance(salary, list):
-            salary = salary[0] if salary else None
-        if salary is None:
-            continue
-        cur = n.currency(job.get("salaryCurrency"))
-        if isinstance(salary, str):
-            if found := fields.salary_from_text(salary, labelled=True):
-                return found
-            low = n.number(salary)
-            return fields.Salary(low, low, cur, None) if low else None
-        if isinstance(salary, (int, float)):
-            low = n.number(salary)
-            return fields.Salary(low, low, cur, None) if low else None
-        if not isinstance(salary, dict):
-            continue
-        cur = n.currency(salary.get("currency")) or cur
-        unit = fields.period(salary.get("unitText"))
-        value = salary.get("value", salary if "minValue" in salary or "maxValue" in salary else None)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if isinstance(value, dict):
-            cur = cur or n.currency(value.get("currency"))
-            unit = fields.period(value.get("unitText")) or unit
-            if value.get("minValue") is not None or value.get("maxValue") is not None:
-                low, high = n.salary_range(value.get("minValue"), value.get("maxValue"))
-                low, high = low if low is not None else high, high if high is not None else low
-            else:
-                low = high = n.number(value.get("value"))
-        elif isinstance(value, str) and (found := fields.salary_from_text(value, labelled=True)):
-            return fields.Salary(found.low, found.high, cur or found.currency, unit or found.period)
-        else:
-            low = high = n.number(value)
-        if fields.placeholder(low, high):
-            if low is None and high is None and cur:
-                return fields.Salary(None, None, cur, unit)
-            return None
-        return fields.Salary(low, high, cur, unit)
+        salary = _first(job.get(key))
+        if isinstance(salary, (str, int, float)):
+            return _scalar_salary(salary, n.currency(job.get("salaryCurrency")))
+        if isinstance(salary, dict):
+            return _monetary_amount(salary, n.currency(job.get("salaryCurrency")))
     cur = n.currency(job.get("salaryCurrency"))
     return fields.Salary(None, None, cur, None) if cur else None
+
+
+def _scalar_salary(salary: str | int | float, cur: str | None) -> fields.Salary | None:
+    """A bare number, or a text read as a labelled salary (a text with no range: its number)."""
+    if isinstance(salary, str) and (found := fields.salary_from_text(salary, labelled=True)):
+        return found
+    low = n.number(salary)
+    return fields.Salary(low, low, cur, None) if low else None
+
+
+def _monetary_amount(salary: dict, cur: str | None) -> fields.Salary | None:
+    """A MonetaryAmount: its value a QuantitativeValue (or a list of them), a number or a text;
+    its own currency and unitText win over the posting's. A placeholder amount (0-0) is no
+    salary, though a currency stated alone is kept."""
+    cur = n.currency(salary.get("currency")) or cur
+    unit = fields.period(salary.get("unitText"))
+    value = _first(salary.get("value", salary if "minValue" in salary or "maxValue" in salary else None))
+    if isinstance(value, dict):
+        cur = cur or n.currency(value.get("currency"))
+        unit = fields.period(value.get("unitText")) or unit
+        low, high = _quantitative_range(value)
+    elif isinstance(value, str) and (found := fields.salary_from_text(value, labelled=True)):
+        return fields.Salary(found.low, found.high, cur or found.currency, unit or found.period)
+    else:
+        low = high = n.number(value)
+    if fields.placeholder(low, high):
+        return fields.Salary(None, None, cur, unit) if low is None and high is None and cur else None
+    return fields.Salary(low, high, cur, unit)
+
+
+def _quantitative_range(value: dict) -> tuple[float | None, float | None]:
+    """A QuantitativeValue's minValue-maxValue (one of them stands for both), else its value."""
+    if value.get("minValue") is None and value.get("maxValue") is None:
+        low = n.number(value.get("value"))
+        return low, low
+    low, high = n.salary_range(value.get("minValue"), value.get("maxValue"))
+    return (low if low is not None else high), (high if high is not None else low)
 
 
 def _identifier(value: Any) -> str | None:
