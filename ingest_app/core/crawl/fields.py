@@ -131,6 +131,9 @@ def salary_from_text(text: str | None, *, labelled: bool = False) -> Salary | No
 
 
 def _salary_at(window: str, anchor: int, labelled: bool) -> Salary | None:
+    """The salary whose amounts start at the anchor (a pay word, or the window's start): the first
+    range with a currency mark from there. A range past the anchor's neighbourhood, or a zero
+    amount, ends the search; a lone amount needs a period, a free-text one a period or pay word."""
     for match in _RANGE.finditer(window):
         if match.end() < anchor:
             continue
@@ -139,25 +142,47 @@ def _salary_at(window: str, anchor: int, labelled: bool) -> Salary | None:
         marks = [match.group(g) for g in ("c1", "c2", "c3", "c4")]
         if not any(marks):
             continue
-        k1, k2 = bool(match.group("k1")), bool(match.group("k2"))
-        low = _to_number(match.group("a1"), k1)
-        high = _to_number(match.group("a2"), k2) if match.group("a2") else None
-        if high is not None and k2 and not k1 and low is not None and low < 1000:
-            low *= 1000  # "$95-120K"
-        after = window[match.end() : match.end() + 40].split(". ")[0]
-        before = window[max(0, match.start() - 40) : match.start()].rsplit(". ", 1)[-1]
-        found = period(match.group(0)) or period(after[:24]) or period(before[-25:])
+        low, high = _amounts(match)
+        before, found = _period_near(window, match)
         if high is None:
             if not found:  # a lone amount is a salary only with a period: "$25 an hour"
                 continue
             high = low
-        if low is None or high is None or (low == 0 and high == 0) or high == 0:
+        if _no_pay(low, high):
             return None
-        if not (labelled or found or any(key in _words(before) for key in _SALARY_KEYS)):
+        if not (labelled or found or _pay_worded(before)):
             continue
         low, high = min(low, high), max(low, high)
         return Salary(low, high, _currency(*marks), found)
     return None
+
+
+def _amounts(match: re.Match) -> tuple[float | None, float | None]:
+    """The range's low and high amounts (high None for a lone amount); a K on the high amount
+    alone applies to both: "$95-120K"."""
+    k1, k2 = bool(match.group("k1")), bool(match.group("k2"))
+    low = _to_number(match.group("a1"), k1)
+    high = _to_number(match.group("a2"), k2) if match.group("a2") else None
+    if high is not None and k2 and not k1 and low is not None and low < 1000:
+        low *= 1000
+    return low, high
+
+
+def _period_near(window: str, match: re.Match) -> tuple[str, str | None]:
+    """The text of the sentence before the range, and the pay period stated in the range, just
+    after it or just before it."""
+    after = window[match.end() : match.end() + 40].split(". ")[0]
+    before = window[max(0, match.start() - 40) : match.start()].rsplit(". ", 1)[-1]
+    return before, period(match.group(0)) or period(after[:24]) or period(before[-25:])
+
+
+def _no_pay(low: float | None, high: float | None) -> bool:
+    """An amount that is not a salary: unreadable, or zero."""
+    return low is None or high is None or (low == 0 and high == 0) or high == 0
+
+
+def _pay_worded(before: str) -> bool:
+    return any(key in _words(before) for key in _SALARY_KEYS)
 
 
 def placeholder(low: float | None, high: float | None) -> bool:
