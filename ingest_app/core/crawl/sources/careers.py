@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from ingest_app.core.crawl.ats_urls import hints_for_url
@@ -353,9 +354,15 @@ def _first_page_key(url: str) -> str:
 
 
 def _page_jobs(markup: str, page_url: str, root) -> list[tuple[str, str | None]]:
-    found = _jsonld_links(markup, page_url)
+    """The postings a careers page lists: its JSON-LD links, then the anchors taken as postings."""
+    return _jsonld_links(markup, page_url) + _voted_links(_anchor_candidates(root, page_url))
+
+
+def _anchor_candidates(root, page_url: str) -> list[tuple[str, str | None, str, object]]:
+    """(url, text, kind, group key) of each anchor that may be a posting: an http(s) link that
+    `_candidate` accepts, not a fragment, mail, phone or script link, a next page or page noise."""
     noise, groups = _Noise(), _Groups()
-    candidates = []  # (url, text, kind, group key)
+    candidates = []
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("#", "mailto:", "tel:", "javascript:", "data:")):
@@ -370,8 +377,12 @@ def _page_jobs(markup: str, page_url: str, root) -> list[tuple[str, str | None]]
             continue
         text = " ".join(text_of(a)[: links.MAX_TEXT * 2].split())[:500] or None
         candidates.append((url, text, kind, groups.key(a)))
-    # A same-site link needs its own evidence, or a place in a repeated list most of whose links
-    # are postings; a link that names a team, culture or talent-community page is never taken.
+    return candidates
+
+
+def _voted_links(candidates: list[tuple[str, str | None, str, object]]) -> list[tuple[str, str | None]]:
+    """A same-site link needs its own evidence, or a place in a repeated list most of whose links
+    are postings; a link that names a team, culture or talent-community page is never taken."""
     verdicts = []
     votes: dict = {}
     for url, text, kind, group in candidates:
@@ -380,6 +391,7 @@ def _page_jobs(markup: str, page_url: str, root) -> list[tuple[str, str | None]]
         if group is not None:
             yes, total = votes.get(group, (0, 0))
             votes[group] = (yes + (strong and not refused), total + 1)
+    found = []
     for (url, text, _kind, group), (strong, refused) in zip(candidates, verdicts, strict=True):
         if refused:
             continue
@@ -398,6 +410,56 @@ def _canonical_or_none(url: str) -> str | None:
         return None
 
 
+@dataclass
+class _Crawl:
+    """One listing of a careers site: the pages to visit and visited (by first-page key), the
+    jobs found so far, and whether the job limit cut it."""
+
+    start: str
+    max_jobs: int
+    queue: list[str]
+    visited: set[str] = field(default_factory=set)
+    jobs: dict[str, ListedJob] = field(default_factory=dict)
+    cut: bool = False
+
+    def add_jobs(self, found: list[tuple[str, str | None]], pages: list[str | None]) -> None:
+        """Keeps the page's job links that are new and are not pages of the listing itself."""
+        for job_url, title in found:
+            canonical = _canonical_or_none(job_url)
+            if canonical is None:
+                continue
+            if canonical in self.visited or canonical in pages or canonical == self.start or canonical in self.jobs:
+                continue
+            if len(self.jobs) >= self.max_jobs:
+                self.cut = True
+                return
+            hints = hints_for_url(canonical) or {"source": "careers"}
+            self.jobs[canonical] = ListedJob(url=canonical, title=title, hints=hints)
+
+    def queue_pages(self, pages: list[str | None]) -> None:
+        """Queues the next pages on the start page's host that are not visited yet."""
+        host = urlsplit(self.start).hostname
+        for next_url in pages:
+            if (
+                next_url is not None
+                and urlsplit(next_url).hostname == host
+                and _first_page_key(next_url) not in self.visited
+            ):
+                self.queue.append(next_url)
+
+
+def _fetch_page(page_url: str, start: str):
+    """The page's answer; None for a later page that does not exist (or may not be crawled): it
+    lists nothing. Any other failure makes the listing incomplete, and an incomplete listing must
+    not archive, so it raises."""
+    try:
+        return fetch(page_url, robots=True)
+    except CrawlError as err:
+        if page_url == start or err.kind not in _SKIPPABLE_PAGE_ERRORS:
+            raise
+        return None
+
+
 def list_jobs(url: str) -> list[ListedJob]:
     """Job links of a careers page and its next pages (at most `crawler_max_pages` pages and
     `crawler_max_jobs_per_company` links; a listing cut at either limit says so)."""
@@ -405,45 +467,23 @@ def list_jobs(url: str) -> list[ListedJob]:
     start = canonicalize_url(url)
     max_pages = max(1, settings.crawler_max_pages)
     max_jobs = max(1, settings.crawler_max_jobs_per_company)
-    queue, visited, jobs = [start], set(), {}
-    cut = False
-    while queue and len(visited) < max_pages and not cut:
-        page_url = queue.pop(0)
-        if _first_page_key(page_url) in visited:
+    crawl = _Crawl(start=start, max_jobs=max_jobs, queue=[start])
+    while crawl.queue and len(crawl.visited) < max_pages and not crawl.cut:
+        page_url = crawl.queue.pop(0)
+        if _first_page_key(page_url) in crawl.visited:
             continue
-        visited.add(_first_page_key(page_url))
-        try:
-            result = fetch(page_url, robots=True)
-        except CrawlError as err:
-            # A later page that does not exist (or may not be crawled) lists nothing; any other
-            # failure makes the listing incomplete, and an incomplete listing must not archive.
-            if page_url == start or err.kind not in _SKIPPABLE_PAGE_ERRORS:
-                raise
+        crawl.visited.add(_first_page_key(page_url))
+        result = _fetch_page(page_url, start)
+        if result is None:
             continue
         markup = result.text
         root = parse_html(markup)
         pages = list(dict.fromkeys(_canonical_or_none(p) for p in _next_pages(root, result.url)))[:_MAX_PAGE_LINKS]
-        for job_url, title in _page_jobs(markup, result.url, root):
-            try:
-                canonical = canonicalize_url(job_url)
-            except CrawlError:
-                continue
-            if canonical in visited or canonical in pages or canonical == start or canonical in jobs:
-                continue
-            if len(jobs) >= max_jobs:
-                cut = True
-                break
-            hints = hints_for_url(canonical) or {"source": "careers"}
-            jobs[canonical] = ListedJob(url=canonical, title=title, hints=hints)
-        for next_url in pages:
-            if next_url is None:
-                continue
-            same_host = urlsplit(next_url).hostname == urlsplit(start).hostname
-            if same_host and _first_page_key(next_url) not in visited:
-                queue.append(next_url)
-    listing = JobListing(dedupe(list(jobs.values())))
-    if cut:
+        crawl.add_jobs(_page_jobs(markup, result.url, root), pages)
+        crawl.queue_pages(pages)
+    listing = JobListing(dedupe(list(crawl.jobs.values())))
+    if crawl.cut:
         listing.incomplete = f"the careers page lists more than {max_jobs} job links; kept the first {max_jobs}"
-    elif any(_first_page_key(page) not in visited for page in queue):
+    elif any(_first_page_key(page) not in crawl.visited for page in crawl.queue):
         listing.incomplete = f"the careers page has more than {max_pages} pages; listed the first {max_pages}"
     return listing
