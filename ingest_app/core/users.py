@@ -29,17 +29,23 @@ COMMON_PASSWORDS = frozenset(
 
 
 class UserError(ValueError):
-    """Invalid registration input; the message says which rule failed."""
+    """Invalid registration input; the message says which rule failed and `field` which input
+    ("email" or "password") it is about, so a form shows it next to that input."""
+
+    def __init__(self, message: str, *, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 class EmailTaken(UserError):
-    pass
+    def __init__(self, message: str = "An account with this email already exists"):
+        super().__init__(message, field="email")
 
 
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if len(email) > MAX_EMAIL_LENGTH or "\x00" in email or not _EMAIL_RE.match(email):
-        raise UserError("Enter a valid email address")
+        raise UserError("Enter a valid email address", field="email")
     return email
 
 
@@ -81,17 +87,17 @@ def create_user(session: Session, *, email: str, password: str) -> User:
     email = normalize_email(email)
     problem = password_problem(password or "")
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, field="password")
     if get_user_by_email(session, email) is not None:
         dummy_verify(password)  # the same hashing cost as creating the account
-        raise EmailTaken("An account with this email already exists")
+        raise EmailTaken()
     user = User(email=email, password_hash=hash_password(password))
     session.add(user)
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent registration won the race
         session.rollback()
-        raise EmailTaken("An account with this email already exists") from exc
+        raise EmailTaken() from exc
     return user
 
 

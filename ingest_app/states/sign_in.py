@@ -22,7 +22,6 @@ from ingest_app.core.users import (
     MAX_EMAIL_LENGTH,
     MAX_PASSWORD_LENGTH,
     UserError,
-    normalize_email,
     register,
     sign_in,
 )
@@ -124,9 +123,7 @@ class SignInState(AuthState):
             self.form_error = wait_message(exc)
             return None
         except UserError as exc:
-            try:
-                normalize_email(email)
-            except UserError:
+            if exc.field == "email":
                 self.email_error = str(exc)
             else:
                 self.password_error = str(exc)
