@@ -277,8 +277,18 @@ def preview_rows(
     else:
         companies = list_companies(session, user_id)
     existing = {c.source: c.id for c in companies}
+    outcomes, live = _triage(rows, existing)
+    outcomes.update(_check_live(live, detect_fn, probe_fn))
     names = {c.id: c.name for c in companies}
-    settings = get_settings()
+    return _mark_detected_duplicates(rows, outcomes, existing, names)
+
+
+def _triage(
+    rows: Sequence[ImportRow], existing: dict[str, int]
+) -> tuple[dict[int, RowOutcome], list[tuple[int, ImportRow]]]:
+    """Outcomes known before any request (a row's parse error, an invalid spec, a duplicate of
+    the user's companies or of an earlier row, by the spec the row is written as), and the rows
+    (with their index) left to check live."""
     outcomes: dict[int, RowOutcome] = {}
     first_row: dict[str, int] = {}
     live: list[tuple[int, ImportRow]] = []
@@ -297,7 +307,15 @@ def preview_rows(
         if spec is not None:
             first_row[spec] = row.row
         live.append((index, row))
+    return outcomes, live
 
+
+def _check_live(
+    live: list[tuple[int, ImportRow]], detect_fn: DetectFn | None, probe_fn: ProbeFn
+) -> dict[int, RowOutcome]:
+    """Detects and probes the rows `import_concurrency` at a time, all by one `import_timeout`:
+    a row not started by then says so, and one row's failure never loses the others."""
+    settings = get_settings()
     ends_at = time.monotonic() + settings.import_timeout
 
     def check(item: tuple[int, ImportRow]) -> tuple[int, RowOutcome]:
@@ -312,12 +330,18 @@ def preview_rows(
             except Exception as exc:  # one row's failure never loses the others
                 return index, _outcome(row, "error", error=f"Row {row.row}: {type(exc).__name__}: {exc}"[:500])
 
+    if not live:
+        return {}
     workers = max(1, min(settings.import_concurrency, len(live)))
-    if live:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
-            for index, outcome in pool.map(check, live):
-                outcomes[index] = outcome
-    # Rows detected from a page URL learn their spec only now: mark those duplicates too.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+        return dict(pool.map(check, live))
+
+
+def _mark_detected_duplicates(
+    rows: Sequence[ImportRow], outcomes: dict[int, RowOutcome], existing: dict[str, int], names: dict[int, str]
+) -> list[RowOutcome]:
+    """The outcomes in input order. Rows detected from a page URL learn their spec only now: mark
+    those duplicates too; a duplicate is shown as the company it is."""
     result: list[RowOutcome] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
@@ -331,7 +355,7 @@ def preview_rows(
                                   error=f"Row {row.row}: same source as row {seen[outcome.source]}")  # fmt: skip
             else:
                 seen[outcome.source] = row.row
-        if outcome.duplicate_of is not None and not outcome.name:  # shown as the company it is
+        if outcome.duplicate_of is not None and not outcome.name:
             outcome = replace(outcome, name=names.get(outcome.duplicate_of))
         result.append(outcome)
     return result
