@@ -73,130 +73,127 @@ def _scroll_table(label: str, *children: rx.Component) -> rx.Component:
     )
 
 
-def results_view() -> rx.Component:
-    return rx.vstack(
-        rx.cond(
-            RunState.status == "completed",
+def _run_line() -> rx.Component:
+    return rx.text("Run #", RunState.run_id, " · started ", RunState.created, color_scheme="gray", size="2")
+
+
+def _outcome_heading() -> rx.Component:
+    """Complete, or failed with the run's error below."""
+    return rx.cond(
+        RunState.status == "completed",
+        rx.hstack(
+            rx.icon("circle_check", size=40, color=rx.color("green", 9)),
+            rx.vstack(rx.heading("Ingestion complete", size="6", id="result-heading"), _run_line(), spacing="1"),
+            align="center",
+        ),
+        rx.vstack(
             rx.hstack(
-                rx.icon("circle_check", size=40, color=rx.color("green", 9)),
-                rx.vstack(
-                    rx.heading("Ingestion complete", size="6", id="result-heading"),
-                    rx.text("Run #", RunState.run_id, " · started ", RunState.created, color_scheme="gray", size="2"),
-                    spacing="1",
-                ),
+                rx.icon("circle_x", size=40, color=rx.color("red", 9)),
+                rx.vstack(rx.heading("Ingestion failed", size="6", id="result-heading"), _run_line(), spacing="1"),
                 align="center",
             ),
-            rx.vstack(
-                rx.hstack(
-                    rx.icon("circle_x", size=40, color=rx.color("red", 9)),
-                    rx.vstack(
-                        rx.heading("Ingestion failed", size="6", id="result-heading"),
-                        rx.text(
-                            "Run #", RunState.run_id, " · started ", RunState.created, color_scheme="gray", size="2"
-                        ),
-                        spacing="1",
-                    ),
-                    align="center",
-                ),
-                rx.callout(
-                    RunState.error_message,
-                    icon="triangle_alert",
-                    color_scheme="red",
-                    high_contrast=True,
-                    width="100%",
-                    id="run-error",
-                ),
+            rx.callout(
+                RunState.error_message,
+                icon="triangle_alert",
+                color_scheme="red",
+                high_contrast=True,
                 width="100%",
+                id="run-error",
             ),
-        ),
-        changes_summary(),
-        rx.flex(
-            stat_card("Found", RunState.total, "indigo", "stat-found"),
-            stat_card("Added", RunState.added, "green", "stat-added"),
-            stat_card("Archived", RunState.archived, "amber", "stat-archived"),
-            stat_card("Failed", RunState.failed, "red", "stat-failed"),
-            stat_card("Skipped", RunState.skipped, "gray", "stat-skipped"),
-            stat_card("Duration", RunState.elapsed, "gray", "stat-duration"),
-            spacing="3",
-            wrap="wrap",
             width="100%",
         ),
-        rx.flex(
-            rx.link(
-                rx.button(rx.icon("rotate_ccw", size=16), "Start new ingestion", size="3"),
-                href=routes.COMPANIES,
-                id="start-new",
-            ),
-            rx.link(
-                rx.button(rx.icon("search", size=16), "Go to search", size="3", variant="soft", high_contrast=True),
-                href=RunState.search_url,
-                id="go-to-search",
-            ),
-            rx.link(
-                rx.button(
-                    rx.icon("history", size=16),
-                    "History",
-                    size="3",
-                    variant="soft",
-                    color_scheme="gray",
-                    high_contrast=True,
-                ),
-                href=routes.HISTORY,
-            ),
-            spacing="3",
-            wrap="wrap",
+    )
+
+
+def _stats() -> rx.Component:
+    return rx.flex(
+        stat_card("Found", RunState.total, "indigo", "stat-found"),
+        stat_card("Added", RunState.added, "green", "stat-added"),
+        stat_card("Archived", RunState.archived, "amber", "stat-archived"),
+        stat_card("Failed", RunState.failed, "red", "stat-failed"),
+        stat_card("Skipped", RunState.skipped, "gray", "stat-skipped"),
+        stat_card("Duration", RunState.elapsed, "gray", "stat-duration"),
+        spacing="3",
+        wrap="wrap",
+        width="100%",
+    )
+
+
+def _next_steps() -> rx.Component:
+    """Where to go from the results: a new ingestion, the jobs it found, the run history."""
+    return rx.flex(
+        rx.link(
+            rx.button(rx.icon("rotate_ccw", size=16), "Start new ingestion", size="3"),
+            href=routes.COMPANIES,
+            id="start-new",
         ),
+        rx.link(
+            rx.button(rx.icon("search", size=16), "Go to search", size="3", variant="soft", high_contrast=True),
+            href=RunState.search_url,
+            id="go-to-search",
+        ),
+        rx.link(
+            rx.button(
+                rx.icon("history", size=16),
+                "History",
+                size="3",
+                variant="soft",
+                color_scheme="gray",
+                high_contrast=True,
+            ),
+            href=routes.HISTORY,
+        ),
+        spacing="3",
+        wrap="wrap",
+    )
+
+
+def _table(label: str, columns: tuple[str, ...], items, row) -> rx.Component:
+    """A scrolling table named `label` with one header row of `columns` and a `row` per item."""
+    return _scroll_table(
+        label,
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(column) for column in columns])),
+        rx.table.body(rx.foreach(items, row)),
+    )
+
+
+_URL_COLUMNS = ("URL", "Company", "Reason")
+
+
+def _failed_urls() -> rx.Component:
+    return rx.cond(
+        RunState.failed_items.length() > 0,
+        rx.vstack(
+            rx.heading("Failed URLs", size="4"),
+            _table("Failed URLs", _URL_COLUMNS, RunState.failed_items, _failed_row),
+            width="100%",
+        ),
+    )
+
+
+def _skipped_urls() -> rx.Component:
+    return rx.cond(
+        RunState.skipped_items.length() > 0,
+        rx.vstack(
+            rx.heading("Skipped URLs", size="4"),
+            rx.text(RunState.skipped, " skipped: not a job posting", size="2", color_scheme="gray"),
+            _table("Skipped URLs", _URL_COLUMNS, RunState.skipped_items, _skipped_row),
+            width="100%",
+            id="skipped-items",
+        ),
+    )
+
+
+def results_view() -> rx.Component:
+    return rx.vstack(
+        _outcome_heading(),
+        changes_summary(),
+        _stats(),
+        _next_steps(),
         rx.heading("Per company", size="4"),
-        _scroll_table(
-            "Per company",
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Company"),
-                    rx.table.column_header_cell("Listed"),
-                    rx.table.column_header_cell("Archived"),
-                    rx.table.column_header_cell("Note"),
-                )
-            ),
-            rx.table.body(rx.foreach(RunState.companies, _company_row)),
-        ),
-        rx.cond(
-            RunState.failed_items.length() > 0,
-            rx.vstack(
-                rx.heading("Failed URLs", size="4"),
-                _scroll_table(
-                    "Failed URLs",
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("URL"),
-                            rx.table.column_header_cell("Company"),
-                            rx.table.column_header_cell("Reason"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(RunState.failed_items, _failed_row)),
-                ),
-                width="100%",
-            ),
-        ),
-        rx.cond(
-            RunState.skipped_items.length() > 0,
-            rx.vstack(
-                rx.heading("Skipped URLs", size="4"),
-                rx.text(RunState.skipped, " skipped: not a job posting", size="2", color_scheme="gray"),
-                _scroll_table(
-                    "Skipped URLs",
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("URL"),
-                            rx.table.column_header_cell("Company"),
-                            rx.table.column_header_cell("Reason"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(RunState.skipped_items, _skipped_row)),
-                ),
-                width="100%",
-                id="skipped-items",
-            ),
-        ),
+        _table("Per company", ("Company", "Listed", "Archived", "Note"), RunState.companies, _company_row),
+        _failed_urls(),
+        _skipped_urls(),
         spacing="4",
         width="100%",
         id="stage-5",
