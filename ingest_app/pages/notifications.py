@@ -22,78 +22,88 @@ def _switch(label: str, checked: rx.Var[bool], on_change, id_: str) -> rx.Compon
     )
 
 
+def _when() -> rx.Component:
+    """After each run, or daily at an hour of a timezone (asked only for a daily digest)."""
+    return rx.flex(
+        form_field(
+            "Send",
+            rx.select.root(
+                rx.select.trigger(id="rule-mode"),
+                rx.select.content(
+                    rx.select.item("After each run", value="after_run"),
+                    rx.select.item("One daily digest", value="daily"),
+                ),
+                value=S.mode,
+                on_change=S.set_mode,
+            ),
+            NO_ERROR,
+            control_id="rule-mode",
+        ),
+        rx.cond(
+            S.mode == "daily",
+            rx.flex(
+                form_field(
+                    "At hour",
+                    rx.select(HOURS, value=S.daily_hour, on_change=S.set_daily_hour, id="rule-hour"),
+                    NO_ERROR,
+                    control_id="rule-hour",
+                ),
+                form_field(
+                    "Timezone",
+                    rx.input(value=S.rule_timezone, on_change=S.set_rule_timezone, id="rule-timezone"),
+                    NO_ERROR,
+                ),
+                spacing="3",
+            ),
+        ),
+        spacing="4",
+        wrap="wrap",
+    )
+
+
+def _included() -> rx.Component:
+    return rx.flex(
+        _switch("reopened jobs", S.include_reopened, S.set_include_reopened, "rule-reopened"),
+        _switch("changed jobs", S.include_changed, S.set_include_changed, "rule-changed"),
+        _switch("remote jobs only", S.remote_only, S.set_remote_only, "rule-remote"),
+        spacing="4",
+        wrap="wrap",
+    )
+
+
+def _filters() -> rx.Component:
+    """Which jobs a digest names: by title keyword, location and company."""
+    return rx.flex(
+        form_field(
+            "Title keywords",
+            rx.input(value=S.keywords, on_change=S.set_keywords, placeholder="python, data", id="rule-keywords"),
+            NO_ERROR,
+            hint="Comma-separated; any of them. Empty: every title.",
+        ),
+        form_field(
+            "Locations",
+            rx.input(value=S.locations, on_change=S.set_locations, placeholder="Berlin, Remote", id="rule-locations"),
+            NO_ERROR,
+        ),
+        form_field(
+            "Companies",
+            rx.input(value=S.companies, on_change=S.set_companies, placeholder="Acme", id="rule-companies"),
+            NO_ERROR,
+        ),
+        spacing="3",
+        wrap="wrap",
+        width="100%",
+    )
+
+
 def _rule() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Digest", size="4"),
-            rx.flex(
-                form_field(
-                    "Send",
-                    rx.select.root(
-                        rx.select.trigger(id="rule-mode"),
-                        rx.select.content(
-                            rx.select.item("After each run", value="after_run"),
-                            rx.select.item("One daily digest", value="daily"),
-                        ),
-                        value=S.mode,
-                        on_change=S.set_mode,
-                    ),
-                    NO_ERROR,
-                    control_id="rule-mode",
-                ),
-                rx.cond(
-                    S.mode == "daily",
-                    rx.flex(
-                        form_field(
-                            "At hour",
-                            rx.select(HOURS, value=S.daily_hour, on_change=S.set_daily_hour, id="rule-hour"),
-                            NO_ERROR,
-                            control_id="rule-hour",
-                        ),
-                        form_field(
-                            "Timezone",
-                            rx.input(value=S.rule_timezone, on_change=S.set_rule_timezone, id="rule-timezone"),
-                            NO_ERROR,
-                        ),
-                        spacing="3",
-                    ),
-                ),
-                spacing="4",
-                wrap="wrap",
-            ),
+            _when(),
             rx.text("New jobs are always included. Also include:", size="2", color_scheme="gray"),
-            rx.flex(
-                _switch("reopened jobs", S.include_reopened, S.set_include_reopened, "rule-reopened"),
-                _switch("changed jobs", S.include_changed, S.set_include_changed, "rule-changed"),
-                _switch("remote jobs only", S.remote_only, S.set_remote_only, "rule-remote"),
-                spacing="4",
-                wrap="wrap",
-            ),
-            rx.flex(
-                form_field(
-                    "Title keywords",
-                    rx.input(
-                        value=S.keywords, on_change=S.set_keywords, placeholder="python, data", id="rule-keywords"
-                    ),
-                    NO_ERROR,
-                    hint="Comma-separated; any of them. Empty: every title.",
-                ),
-                form_field(
-                    "Locations",
-                    rx.input(
-                        value=S.locations, on_change=S.set_locations, placeholder="Berlin, Remote", id="rule-locations"
-                    ),
-                    NO_ERROR,
-                ),
-                form_field(
-                    "Companies",
-                    rx.input(value=S.companies, on_change=S.set_companies, placeholder="Acme", id="rule-companies"),
-                    NO_ERROR,
-                ),
-                spacing="3",
-                wrap="wrap",
-                width="100%",
-            ),
+            _included(),
+            _filters(),
             _switch("Digests on", S.rule_enabled, S.set_rule_enabled, "rule-enabled"),
             rx.cond(
                 S.rule_error != "", rx.callout(S.rule_error, color_scheme="red", high_contrast=True, id="rule-error")
