@@ -146,6 +146,52 @@ def company_table() -> rx.Component:
     )
 
 
+def _bulk_delete() -> rx.Component:
+    """Delete the selection, after a confirmation that says what stays (the jobs already ingested)."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                rx.icon("trash_2", size=14),
+                "Delete",
+                size="1",
+                color_scheme="red",
+                high_contrast=True,
+                id="bulk-delete",
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(
+                rx.cond(
+                    CompaniesState.selected_count == 1,
+                    "Delete 1 company?",
+                    "Delete " + CompaniesState.selected_count.to_string() + " companies?",
+                )
+            ),
+            rx.alert_dialog.description(
+                "They leave your list and future runs. Jobs already ingested from them stay in your jobs list."
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True)),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Delete them",
+                        color_scheme="red",
+                        high_contrast=True,
+                        on_click=CompaniesState.bulk_delete,
+                        id="confirm-bulk-delete",
+                    ),
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1rem",
+            ),
+            max_width="440px",
+        ),
+        open=CompaniesState.bulk_delete_open,
+        on_open_change=CompaniesState.set_bulk_delete_open,
+    )
+
+
 def bulk_bar() -> rx.Component:
     """What to do with the selected companies (shown while there is a selection)."""
     return rx.cond(
@@ -161,50 +207,7 @@ def bulk_bar() -> rx.Component:
                 on_click=CompaniesState.bulk_set_enabled(False),
                 id="bulk-disable",
             ),
-            rx.alert_dialog.root(
-                rx.alert_dialog.trigger(
-                    rx.button(
-                        rx.icon("trash_2", size=14),
-                        "Delete",
-                        size="1",
-                        color_scheme="red",
-                        high_contrast=True,
-                        id="bulk-delete",
-                    )
-                ),
-                rx.alert_dialog.content(
-                    rx.alert_dialog.title(
-                        rx.cond(
-                            CompaniesState.selected_count == 1,
-                            "Delete 1 company?",
-                            "Delete " + CompaniesState.selected_count.to_string() + " companies?",
-                        )
-                    ),
-                    rx.alert_dialog.description(
-                        "They leave your list and future runs. Jobs already ingested from them stay in your jobs list."
-                    ),
-                    rx.flex(
-                        rx.alert_dialog.cancel(
-                            rx.button("Cancel", variant="soft", color_scheme="gray", high_contrast=True)
-                        ),
-                        rx.alert_dialog.action(
-                            rx.button(
-                                "Delete them",
-                                color_scheme="red",
-                                high_contrast=True,
-                                on_click=CompaniesState.bulk_delete,
-                                id="confirm-bulk-delete",
-                            ),
-                        ),
-                        spacing="3",
-                        justify="end",
-                        margin_top="1rem",
-                    ),
-                    max_width="440px",
-                ),
-                open=CompaniesState.bulk_delete_open,
-                on_open_change=CompaniesState.set_bulk_delete_open,
-            ),
+            _bulk_delete(),
             rx.button(
                 "Clear selection",
                 size="1",
