@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 
 from ingest_app.core.settings import Settings, get_settings
 
@@ -144,19 +145,23 @@ def change_visibility(queue_url: str, entries: list[dict[str, Any]]) -> int:
 
 
 def send_messages(
-    bodies: Iterable[dict[str, Any]],
+    bodies: Iterable[BaseModel | dict[str, Any]],
     *,
     queue_url: str | None = None,
     max_attempts: int = 5,
     backoff: float = 0.2,
 ) -> int:
-    """Send JSON bodies with SendMessageBatch in tens; retry entries SQS reports as `Failed`.
+    """Send messages with SendMessageBatch in tens; retry entries SQS reports as `Failed`. A
+    message model (pipeline/messages.py) is sent as its `model_dump_json()`, a dict as its JSON.
 
     Returns how many messages were sent; raises QueueError when a batch keeps failing.
     """
     client = get_client()
     url = queue_url or crawl_queue_url()
-    pending = [json.dumps(body, separators=(",", ":"), default=str) for body in bodies]
+    pending = [
+        body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, separators=(",", ":"), default=str)
+        for body in bodies
+    ]
     sent = 0
     for start in range(0, len(pending), BATCH_SIZE):
         chunk = {str(i): text for i, text in enumerate(pending[start : start + BATCH_SIZE])}

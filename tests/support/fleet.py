@@ -35,12 +35,12 @@ class FleetQueue:
         return outcomes
 
     def __enter__(self) -> FleetQueue:
-        from ingest_app.core.pipeline.stage3 import set_default_send
+        from ingest_app.core.pipeline.enqueue import set_default_send
 
         self._previous = set_default_send(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        from ingest_app.core.pipeline.stage3 import set_default_send
+        from ingest_app.core.pipeline.enqueue import set_default_send
 
         set_default_send(self._previous)

@@ -9,7 +9,8 @@ from ingest_app.core.pipeline.errors import NoCompanies, PipelineError, RunAlrea
 from ingest_app.core.pipeline.queries import SKIPPED_LABEL, SKIPPED_REASON, get_progress, list_history
 from ingest_app.core.pipeline.recording import process_item, record_item_result
 from ingest_app.core.pipeline.runs import get_active_run, reset_run, start_run
-from ingest_app.core.pipeline.stage3 import begin_stage3, preview_company, process_listing, run_stage3
+from ingest_app.core.pipeline.preview import preview_company
+from ingest_app.core.pipeline.stage3 import begin_stage3, process_listing, run_stage3
 from ingest_app.core.pipeline.stale import detect_stale_runs
 
 __all__ = [
