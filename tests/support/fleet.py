@@ -19,7 +19,7 @@ class FleetQueue:
 
     def __call__(self, bodies: list[dict[str, Any]], **_: Any) -> int:
         with self._lock:
-            self.bodies.extend(json.loads(json.dumps(bodies)))  # what survives the wire
+            self.bodies.extend(json.loads(m.model_dump_json()) for m in bodies)  # what survives the wire
         return len(bodies)
 
     def of_type(self, kind: str, run_id: int | None = None) -> list[dict[str, Any]]:

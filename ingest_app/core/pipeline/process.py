@@ -1,41 +1,170 @@
-"""Recording a batch of queue messages: one pre-check query (which also reads each item's URL and
-hints: a message names an item, it never says what to crawl), concurrent crawls with a deadline
-each, and the finished items recorded as they finish, one transaction per run and group, with the
-same guarantees as `record_item_result` per item."""
+"""Processing a batch of queue messages (pipeline/messages.py), what the crawl worker does with
+each SQS batch on Lambda and under the local poller alike (`process_batch`).
+
+Listing messages (stage 3, one company each) run `stage3.process_listing` in the process's
+thread pool. Item messages (stage 4) go through `process_items`: one pre-check query (which also
+reads each item's URL and hints: a message names an item, it never says what to crawl), the
+crawls concurrently with a deadline each (pipeline/concurrent_crawls.py), and the finished items
+recorded as they finish, one transaction per run and group (pipeline/record.py).
+
+Every message gets an outcome: a result ("succeeded", "failed", "not_a_job", "listed",
+"skipped", "dropped" for a body that did not parse) or the infrastructure error (database
+unreachable, a lock held elsewhere, a host without a free slot) that should bring it back.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Executor, Future, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from ingest_app.core.crawl.types import Posting
-from ingest_app.core.db import get_engine
-from ingest_app.core.jobs import job_row, upsert_jobs_postgresql
-from ingest_app.core.models import utcnow
+from ingest_app.core.crawl.politeness import HostBusy
+from ingest_app.core.crawl.types import CrawlError, Posting
+from ingest_app.core.db import database_health, get_engine, is_connection_error, one_line
+from ingest_app.core.models import IngestionRun, IngestionRunItem
 from ingest_app.core.pipeline import incremental
-from ingest_app.core.pipeline.recording import (
-    COMPANIES,
-    COUNT_ITEMS,
-    ITEMS,
-    RUN_ID_PARAM,
-    RUNS,
-    complete_if_counted,
-    crawl_item,
-    item_state,
-    outcome_of,
-    record_one,
-    relax_commit,
-)
+from ingest_app.core.pipeline.concurrent_crawls import CrawlResult, crawl_as_completed
+from ingest_app.core.pipeline.messages import ItemMessage, ListingMessage
+from ingest_app.core.pipeline.record import ItemResult, record_item_results
 from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+RUNS = IngestionRun.__table__
+ITEMS = IngestionRunItem.__table__
+DROPPED = "dropped"
+LISTING_MIN_SECONDS = 30.0
+
+# Crawl threads live as long as the process (a Lambda container, the local worker); batches share them.
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+# Optional observer of every message's outcome: fn(outcome_name, seconds). The local poller uses it
+# for its metrics; Lambda leaves it unset.
+_observer: Callable[[str, float], None] | None = None
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database is known to be down: the batch goes back to the queue uncrawled."""
+
+
+class ListingDeferred(RuntimeError):
+    """Too little of the invocation's time is left to list a company: the message comes back."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: `result`, or the infrastructure `error` that brings it back."""
+
+    result: str | None = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    @property
+    def retry_in(self) -> float:
+        """Seconds the message should stay away at least (a host paused for that long), else 0."""
+        return float(getattr(self.error, "retry_in", 0.0) or 0.0)
+
+
+def set_observer(observer: Callable[[str, float], None] | None) -> None:
+    global _observer
+    _observer = observer
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One pool per process, sized for every batch the process runs at once (threads start lazily)."""
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                settings = get_settings()
+                size = settings.worker_batch_concurrency * settings.worker_concurrency
+                _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="crawl")
+    return _pool
+
+
+def process_batch(
+    messages: Sequence[ItemMessage | ListingMessage | None], *, deadline: float | None = None
+) -> list[Outcome]:
+    """Process one batch: the outcome of each message, in order. None stands for a record whose
+    body did not parse: it is dropped (retrying cannot help).
+
+    The item crawls run at most `worker_batch_concurrency` of this batch at once, each within
+    `worker_item_timeout_seconds`, all before `deadline` (a time.monotonic() value). While the
+    database is known to be down, and a probe does not find it back, nothing is crawled and every
+    message comes back."""
+    started = time.perf_counter()
+    valid = [(index, message) for index, message in enumerate(messages) if message is not None]
+    dropped = Outcome(result=DROPPED, seconds=time.perf_counter() - started)
+    outcomes = [dropped] * len(messages)
+    if valid and database_health.is_down and database_health.probe() is not True:
+        down = DatabaseUnavailable(f"database unreachable: {database_health.last_error}")
+        results: list[tuple[Any, float]] = [(down, time.perf_counter() - started)] * len(valid)
+    elif valid:
+        results = _dispatch([message for _, message in valid], deadline)
+    else:
+        results = []
+    given_back: dict[str, list[str]] = {}
+    for (index, message), (result, seconds) in zip(valid, results, strict=True):
+        if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
+            if is_connection_error(result):
+                database_health.mark_down(result)
+            given_back.setdefault(one_line(result), []).append(_name(message))
+            outcomes[index] = Outcome(error=result, seconds=seconds)
+        else:
+            outcomes[index] = Outcome(result=result, seconds=seconds)
+    for reason, names in given_back.items():
+        log.warning("%d item(s) go back to the queue (%s): %s", len(names), ", ".join(names[:10]), reason)
+    if _observer is not None:
+        for outcome in outcomes:
+            _observer(outcome.result or "error", outcome.seconds)
+    return outcomes
+
+
+def _name(message: ItemMessage | ListingMessage) -> str:
+    if isinstance(message, ListingMessage):
+        return f"{message.run_id}/listing {message.company_index}"
+    return f"{message.run_id}/{message.item_id}"
+
+
+def _list_one(message: ListingMessage, deadline: float | None) -> tuple[Any, float]:
+    """One listing message, within the invocation's time (a listing cut by it would be recorded
+    as a failed listing; one not started comes back instead)."""
+    from ingest_app.core.crawl import deadline as crawl_deadline
+    from ingest_app.core.pipeline.stage3 import process_listing
+
+    started = time.perf_counter()
+    left = None if deadline is None else deadline - time.monotonic()
+    if left is not None and left < LISTING_MIN_SECONDS:
+        return ListingDeferred(f"{left:.0f} s left; listing later"), 0.0
+    try:
+        with crawl_deadline.within(get_settings().crawler_listing_timeout if left is None else left):
+            return process_listing(message.run_id, message.company_index), time.perf_counter() - started
+    except Exception as exc:  # HostBusy, the database: the message comes back
+        return exc, time.perf_counter() - started
+
+
+def _dispatch(messages: list[ItemMessage | ListingMessage], deadline: float | None) -> list[tuple[Any, float]]:
+    """Listing messages (stage 3, one company each) and item messages (stage 4) of one batch:
+    the items through process_items, the listings concurrently in the same thread pool."""
+    items = [(i, message) for i, message in enumerate(messages) if isinstance(message, ItemMessage)]
+    listings = [(i, message) for i, message in enumerate(messages) if isinstance(message, ListingMessage)]
+    results: list[tuple[Any, float]] = [("skipped", 0.0)] * len(messages)
+    futures = [(i, _executor().submit(_list_one, message, deadline)) for i, message in listings]
+    if items:
+        limit = max(1, min(len(items), get_settings().worker_batch_concurrency))
+        done = process_items([m for _, m in items], executor=_executor(), concurrency=limit, deadline=deadline)
+        for (index, _), result in zip(items, done, strict=True):
+            results[index] = result
+    for index, future in futures:
+        results[index] = future.result()
+    return results
 
 
 _OPEN_ITEMS = (
@@ -47,60 +176,6 @@ _OPEN_ITEMS = (
         RUNS.c.status == "ingesting",
     )
 )
-# Row locks in item id order, so two transactions recording overlapping items (a duplicate
-# delivery batched differently) queue behind each other instead of deadlocking.
-_LOCK_PENDING = (
-    sa.select(ITEMS.c.id)
-    .where(
-        ITEMS.c.run_id == RUN_ID_PARAM,
-        ITEMS.c.id.in_(sa.bindparam("p_item_ids", expanding=True)),
-        ITEMS.c.state == "pending",
-    )
-    .order_by(ITEMS.c.id)
-    .with_for_update()
-)
-_FINISH_ITEMS = sa.text(
-    """
-    UPDATE ingestion_run_items AS i
-    SET state = v.state, error = v.error, attempts = i.attempts + 1, finished_at = :p_now, updated_at = :p_now
-    FROM unnest(CAST(:p_ids AS integer[]), CAST(:p_states AS text[]), CAST(:p_errors AS text[])) AS v(id, state, error)
-    WHERE i.id = v.id AND i.run_id = :p_run_id AND i.state = 'pending'
-      AND EXISTS (SELECT 1 FROM ingestion_runs AS r WHERE r.run_id = :p_run_id AND r.status = 'ingesting')
-    RETURNING i.id, i.company_id, i.company, i.url
-    """
-).columns(
-    sa.column("id", sa.Integer),
-    sa.column("company_id", sa.Integer),
-    sa.column("company", sa.String),
-    sa.column("url", sa.String),
-)
-_OWNERS = (
-    sa.select(RUNS.c.user_id, COMPANIES.c.id.label("company_id"))
-    .select_from(
-        RUNS.outerjoin(
-            COMPANIES,
-            sa.and_(
-                COMPANIES.c.id.in_(sa.bindparam("p_company_ids", expanding=True)),
-                COMPANIES.c.user_id == RUNS.c.user_id,
-            ),
-        )
-    )
-    .where(RUNS.c.run_id == RUN_ID_PARAM)
-)
-
-
-@dataclass
-class ItemResult:
-    """One crawled item to record: `posting` for a success, `error` for a failure (or, for a page
-    that is not a job posting, the reason it is skipped)."""
-
-    run_id: int
-    item_id: int
-    url: Any = None
-    posting: Posting | None = None
-    error: str | None = None
-    unchanged: bool = False  # the page answered 304: succeeded, nothing added
-    validators: tuple[str | None, str | None] | None = None  # of the fetched page, stored with the job
 
 
 def open_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[str, Any]]:
@@ -131,255 +206,23 @@ def open_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[s
     return {pair: found[pair] for pair in pairs if pair in found}
 
 
-def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
-    """Record several items of one run in ONE transaction (PostgreSQL): item_id -> outcome.
+def crawl_item(item: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None]:
+    """(what was learned, None) or (None, error) for one open item; infrastructure errors raise."""
+    from ingest_app.core.crawl import extract_job
 
-    Same guarantees as record_item_result for each item: the guarded transitions (row locks taken
-    in item id order), the job upserts of the items that moved (source URL order), ONE counter
-    increment by the number of items actually moved, the heartbeat, then the completion UPDATE.
-    A run that is not ingesting changes nothing ("skipped" for all).
-    """
-    by_id = {r.item_id: r for r in sorted(results, key=lambda r: r.item_id)}
-    states = {item_id: item_state(r.posting, r.error) for item_id, r in by_id.items()}
-    outcomes = dict.fromkeys(by_id, "skipped")
-    now = utcnow()
-    with get_engine().connect() as conn:
-        with conn.begin() as tx:
-            relax_commit(conn)
-            pending = conn.execute(_LOCK_PENDING, {"p_run_id": run_id, "p_item_ids": list(by_id)}).scalars().all()
-            if not pending:
-                tx.rollback()
-                return outcomes
-            moved = conn.execute(
-                _FINISH_ITEMS,
-                {
-                    "p_run_id": run_id,
-                    "p_ids": pending,
-                    "p_states": [states[i] for i in pending],
-                    "p_errors": [None if states[i] == "succeeded" else by_id[i].error[:4000] for i in pending],
-                    "p_now": now,
-                },
-            ).all()
-            if not moved:
-                tx.rollback()
-                return outcomes
-            succeeded = [row for row in moved if states[row.id] == "succeeded"]
-            n_added = 0
-            if succeeded:
-                company_ids = sorted({row.company_id for row in succeeded if row.company_id is not None})
-                owners = conn.execute(_OWNERS, {"p_run_id": run_id, "p_company_ids": company_ids}).all()
-                user_id = owners[0].user_id
-                existing = {o.company_id for o in owners if o.company_id is not None}
-                # Distinct URLs: an item's URL is unique within its run (uq_ingestion_run_items_run_url).
-                rows = [
-                    job_row(
-                        user_id=user_id,
-                        company_id=row.company_id if row.company_id in existing else None,
-                        company=row.company,
-                        source_url=row.url,
-                        posting=by_id[row.id].posting,
-                        run_id=run_id,
-                        now=now,
-                    )
-                    for row in succeeded
-                    if by_id[row.id].posting is not None
-                ]
-                if rows:
-                    n_added = sum(upsert_jobs_postgresql(conn, rows).values())
-                touched = [row.url for row in succeeded if by_id[row.id].unchanged]
-                incremental.touch_jobs(conn, user_id, touched, run_id, now)
-                pages = {row.url: by_id[row.id].validators for row in succeeded if by_id[row.id].validators}
-                incremental.store_page_validators(conn, user_id, pages, now)
-            counters = conn.execute(
-                COUNT_ITEMS,
-                {
-                    "p_run_id": run_id,
-                    "p_processed": len(moved),
-                    "p_added": n_added,
-                    "p_failed": sum(1 for row in moved if states[row.id] == "failed"),
-                    "p_skipped": sum(1 for row in moved if states[row.id] == "skipped"),
-                    "p_now": now,
-                },
-            ).first()
-            if counters is None:
-                # The run left `ingesting` (reset, failed) after the item updates began: change nothing.
-                tx.rollback()
-                return outcomes
-            complete_if_counted(conn, run_id, counters)
-    for row in moved:
-        outcomes[row.id] = outcome_of(states[row.id])
-    return outcomes
-
-
-def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
-    """Record crawled items: per result "succeeded", "failed", "not_a_job" (the item ended
-    `skipped`: not a job posting), "skipped" (a duplicate, or a run no longer ingesting) or the
-    infrastructure exception that kept it from being recorded (nothing of it changed then; the
-    message should be delivered again).
-
-    On PostgreSQL the items of one run go in one transaction, and the runs of one call are recorded
-    at the same time (their rows are disjoint: one active run per user), so a lock held on one
-    run's rows delays only that run until `lock_timeout`. A posting the database refuses sends
-    that run's items through the one-by-one path, where it becomes a failed item.
-    """
-    for r in results:
-        if (r.posting is None and not r.unchanged) == (r.error is None):
-            raise ValueError("pass exactly one of posting (or unchanged) or error")
-    out: list[str | BaseException] = ["skipped"] * len(results)
-    groups: dict[int, list[int]] = {}
-    for index, r in enumerate(results):
-        groups.setdefault(r.run_id, []).append(index)
-    postgres = get_engine().dialect.name == "postgresql"
-
-    def record_run(run_id: int) -> None:
-        first: dict[int, int] = {}
-        for index in groups[run_id]:  # the same item twice in one batch: the second is a duplicate
-            first.setdefault(results[index].item_id, index)
-        unique = [results[i] for i in first.values()]
-        if postgres:
-            try:
-                done = _record_run_batch(run_id, unique)
-                for item_id, index in first.items():
-                    out[index] = done[item_id]
-                return
-            except (sa.exc.DataError, sa.exc.IntegrityError):
-                log.warning("recording run %s's batch failed on its data; recording its items one by one", run_id)
-            except Exception as exc:  # infrastructure (down, a lock held elsewhere): none of these changed
-                for index in first.values():
-                    out[index] = exc
-                return
-        for item_id, index in first.items():
-            r = results[index]
-            try:
-                out[index] = record_one(run_id, item_id, r.url, r.posting, r.error, r.unchanged, r.validators)
-            except Exception as exc:  # infrastructure: this item did not change
-                out[index] = exc
-
-    run_ids = sorted(groups)
-    if postgres and len(run_ids) > 1:
-        others = [threading.Thread(target=record_run, args=(r,), name=f"record-{r}") for r in run_ids[1:]]
-        for thread in others:
-            thread.start()
-        record_run(run_ids[0])
-        for thread in others:
-            thread.join()
-    else:
-        for run_id in run_ids:
-            record_run(run_id)
-    return out
-
-
-class ItemDeferred(RuntimeError):
-    """An item of the batch that was not crawled before the invocation's time ran out: nothing of it
-    changed; its message should come back."""
-
-
-CrawlResult = tuple[Posting | None, str | None, BaseException | None]
-
-
-def _timeout_error(seconds: float) -> str:
-    return f"timeout: crawling the page took longer than the worker's {seconds:g} s limit per item"
-
-
-class _Slots:
-    """At most `limit` crawls of one batch at once. A crawl given up on frees its slot at once
-    (its thread may still be waiting on the page); its own release later is then a no-op."""
-
-    def __init__(self, limit: int) -> None:
-        self._semaphore = threading.Semaphore(limit)
-        self._lock = threading.Lock()
-        self._held: set[int] = set()
-        self.abandoned: set[int] = set()
-        self.started: dict[int, float] = {}
-
-    def enter(self, key: int) -> bool:
-        self._semaphore.acquire()
-        with self._lock:
-            if key in self.abandoned:
-                self._semaphore.release()
-                return False
-            self._held.add(key)
-            self.started[key] = time.monotonic()
-            return True
-
-    def leave(self, key: int) -> None:
-        with self._lock:
-            if key in self._held:
-                self._held.discard(key)
-                self._semaphore.release()
-
-    def abandon(self, key: int) -> None:
-        with self._lock:
-            self.abandoned.add(key)
-        self.leave(key)
-
-
-def crawl_as_completed(
-    executor: Executor,
-    bodies: list[dict[str, Any]],
-    crawl: Callable[[dict[str, Any]], CrawlResult],
-    *,
-    concurrency: int,
-    item_timeout: float,
-    deadline: float | None = None,
-    linger: float = 0.05,
-) -> Iterator[list[tuple[int, CrawlResult]]]:
-    """Crawl `bodies` in `executor` (at most `concurrency` at once) and yield groups of
-    (position, result) as they finish, so each group can be recorded without waiting for the
-    slowest page. A crawl running longer than `item_timeout` seconds is given up: it yields a
-    failed result with a timeout error. At `deadline` (time.monotonic()) every crawl still running
-    is given up the same way, and those not started yield an ItemDeferred exception."""
-    slots = _Slots(max(1, concurrency))
-
-    def run(position: int, body: dict[str, Any]) -> CrawlResult | None:
-        if not slots.enter(position):
-            return None
-        try:
-            return crawl(body)
-        finally:
-            slots.leave(position)
-
-    futures: dict[Future, int] = {executor.submit(run, i, body): i for i, body in enumerate(bodies)}
-    pending = set(futures)
-    while pending:
-        now = time.monotonic()
-        wakes = [slots.started[futures[f]] + item_timeout for f in pending if futures[f] in slots.started]
-        if deadline is not None:
-            wakes.append(deadline)
-        if len(wakes) < len(pending):  # some not started yet: look again soon for their start time
-            wakes.append(now + 0.5)
-        done, _ = wait(pending, timeout=max(0.0, min(wakes) - now), return_when=FIRST_COMPLETED)
-        if done and linger > 0 and len(done) < len(pending):
-            # Items that finish moments apart are recorded together, in one transaction.
-            more, _ = wait(pending - done, timeout=linger, return_when=ALL_COMPLETED)
-            done |= more
-        group: list[tuple[int, CrawlResult]] = []
-        for future in done:
-            pending.discard(future)
-            result = future.result()
-            if result is not None:
-                group.append((futures[future], result))
-        now = time.monotonic()
-        for future in list(pending):
-            position = futures[future]
-            began = slots.started.get(position)
-            out_of_time = deadline is not None and now >= deadline
-            if began is not None and (now >= began + item_timeout or out_of_time):
-                slots.abandon(position)
-                pending.discard(future)
-                log.warning("giving up on %s after %.1f s", bodies[position].get("url"), now - began)
-                group.append((position, (None, _timeout_error(item_timeout), None)))
-            elif began is None and out_of_time:
-                slots.abandon(position)
-                future.cancel()
-                pending.discard(future)
-                group.append((position, (None, None, ItemDeferred("not crawled before the time limit"))))
-        if group:
-            yield group
+    try:
+        return incremental.crawl(item, extract_job), None
+    except CrawlError as exc:
+        return None, f"{exc.kind}: {exc.reason}"
+    except (sa.exc.SQLAlchemyError, MemoryError, HostBusy):  # HostBusy: not now, the message comes back
+        raise
+    except Exception as exc:  # a crawler bug must not redeliver forever; record it on the item
+        log.exception("extracting %s failed unexpectedly", item.get("url"))
+        return None, f"internal_error: {type(exc).__name__}: {exc}"
 
 
 def process_items(
-    bodies: list[dict[str, Any]],
+    messages: Sequence[ItemMessage],
     *,
     map_fn: Callable[[Callable[[dict[str, Any]], Any], list[dict[str, Any]]], Iterator[Any]] = map,
     crawl_fn: Callable[[dict[str, Any]], tuple[Any, str | None]] = crawl_item,
@@ -388,10 +231,10 @@ def process_items(
     item_timeout: float | None = None,
     deadline: float | None = None,
 ) -> list[tuple[str | BaseException, float]]:
-    """Handle a batch of queue message bodies: per body (outcome, seconds), where the outcome is
-    "skipped", "succeeded", "failed", "not_a_job", or the infrastructure exception that should bring that
-    message back. One pre-check query for the batch reads the open items' URLs and hints (a body
-    only names its item: a forged URL in it is never fetched).
+    """Handle a batch of item messages: per message (outcome, seconds), where the outcome is
+    "skipped", "succeeded", "failed", "not_a_job", or the infrastructure exception that should bring
+    that message back. One pre-check query for the batch reads the open items' URLs and hints (a
+    message only names its item: a forged URL in it is never fetched).
 
     With `executor`, the open items are crawled there (`concurrency` at once, each within
     `item_timeout`, settings.worker_item_timeout_seconds by default) and recorded in groups as they
@@ -400,30 +243,25 @@ def process_items(
     was learned, None) or (None, error), raising only for infrastructure errors.
     """
     started = time.perf_counter()
-    if not bodies:
+    if not messages:
         return []
-    pairs = [(int(b["run_id"]), int(b["item_id"])) for b in bodies]
+    pairs = [(m.run_id, m.item_id) for m in messages]
     try:
         items = open_items(pairs)
     except Exception as exc:  # infrastructure: every message comes back
         seconds = time.perf_counter() - started
-        return [(exc, seconds)] * len(bodies)
-    todo: list[int] = []
-    seen: set[tuple[int, int]] = set()
-    for index, pair in enumerate(pairs):
-        if pair in items and pair not in seen:
-            seen.add(pair)
-            todo.append(index)
+        return [(exc, seconds)] * len(messages)
+    todo = _first_open(pairs, items)
     work = [items[pairs[i]] for i in todo]
 
-    def crawl(body: dict[str, Any]) -> CrawlResult:
+    def crawl(item: dict[str, Any]) -> CrawlResult:
         try:
-            crawled, error = crawl_fn(body)
+            crawled, error = crawl_fn(item)
             return crawled, error, None
         except Exception as exc:
             return None, None, exc
 
-    out: list[tuple[str | BaseException, float]] = [("skipped", time.perf_counter() - started)] * len(bodies)
+    out: list[tuple[str | BaseException, float]] = [("skipped", time.perf_counter() - started)] * len(messages)
 
     def record(group: Iterable[tuple[int, CrawlResult]]) -> None:
         to_record: list[ItemResult] = []
@@ -433,16 +271,7 @@ def process_items(
             if exc is not None:
                 out[index] = (exc, time.perf_counter() - started)
                 continue
-            run_id, item_id = pairs[index]
-            url = work[position]["url"]
-            if isinstance(crawled, Posting):  # a crawl function that only returns postings
-                crawled = incremental.Crawled(posting=crawled)
-            if crawled is None:
-                to_record.append(ItemResult(run_id, item_id, url, None, error))
-            else:
-                to_record.append(
-                    ItemResult(run_id, item_id, url, crawled.posting, None, crawled.unchanged, crawled.validators)
-                )
+            to_record.append(_item_result(*pairs[index], work[position]["url"], crawled, error))
             recorded_at.append(index)
         if to_record:
             outcomes = record_item_results(to_record)
@@ -464,3 +293,32 @@ def process_items(
     ):
         record(group)
     return out
+
+
+def _first_open(pairs: list[tuple[int, int]], items: dict[tuple[int, int], Any]) -> list[int]:
+    """The positions of the messages whose item is open, each item once (the same item twice in
+    one batch: the second is a duplicate, skipped)."""
+    todo: list[int] = []
+    seen: set[tuple[int, int]] = set()
+    for index, pair in enumerate(pairs):
+        if pair in items and pair not in seen:
+            seen.add(pair)
+            todo.append(index)
+    return todo
+
+
+def _item_result(run_id: int, item_id: int, url: Any, crawled: Any, error: str | None) -> ItemResult:
+    if isinstance(crawled, Posting):  # a crawl function that only returns postings
+        crawled = incremental.Crawled(posting=crawled)
+    if crawled is None:
+        return ItemResult(run_id, item_id, url, None, error)
+    return ItemResult(run_id, item_id, url, crawled.posting, None, crawled.unchanged, crawled.validators)
+
+
+def process_item(message: ItemMessage) -> str:
+    """`process_items` for one message: its outcome ("skipped", "succeeded", "failed",
+    "not_a_job"); the infrastructure error that should bring it back is raised."""
+    [(outcome, _)] = process_items([message])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome

@@ -1,7 +1,7 @@
-"""The worker side: record one item's result exactly once; complete the run exactly once.
+"""Recording crawled items exactly once and completing the run exactly once: the worker's SQL.
 
 At-least-once delivery means the same message can arrive twice, concurrently, or after a reset.
-One transaction per item:
+One transaction per item (`record_item_result`):
 
 1. guarded transition `pending -> succeeded|failed|skipped` of the item (`skipped`: the page is
    not a job posting; it counts as processed, not as failed) (only while the run is ingesting);
@@ -16,20 +16,21 @@ The worker records a whole SQS batch the same way in ONE transaction per run
 upserts of the items that moved (in source URL order), one counter increment by the number of
 items that moved, the heartbeat, then the completion UPDATE. Lock order is always items, jobs, run
 row, so concurrent batches (duplicate deliveries grouped differently) wait for each other instead
-of deadlocking. `process_items` checks a batch's items with one query before crawling them.
+of deadlocking. pipeline/process.py crawls the items it records.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from ingest_app.core.crawl.politeness import HostBusy
-from ingest_app.core.crawl.types import CrawlError, Posting
+from ingest_app.core.crawl.types import Posting
 from ingest_app.core.db import get_engine, worker_transaction
-from ingest_app.core.jobs import upsert_job
+from ingest_app.core.jobs import job_row, upsert_job, upsert_jobs_postgresql
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
 from ingest_app.core.pipeline import incremental
 
@@ -100,6 +101,61 @@ COUNT_ITEMS = (
     )
     .returning(RUNS.c.jobs_processed, RUNS.c.total_jobs_found)
 )
+
+# Row locks in item id order, so two transactions recording overlapping items (a duplicate
+# delivery batched differently) queue behind each other instead of deadlocking.
+_LOCK_PENDING = (
+    sa.select(ITEMS.c.id)
+    .where(
+        ITEMS.c.run_id == RUN_ID_PARAM,
+        ITEMS.c.id.in_(sa.bindparam("p_item_ids", expanding=True)),
+        ITEMS.c.state == "pending",
+    )
+    .order_by(ITEMS.c.id)
+    .with_for_update()
+)
+_FINISH_ITEMS = sa.text(
+    """
+    UPDATE ingestion_run_items AS i
+    SET state = v.state, error = v.error, attempts = i.attempts + 1, finished_at = :p_now, updated_at = :p_now
+    FROM unnest(CAST(:p_ids AS integer[]), CAST(:p_states AS text[]), CAST(:p_errors AS text[])) AS v(id, state, error)
+    WHERE i.id = v.id AND i.run_id = :p_run_id AND i.state = 'pending'
+      AND EXISTS (SELECT 1 FROM ingestion_runs AS r WHERE r.run_id = :p_run_id AND r.status = 'ingesting')
+    RETURNING i.id, i.company_id, i.company, i.url
+    """
+).columns(
+    sa.column("id", sa.Integer),
+    sa.column("company_id", sa.Integer),
+    sa.column("company", sa.String),
+    sa.column("url", sa.String),
+)
+_OWNERS = (
+    sa.select(RUNS.c.user_id, COMPANIES.c.id.label("company_id"))
+    .select_from(
+        RUNS.outerjoin(
+            COMPANIES,
+            sa.and_(
+                COMPANIES.c.id.in_(sa.bindparam("p_company_ids", expanding=True)),
+                COMPANIES.c.user_id == RUNS.c.user_id,
+            ),
+        )
+    )
+    .where(RUNS.c.run_id == RUN_ID_PARAM)
+)
+
+
+@dataclass
+class ItemResult:
+    """One crawled item to record: `posting` for a success, `error` for a failure (or, for a page
+    that is not a job posting, the reason it is skipped)."""
+
+    run_id: int
+    item_id: int
+    url: Any = None
+    posting: Posting | None = None
+    error: str | None = None
+    unchanged: bool = False  # the page answered 304: succeeded, nothing added
+    validators: tuple[str | None, str | None] | None = None  # of the fetched page, stored with the job
 
 
 def item_state(posting: Posting | None, error: str | None) -> str:
@@ -190,55 +246,13 @@ def record_item_result(
                     )
                 if validators:
                     incremental.store_page_validators(conn, owner.user_id, {item.url: validators}, now)
-            counters = conn.execute(
-                COUNT_ITEMS,
-                {
-                    "p_run_id": run_id,
-                    "p_processed": 1,
-                    "p_added": int(added),
-                    "p_failed": int(state == "failed"),
-                    "p_skipped": int(state == "skipped"),
-                    "p_now": now,
-                },
-            ).first()
+            counters = conn.execute(COUNT_ITEMS, _counts(run_id, [state], int(added), now)).first()
             if counters is None:
                 # The run left `ingesting` (reset, failed) after the item update began: change nothing.
                 tx.rollback()
                 return False
             complete_if_counted(conn, run_id, counters)
     return True
-
-
-_OPEN_ITEM = (
-    sa.select(RUNS.c.status, ITEMS.c.state, ITEMS.c.url, ITEMS.c.hints, ITEMS.c.posting)
-    .select_from(ITEMS.join(RUNS, RUNS.c.run_id == ITEMS.c.run_id))
-    .where(ITEMS.c.id == sa.bindparam("p_item_id"), ITEMS.c.run_id == RUN_ID_PARAM)
-)
-
-
-def _open_item(run_id: int, item_id: int) -> dict[str, Any] | None:
-    """Cheap pre-check: what to crawl for the item (from its row) while the run is ingesting and the
-    item pending; None otherwise."""
-    with get_engine().connect() as conn:
-        row = conn.execute(_OPEN_ITEM, {"p_item_id": item_id, "p_run_id": run_id}).first()
-    if row is None or row.status != "ingesting" or row.state != "pending":
-        return None
-    return {"run_id": run_id, "item_id": item_id, "url": row.url, "hints": row.hints or {}, "posting": row.posting}
-
-
-def crawl_item(body: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None]:
-    """(what was learned, None) or (None, error) for one message; infrastructure errors raise."""
-    from ingest_app.core.crawl import extract_job
-
-    try:
-        return incremental.crawl(body, extract_job), None
-    except CrawlError as exc:
-        return None, f"{exc.kind}: {exc.reason}"
-    except (sa.exc.SQLAlchemyError, MemoryError, HostBusy):  # HostBusy: not now, the message comes back
-        raise
-    except Exception as exc:  # a crawler bug must not redeliver forever; record it on the item
-        log.exception("extracting %s failed unexpectedly", body.get("url"))
-        return None, f"internal_error: {type(exc).__name__}: {exc}"
 
 
 def record_one(
@@ -267,22 +281,160 @@ def record_one(
     return outcome_of(item_state(posting, error))
 
 
-def process_item(body: dict[str, Any]) -> str:
-    """Handle one queue message body: "skipped" (nothing changed), "succeeded", "failed" or
-    "not_a_job" (the item ended `skipped`: the page is not a job posting).
+def _record_run_batch(run_id: int, results: list[ItemResult]) -> dict[int, str]:
+    """Record several items of one run in ONE transaction (PostgreSQL): item_id -> outcome.
 
-    The body only names the item (`run_id`, `item_id`); the URL and hints come from the item row.
-    A crawl failure of any kind (after the crawler's own retries) is recorded as a failed item.
-    Only infrastructure errors (the database unreachable) raise, so the message is redelivered.
+    Same guarantees as record_item_result for each item: the guarded transitions (row locks taken
+    in item id order), the job upserts of the items that moved (source URL order), ONE counter
+    increment by the number of items actually moved, the heartbeat, then the completion UPDATE.
+    A run that is not ingesting changes nothing ("skipped" for all).
     """
-    run_id = int(body["run_id"])
-    item_id = int(body["item_id"])
-    item = _open_item(run_id, item_id)
-    if item is None:
-        return "skipped"
-    crawled, error = crawl_item(item)
-    if isinstance(crawled, Posting):  # a crawl function that only returns postings
-        crawled = incremental.Crawled(posting=crawled)
-    if crawled is None:
-        return record_one(run_id, item_id, item["url"], None, error)
-    return record_one(run_id, item_id, item["url"], crawled.posting, None, crawled.unchanged, crawled.validators)
+    by_id = {r.item_id: r for r in sorted(results, key=lambda r: r.item_id)}
+    states = {item_id: item_state(r.posting, r.error) for item_id, r in by_id.items()}
+    outcomes = dict.fromkeys(by_id, "skipped")
+    now = utcnow()
+    with get_engine().connect() as conn:
+        with conn.begin() as tx:
+            relax_commit(conn)
+            moved = _finish_items(conn, run_id, by_id, states, now)
+            if not moved:
+                tx.rollback()
+                return outcomes
+            succeeded = [row for row in moved if states[row.id] == "succeeded"]
+            n_added = _store_jobs(conn, run_id, succeeded, by_id, now) if succeeded else 0
+            counts = _counts(run_id, [states[row.id] for row in moved], n_added, now)
+            counters = conn.execute(COUNT_ITEMS, counts).first()
+            if counters is None:
+                # The run left `ingesting` (reset, failed) after the item updates began: change nothing.
+                tx.rollback()
+                return outcomes
+            complete_if_counted(conn, run_id, counters)
+    for row in moved:
+        outcomes[row.id] = outcome_of(states[row.id])
+    return outcomes
+
+
+def _finish_items(
+    conn: sa.Connection, run_id: int, by_id: dict[int, ItemResult], states: dict[int, str], now: Any
+) -> list[Any]:
+    """Lock the items still pending (in id order) and move them to their states; the rows moved
+    (none when the run is not ingesting or every item was recorded before)."""
+    pending = conn.execute(_LOCK_PENDING, {"p_run_id": run_id, "p_item_ids": list(by_id)}).scalars().all()
+    if not pending:
+        return []
+    return conn.execute(
+        _FINISH_ITEMS,
+        {
+            "p_run_id": run_id,
+            "p_ids": pending,
+            "p_states": [states[i] for i in pending],
+            "p_errors": [None if states[i] == "succeeded" else by_id[i].error[:4000] for i in pending],
+            "p_now": now,
+        },
+    ).all()
+
+
+def _store_jobs(conn: sa.Connection, run_id: int, succeeded: list[Any], by_id: dict[int, ItemResult], now: Any) -> int:
+    """The jobs of the items that moved to `succeeded`: upserted (postings), refreshed (pages that
+    answered 304), their page validators stored; how many jobs were added."""
+    company_ids = sorted({row.company_id for row in succeeded if row.company_id is not None})
+    owners = conn.execute(_OWNERS, {"p_run_id": run_id, "p_company_ids": company_ids}).all()
+    user_id = owners[0].user_id
+    rows = _job_rows(run_id, user_id, {o.company_id for o in owners}, succeeded, by_id, now)
+    n_added = sum(upsert_jobs_postgresql(conn, rows).values()) if rows else 0
+    touched = [row.url for row in succeeded if by_id[row.id].unchanged]
+    incremental.touch_jobs(conn, user_id, touched, run_id, now)
+    pages = {row.url: by_id[row.id].validators for row in succeeded if by_id[row.id].validators}
+    incremental.store_page_validators(conn, user_id, pages, now)
+    return n_added
+
+
+def _job_rows(
+    run_id: int, user_id: int, companies: set[int | None], succeeded: list[Any], by_id: dict[int, ItemResult], now: Any
+) -> list[dict[str, Any]]:
+    """The job rows of the succeeded items that carry a posting; a company deleted since stage 3
+    (not in `companies`, the user's company ids) leaves its jobs without one."""
+    # Distinct URLs: an item's URL is unique within its run (uq_ingestion_run_items_run_url).
+    return [
+        job_row(
+            user_id=user_id,
+            company_id=row.company_id if row.company_id in companies else None,
+            company=row.company,
+            source_url=row.url,
+            posting=by_id[row.id].posting,
+            run_id=run_id,
+            now=now,
+        )
+        for row in succeeded
+        if by_id[row.id].posting is not None
+    ]
+
+
+def _counts(run_id: int, states: list[str], added: int, now: Any) -> dict[str, Any]:
+    """The parameters of the one counter increment for items that moved to `states`."""
+    return {
+        "p_run_id": run_id,
+        "p_processed": len(states),
+        "p_added": added,
+        "p_failed": states.count("failed"),
+        "p_skipped": states.count("skipped"),
+        "p_now": now,
+    }
+
+
+def record_item_results(results: list[ItemResult]) -> list[str | BaseException]:
+    """Record crawled items: per result "succeeded", "failed", "not_a_job" (the item ended
+    `skipped`: not a job posting), "skipped" (a duplicate, or a run no longer ingesting) or the
+    infrastructure exception that kept it from being recorded (nothing of it changed then; the
+    message should be delivered again).
+
+    On PostgreSQL the items of one run go in one transaction, and the runs of one call are recorded
+    at the same time (their rows are disjoint: one active run per user), so a lock held on one
+    run's rows delays only that run until `lock_timeout`. A posting the database refuses sends
+    that run's items through the one-by-one path, where it becomes a failed item.
+    """
+    for r in results:
+        if (r.posting is None and not r.unchanged) == (r.error is None):
+            raise ValueError("pass exactly one of posting (or unchanged) or error")
+    out: list[str | BaseException] = ["skipped"] * len(results)
+    groups: dict[int, list[int]] = {}
+    for index, r in enumerate(results):
+        groups.setdefault(r.run_id, []).append(index)
+    postgres = get_engine().dialect.name == "postgresql"
+
+    def record_run(run_id: int) -> None:
+        first: dict[int, int] = {}
+        for index in groups[run_id]:  # the same item twice in one batch: the second is a duplicate
+            first.setdefault(results[index].item_id, index)
+        unique = [results[i] for i in first.values()]
+        if postgres:
+            try:
+                done = _record_run_batch(run_id, unique)
+                for item_id, index in first.items():
+                    out[index] = done[item_id]
+                return
+            except (sa.exc.DataError, sa.exc.IntegrityError):
+                log.warning("recording run %s's batch failed on its data; recording its items one by one", run_id)
+            except Exception as exc:  # infrastructure (down, a lock held elsewhere): none of these changed
+                for index in first.values():
+                    out[index] = exc
+                return
+        for item_id, index in first.items():
+            r = results[index]
+            try:
+                out[index] = record_one(run_id, item_id, r.url, r.posting, r.error, r.unchanged, r.validators)
+            except Exception as exc:  # infrastructure: this item did not change
+                out[index] = exc
+
+    run_ids = sorted(groups)
+    if postgres and len(run_ids) > 1:
+        others = [threading.Thread(target=record_run, args=(r,), name=f"record-{r}") for r in run_ids[1:]]
+        for thread in others:
+            thread.start()
+        record_run(run_ids[0])
+        for thread in others:
+            thread.join()
+    else:
+        for run_id in run_ids:
+            record_run(run_id)
+    return out

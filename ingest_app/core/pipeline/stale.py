@@ -21,8 +21,8 @@ import sqlalchemy as sa
 
 from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.models import ACTIVE_RUN_STATUSES, IngestionRun, IngestionRunItem, as_utc, utcnow
-from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.pipeline.enqueue import SendFn, enqueue_items, pending_item_messages
+from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.pipeline.stage3 import begin_stage3, finish_stage3
 from ingest_app.core.settings import get_settings
 
