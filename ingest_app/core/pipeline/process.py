@@ -103,13 +103,33 @@ def process_batch(
     valid = [(index, message) for index, message in enumerate(messages) if message is not None]
     dropped = Outcome(result=DROPPED, seconds=time.perf_counter() - started)
     outcomes = [dropped] * len(messages)
-    if valid and database_health.is_down and database_health.probe() is not True:
+    _fill(outcomes, valid, _results([message for _, message in valid], deadline, started))
+    if _observer is not None:
+        for outcome in outcomes:
+            _observer(outcome.result or "error", outcome.seconds)
+    return outcomes
+
+
+def _results(
+    messages: list[ItemMessage | ListingMessage], deadline: float | None, started: float
+) -> list[tuple[Any, float]]:
+    """(result or infrastructure error, seconds) per message; all of them DatabaseUnavailable while
+    the database is known to be down and a probe does not find it back."""
+    if not messages:
+        return []
+    if database_health.is_down and database_health.probe() is not True:
         down = DatabaseUnavailable(f"database unreachable: {database_health.last_error}")
-        results: list[tuple[Any, float]] = [(down, time.perf_counter() - started)] * len(valid)
-    elif valid:
-        results = _dispatch([message for _, message in valid], deadline)
-    else:
-        results = []
+        return [(down, time.perf_counter() - started)] * len(messages)
+    return _dispatch(messages, deadline)
+
+
+def _fill(
+    outcomes: list[Outcome],
+    valid: list[tuple[int, ItemMessage | ListingMessage]],
+    results: list[tuple[Any, float]],
+) -> None:
+    """Each processed message's outcome in its place; the ones going back logged by reason (and a
+    connection error marks the database down for the process)."""
     given_back: dict[str, list[str]] = {}
     for (index, message), (result, seconds) in zip(valid, results, strict=True):
         if isinstance(result, BaseException):  # infrastructure: let SQS deliver it again
@@ -121,10 +141,6 @@ def process_batch(
             outcomes[index] = Outcome(result=result, seconds=seconds)
     for reason, names in given_back.items():
         log.warning("%d item(s) go back to the queue (%s): %s", len(names), ", ".join(names[:10]), reason)
-    if _observer is not None:
-        for outcome in outcomes:
-            _observer(outcome.result or "error", outcome.seconds)
-    return outcomes
 
 
 def _name(message: ItemMessage | ListingMessage) -> str:
