@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -17,7 +18,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 
+from ingest_app.core.db import one_line
 from ingest_app.core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -143,20 +146,63 @@ def change_visibility(queue_url: str, entries: list[dict[str, Any]]) -> int:
     return changed
 
 
+RETRY_DELAY_FACTOR = 3
+
+
+def retry_delay(receive_count: int) -> int:
+    """Seconds before a message given back comes again: WORKER_RETRY_DELAY_SECONDS, tripled with
+    each receive, at most WORKER_RETRY_DELAY_MAX_SECONDS (5, 15, 45, 135, 405 s by default: a
+    short outage costs seconds, a long one does not push the messages through their 5 receives
+    into the DLQ within a few minutes)."""
+    settings = get_settings()
+    exponent = max(0, min(receive_count - 1, 16))
+    delay = settings.worker_retry_delay_seconds * RETRY_DELAY_FACTOR**exponent
+    return int(min(settings.worker_retry_delay_max_seconds, delay))
+
+
+def give_back(records: list[dict[str, Any]], *, at_least: dict[str, float] | None = None) -> int:
+    """Make the Lambda SQS `records` visible again after retry_delay(their receive count), or after
+    `at_least[messageId]` seconds when that is longer (a host paused for that long); how many were
+    changed. Never raises: a message that could not be given back reappears after the visibility
+    timeout."""
+    by_queue: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        try:
+            count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
+        except ValueError:
+            count = 1
+        delay = retry_delay(count)
+        wait = (at_least or {}).get(record.get("messageId", ""), 0.0)
+        delay = max(delay, min(int(math.ceil(wait)), get_settings().worker_retry_delay_max_seconds))
+        entry = {"ReceiptHandle": record["receiptHandle"], "VisibilityTimeout": delay}
+        by_queue.setdefault(record.get("eventSourceARN") or "", []).append(entry)
+    changed = 0
+    for arn, entries in by_queue.items():
+        try:
+            changed += change_visibility(queue_url_from_arn(arn), entries)
+        except Exception as exc:
+            log.warning("could not give %d message(s) back early: %s", len(entries), one_line(exc))
+    return changed
+
+
 def send_messages(
-    bodies: Iterable[dict[str, Any]],
+    bodies: Iterable[BaseModel | dict[str, Any]],
     *,
     queue_url: str | None = None,
     max_attempts: int = 5,
     backoff: float = 0.2,
 ) -> int:
-    """Send JSON bodies with SendMessageBatch in tens; retry entries SQS reports as `Failed`.
+    """Send messages with SendMessageBatch in tens; retry entries SQS reports as `Failed`. A
+    message model (pipeline/messages.py) is sent as its `model_dump_json()`, a dict as its JSON.
 
     Returns how many messages were sent; raises QueueError when a batch keeps failing.
     """
     client = get_client()
     url = queue_url or crawl_queue_url()
-    pending = [json.dumps(body, separators=(",", ":"), default=str) for body in bodies]
+    pending = [
+        body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, separators=(",", ":"), default=str)
+        for body in bodies
+    ]
     sent = 0
     for start in range(0, len(pending), BATCH_SIZE):
         chunk = {str(i): text for i, text in enumerate(pending[start : start + BATCH_SIZE])}

@@ -18,8 +18,8 @@ from ingest_app.core import pipeline
 from ingest_app.core.companies import CompanyNotFound, list_companies
 from ingest_app.core.db import session_scope
 from ingest_app.core.listing_pool import PreviewBusy
+from ingest_app.core.pipeline.preview import preview_company_async
 from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
-from ingest_app.core.pipeline.stage3 import preview_company_async
 from ingest_app.core.settings import get_settings
 from ingest_app.states.auth import AuthState, signed_in
 from ingest_app.states.rows import SOURCE_LABELS, PreviewRow

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from ingest_app.core.crawl.types import Posting
 from ingest_app.core.models import IngestionRun, IngestionRunItem, Job, utcnow
+from ingest_app.core.pipeline.messages import parse_message
 from tests.support.pages import job_page, page_server  # noqa: F401 (a fixture)
 
 
@@ -33,8 +34,13 @@ class CollectingSend:
             self.calls += 1
             if self.fail:
                 raise RuntimeError("queue unreachable")
-            self.bodies.extend(json.loads(json.dumps(bodies)))  # what survives the wire
+            self.bodies.extend(json.loads(m.model_dump_json()) for m in bodies)  # what survives the wire
         return len(bodies)
+
+    @property
+    def messages(self) -> list[Any]:
+        """The bodies sent, parsed as the worker parses them."""
+        return [parse_message(json.dumps(b)) for b in self.bodies]
 
     @property
     def item_ids(self) -> list[int]:

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRunItem
-from ingest_app.core.pipeline import ItemResult, process_items, record_item_results, reset_run
+from ingest_app.core.pipeline import ItemMessage, ItemResult, process_items, record_item_results, reset_run
 from tests.pipeline.conftest import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
 
 URL = "https://jobs.example.com/acme/{}"
@@ -29,7 +29,7 @@ def test_a_batch_is_recorded_in_one_go_with_exact_counters_and_completion(engine
     user = make_user()
     urls = [URL.format(i) for i in range(10)]
     run_id, item_ids = seed_run(session, user.id, urls)
-    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.recording")
+    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
     statements: list[str] = []
 
     def seen(conn, cursor, statement, *args) -> None:
@@ -87,7 +87,7 @@ def test_overlapping_batches_delivered_concurrently_count_exactly_and_complete_o
     rng.shuffle(deliveries)
     batches = [deliveries[start : start + 10] for start in range(0, len(deliveries), 10)]
     barrier = threading.Barrier(len(batches))
-    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.recording")
+    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
 
     def deliver(batch: list[ItemResult]) -> list:
         barrier.wait()
@@ -223,7 +223,7 @@ def test_an_unreachable_database_reports_every_record_of_the_batch(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/ingest")
     reset_settings_cache()
     try:
-        bodies = [{"run_id": 1, "item_id": i, "url": URL.format(i), "company": "Acme", "hints": {}} for i in (1, 2)]
+        bodies = [ItemMessage(run_id=1, item_id=i, url=URL.format(i), company="Acme") for i in (1, 2)]
         outcomes = process_items(bodies)
         recorded = record_item_results([result(1, 1, URL.format(1))])
     finally:
@@ -244,11 +244,8 @@ def test_process_items_skips_closed_items_and_records_the_open_ones(engine, sess
         crawled.append(body["url"])
         return (None, "not_found: HTTP 404") if body["url"] == urls[2] else (posting(body["url"]), None)
 
-    bodies = [
-        {"run_id": run_id, "item_id": i, "url": u, "company": "Acme", "hints": {}}
-        for i, u in zip(item_ids, urls, strict=True)
-    ]
-    bodies.append({"run_id": run_id + 1000, "item_id": item_ids[1], "url": urls[1], "hints": {}})  # wrong run
+    bodies = [ItemMessage(run_id=run_id, item_id=i, url=u, company="Acme") for i, u in zip(item_ids, urls, strict=True)]
+    bodies.append(ItemMessage(run_id=run_id + 1000, item_id=item_ids[1], url=urls[1]))  # wrong run
 
     outcomes = [o for o, _ in process_items(bodies, crawl_fn=fake_crawl)]
 
@@ -263,7 +260,7 @@ def test_process_items_with_a_thread_pool_map(engine, session, make_user, size):
     user = make_user()
     urls = [URL.format(i) for i in range(size)]
     run_id, item_ids = seed_run(session, user.id, urls)
-    bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
+    bodies = [ItemMessage(run_id=run_id, item_id=i, url=u) for i, u in zip(item_ids, urls, strict=True)]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = process_items(bodies, map_fn=pool.map, crawl_fn=lambda body: (posting(body["url"]), None))
@@ -299,7 +296,7 @@ def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine,
             raise down
         return posting(body["url"]), None
 
-    bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
+    bodies = [ItemMessage(run_id=run_id, item_id=i, url=u) for i, u in zip(item_ids, urls, strict=True)]
 
     outcomes = [o for o, _ in process_items(bodies, crawl_fn=crawl)]
 

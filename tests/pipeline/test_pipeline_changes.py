@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ingest_app.core import changes
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import Job, RunChange, utcnow
-from ingest_app.core.pipeline import list_history, process_items, run_stage3, start_run
+from ingest_app.core.pipeline import ItemMessage, list_history, process_items, run_stage3, start_run
 from tests.pipeline.conftest import CollectingSend, add_archived_job, jobs_of, posting, run_row, seed_run
 
 JOBS = Job.__table__
@@ -24,7 +24,7 @@ def _run(session, user_id: int, site, ids: list[int]) -> int:
     run = start_run(session, user_id)
     sent = CollectingSend()
     run_stage3(run.run_id, send=sent)
-    process_items(sent.bodies)
+    process_items(sent.messages)
     return run.run_id
 
 
@@ -86,9 +86,9 @@ def test_a_duplicate_delivery_records_no_second_change(engine, session, make_use
     user = make_user()
     urls = [f"https://jobs.example.com/acme/{i}" for i in range(3)]
     run_id, item_ids = seed_run(session, user.id, urls)
-    bodies = [{"run_id": run_id, "item_id": i, "url": u, "hints": {}} for i, u in zip(item_ids, urls, strict=True)]
+    bodies = [ItemMessage(run_id=run_id, item_id=i, url=u) for i, u in zip(item_ids, urls, strict=True)]
     from ingest_app.core.pipeline import record_item_results
-    from ingest_app.core.pipeline.batch import ItemResult
+    from ingest_app.core.pipeline.record import ItemResult
 
     results = [ItemResult(run_id, i, u, posting(u)) for i, u in zip(item_ids, urls, strict=True)]
     assert record_item_results(results) == ["succeeded"] * 3

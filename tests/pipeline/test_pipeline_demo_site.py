@@ -36,7 +36,7 @@ def _ingest(session, user_id: int) -> int:
     sent = CollectingSend()
     run_stage3(run.run_id, send=sent)
     with ThreadPoolExecutor(max_workers=6) as pool:
-        outcomes = list(pool.map(process_item, sent.bodies))
+        outcomes = list(pool.map(process_item, sent.messages))
     assert set(outcomes) == {"succeeded"}, outcomes
     return run.run_id
 

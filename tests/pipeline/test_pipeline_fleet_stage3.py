@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.pipeline import begin_stage3, detect_stale_runs, process_listing, stage3, start_run
+from ingest_app.core.pipeline.listing import list_company
 from tests.pipeline.conftest import CollectingSend, FixtureSite, run_row
 
 RUNS = IngestionRun.__table__
@@ -128,7 +129,7 @@ def test_a_worker_killed_after_the_last_listing_is_finished_by_the_stale_detecto
 ):
     user = make_user()
     run_id = _run(session, user.id, {"acme": [1, 2]}, fixture_site)
-    listing = stage3.list_company("greenhouse:acme")
+    listing = list_company("greenhouse:acme")
     assert stage3.record_listing(run_id, 0, listing) == (True, True)  # ... then the worker died
     with engine.begin() as conn:
         conn.execute(sa.update(RUNS).values(last_heartbeat=utcnow() - timedelta(minutes=30)))
@@ -160,7 +161,7 @@ def test_a_redelivered_last_listing_ends_a_stage3_its_first_worker_could_not(eng
     user = make_user()
     run_id = _run(session, user.id, {"acme": [1, 2]}, fixture_site)
     # The first delivery recorded the listing, then its worker failed before ending stage 3.
-    assert stage3.record_listing(run_id, 0, stage3.list_company("greenhouse:acme")) == (True, True)
+    assert stage3.record_listing(run_id, 0, list_company("greenhouse:acme")) == (True, True)
     fetched = len(fixture_site.requests)
     sent = CollectingSend()
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import HttpValidator, Job
 from ingest_app.core.pipeline import process_item, run_stage3, start_run
-from ingest_app.core.pipeline.batch import process_items
+from ingest_app.core.pipeline.process import process_items
 from ingest_app.demo.data import source_for
 from ingest_app.demo.site import DemoSite
 from tests.pipeline.conftest import CollectingSend, run_row
@@ -59,7 +59,7 @@ def _run(session, user_id: int) -> tuple[int, CollectingSend]:
     run = start_run(session, user_id)
     sent = CollectingSend()
     run_stage3(run.run_id, send=sent)
-    outcomes = [outcome for outcome, _ in process_items(sent.bodies)]
+    outcomes = [outcome for outcome, _ in process_items(sent.messages)]
     assert set(outcomes) <= {"succeeded"}, outcomes
     return run.run_id, sent
 
@@ -183,8 +183,8 @@ def test_a_rich_item_delivered_twice_concurrently_counts_once(engine, session, m
     run_stage3(run.run_id, send=sent)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        outcomes = list(pool.map(process_item, sent.bodies + sent.bodies))
-    outcomes += [outcome for outcome, _ in process_items(sent.bodies)]
+        outcomes = list(pool.map(process_item, sent.messages + sent.messages))
+    outcomes += [outcome for outcome, _ in process_items(sent.messages)]
 
     assert outcomes.count("succeeded") == 6 and outcomes.count("skipped") == 12
     row = run_row(engine, run.run_id)

@@ -67,7 +67,7 @@ def test_32_workers_finishing_the_last_items_at_once_complete_the_run_once(
         barrier.wait()
         return _record(run_id, args[0], args[1], fail=args[0] % 5 == 0)
 
-    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.recording")
+    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
     try:
         with ThreadPoolExecutor(max_workers=32) as pool:
             results = list(pool.map(finish, zip(item_ids, urls, strict=True)))
@@ -188,7 +188,7 @@ def test_a_company_deleted_during_the_run_still_gets_its_jobs(engine, session, m
 def test_an_unreachable_database_raises_so_the_message_is_delivered_again(monkeypatch):
     import socket
 
-    from ingest_app.core.pipeline import process_item
+    from ingest_app.core.pipeline import ItemMessage, process_item
     from ingest_app.core.settings import reset_settings_cache
 
     with socket.socket() as probe:  # a loopback port nothing listens on
@@ -198,7 +198,7 @@ def test_an_unreachable_database_raises_so_the_message_is_delivered_again(monkey
     reset_settings_cache()
     try:
         with pytest.raises(sa.exc.OperationalError):
-            process_item({"run_id": 1, "item_id": 1, "url": URL.format(1), "company": "Acme", "hints": {}})
+            process_item(ItemMessage(run_id=1, item_id=1, url=URL.format(1), company="Acme"))
     finally:
         monkeypatch.undo()
         reset_settings_cache()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.pipeline import (
     SKIPPED_REASON,
+    ItemMessage,
     ItemResult,
     detect_stale_runs,
     get_progress,
@@ -30,8 +31,8 @@ RUNS = IngestionRun.__table__
 NOT_A_JOB_ERROR = "not_a_job_page: no job posting found on the page"
 
 
-def _bodies(run_id: int, item_ids: list[int]) -> list[dict]:
-    return [{"run_id": run_id, "item_id": item_id} for item_id in item_ids]
+def _bodies(run_id: int, item_ids: list[int]) -> list[ItemMessage]:
+    return [ItemMessage(run_id=run_id, item_id=item_id) for item_id in item_ids]
 
 
 def _three_kinds(server: PageServer) -> list[str]:

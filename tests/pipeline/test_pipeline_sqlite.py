@@ -74,7 +74,7 @@ def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
 
         run_stage3(run.run_id, send=sent)
         with ThreadPoolExecutor(max_workers=4) as pool:  # every message twice, concurrently
-            outcomes = list(pool.map(process_item, sent.bodies * 2))
+            outcomes = list(pool.map(process_item, sent.messages * 2))
 
         assert sorted(outcomes) == ["failed"] + ["skipped"] * 4 + ["succeeded"] * 3
         progress = get_progress(session, user.id, run.run_id)
@@ -105,7 +105,7 @@ def test_a_batch_of_messages_on_sqlite(sqlite_engine, fixture_site: FixtureSite)
         run_stage3(run.run_id, send=sent)
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            outcomes = [o for o, _ in process_items(sent.bodies * 2, map_fn=pool.map)]
+            outcomes = [o for o, _ in process_items(sent.messages * 2, map_fn=pool.map)]
 
         assert sorted(outcomes) == ["failed"] + ["skipped"] * 3 + ["succeeded"] * 2
         progress = get_progress(session, user.id, run.run_id)

@@ -274,8 +274,8 @@ def test_partial_success_records_each_failure_and_completes(engine, session, mak
     run = start_run(session, user.id)
     run_stage3(run.run_id, send=sent)
 
-    outcomes = [process_item(body) for body in sent.bodies]
-    again = [process_item(body) for body in sent.bodies]  # redelivered: all no-ops
+    outcomes = [process_item(message) for message in sent.messages]
+    again = [process_item(message) for message in sent.messages]  # redelivered: all no-ops
 
     assert sorted(outcomes) == ["failed"] * 3 + ["succeeded"] * 3 and again == ["skipped"] * 6
     row = run_row(engine, run.run_id)
@@ -328,7 +328,7 @@ def test_progress_and_history_belong_to_the_owner(engine, session, make_user, fi
         get_progress(session, other.id, first.run_id)
     assert list_history(session, user.id) == []  # not finished yet
 
-    assert process_item(sent.bodies[0]) == "succeeded"
+    assert process_item(sent.messages[0]) == "succeeded"
     fixture_site.boards["acme"] = []
     second = start_run(session, user.id)
     run_stage3(second.run_id, send=sent)  # lists nothing while 1 job is active: nothing archived
@@ -348,13 +348,13 @@ def test_a_second_run_after_the_site_drops_two_jobs_and_adds_one(engine, session
     _company(session, user.id, "acme")
     first = start_run(session, user.id)
     run_stage3(first.run_id, send=sent)
-    assert [process_item(b) for b in sent.bodies] == ["succeeded"] * 4
+    assert [process_item(m) for m in sent.messages] == ["succeeded"] * 4
 
     fixture_site.boards["acme"] = [1, 2, 5]
     second = start_run(session, user.id)
     again = CollectingSend()
     run_stage3(second.run_id, send=again)
-    assert [process_item(b) for b in again.bodies] == ["succeeded"] * 3
+    assert [process_item(m) for m in again.messages] == ["succeeded"] * 3
 
     row = run_row(engine, second.run_id)
     assert (row.status, row.jobs_archived, row.jobs_added, row.jobs_processed) == ("completed", 2, 1, 3)
@@ -403,8 +403,8 @@ def test_progress_is_one_query_or_two_when_items_failed(engine, session, make_us
         with Session(engine) as s:
             get_progress(s, user.id, run.run_id)
         ingesting = len(statements)
-        for body in sent.bodies:
-            process_item(body)
+        for message in sent.messages:
+            process_item(message)
         statements.clear()
         with Session(engine) as s:
             progress = get_progress(s, user.id, run.run_id)

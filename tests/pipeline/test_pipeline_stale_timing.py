@@ -40,7 +40,7 @@ def test_a_slow_cycle_retries_no_run_twice_and_leaves_a_live_run_alone(engine, s
     def slow_send(bodies):
         # Re-sending the first run's messages takes longer than the stale threshold; meanwhile
         # the live run's worker records an item (its heartbeat).
-        if bodies[0]["run_id"] == run_1:
+        if bodies[0].run_id == run_1:
             time.sleep(THRESHOLD_SECONDS + 0.5)
             assert record_item_results([ItemResult(run_3, items_3[0], "u", posting(URLS[0] + "?c"))]) == ["succeeded"]
         return queue(bodies)

@@ -19,7 +19,7 @@ class FleetQueue:
 
     def __call__(self, bodies: list[dict[str, Any]], **_: Any) -> int:
         with self._lock:
-            self.bodies.extend(json.loads(json.dumps(bodies)))  # what survives the wire
+            self.bodies.extend(json.loads(m.model_dump_json()) for m in bodies)  # what survives the wire
         return len(bodies)
 
     def of_type(self, kind: str, run_id: int | None = None) -> list[dict[str, Any]]:
@@ -35,12 +35,12 @@ class FleetQueue:
         return outcomes
 
     def __enter__(self) -> FleetQueue:
-        from ingest_app.core.pipeline.stage3 import set_default_send
+        from ingest_app.core.pipeline.enqueue import set_default_send
 
         self._previous = set_default_send(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        from ingest_app.core.pipeline.stage3 import set_default_send
+        from ingest_app.core.pipeline.enqueue import set_default_send
 
         set_default_send(self._previous)

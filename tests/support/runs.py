@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRun, IngestionRunItem, Job, utcnow
+from ingest_app.core.pipeline.messages import ItemMessage
 
 
 def seed_ingesting_run(
@@ -34,11 +35,9 @@ def seed_ingesting_run(
     return run.run_id, [item.id for item in items]
 
 
-def item_bodies(session, run_id: int) -> list[dict[str, Any]]:
+def item_bodies(session, run_id: int) -> list[ItemMessage]:
     items = session.exec(sa.select(IngestionRunItem).where(IngestionRunItem.run_id == run_id)).scalars().all()
-    return [
-        {"run_id": run_id, "item_id": i.id, "url": i.url, "company": i.company, "hints": i.hints or {}} for i in items
-    ]
+    return [ItemMessage(run_id=run_id, item_id=i.id, url=i.url, company=i.company, hints=i.hints or {}) for i in items]
 
 
 def run_row(engine: sa.Engine, run_id: int) -> dict[str, Any]:

@@ -70,8 +70,8 @@ def test_tracking_on_sqlite(sqlite_engine, fixture_site, webhook):
         sent = CollectingSend()
         [started] = schedules.tick(start, launch=lambda run_id: run_stage3(run_id, send=sent))
         assert started.outcome == "started"
-        for body in sent.bodies:  # the one-by-one worker path (SQLite)
-            process_item(body)
+        for message in sent.messages:  # the one-by-one worker path (SQLite)
+            process_item(message)
         run = session.get(IngestionRun, started.run_id, populate_existing=True)
         assert run.status == "completed"
         assert changes.summaries(session, [run.run_id])[run.run_id].text == "+2 new · 1 reopened"

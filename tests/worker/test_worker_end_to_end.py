@@ -218,7 +218,7 @@ def test_the_start_route_only_enqueues_and_the_worker_lists_archives_and_crawls(
     session, engine, make_user, crawl_queue: LocalQueue, tmp_path: Path
 ) -> None:
     from ingest_app.api.routes.ingest import start
-    from ingest_app.core.pipeline.stage3 import missing_listing_bodies
+    from ingest_app.core.pipeline.stage3 import missing_listing_messages
 
     user = make_user()
     site = CountingSite()
@@ -230,7 +230,7 @@ def test_the_start_route_only_enqueues_and_the_worker_lists_archives_and_crawls(
         run_id = started.run_id
         assert (started.status, counters(engine, run_id)["status"]) == ("archiving", "archiving")
         assert site.requests == []  # the web process fetched nothing
-        q.send_messages(missing_listing_bodies(run_id))  # every listing message delivered twice
+        q.send_messages(missing_listing_messages(run_id))  # every listing message delivered twice
         assert crawl_queue.depths()["queue"]["visible"] == 4
         worker = start_worker(concurrency=2, log_path=tmp_path / "worker.log")
         try:

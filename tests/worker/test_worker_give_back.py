@@ -10,6 +10,7 @@ import time
 import pytest
 
 from ingest_app.core import queue as q
+from ingest_app.core.db import database_health
 from ingest_app.core.emulator import free_port
 from lambda_worker import crawl_job_lambda
 from lambda_worker.poller import LocalContext, to_lambda_record
@@ -51,7 +52,7 @@ def test_a_message_given_back_returns_after_a_delay_that_grows_per_receive(slow_
             given_back_at = time.monotonic()
             assert response == {"batchItemFailures": [{"itemIdentifier": messages[0]["MessageId"]}]}
     assert os.environ["DATABASE_URL"] != nowhere
-    assert crawl_job_lambda.database_health.probe() is True  # this process sees the database again
+    assert database_health.probe() is True  # this process sees the database again
     assert counts == ["1", "2", "3", "4"]
     # 1 s, 3 s, 5 s (the maximum): never the 1800 s visibility timeout.
     for gap, expected in zip(gaps, (1, 3, 5), strict=True):
@@ -86,13 +87,13 @@ def test_while_the_database_is_down_a_lambda_batch_goes_back_uncrawled_then_coun
         with env_applied(env):
             proxy.close()
             first = crawl_job_lambda.handler(receive_event(), LocalContext())  # learns the database is down
-            assert crawl_job_lambda.database_health.is_down
+            assert database_health.is_down
             second = crawl_job_lambda.handler(receive_event(), LocalContext())  # came back after 1 s
             assert page_server.requests == []  # nothing crawled while the database is down
             proxy.open()
             third = crawl_job_lambda.handler(receive_event(), LocalContext())  # came back after 3 s
     assert len(first["batchItemFailures"]) == len(second["batchItemFailures"]) == 2
     assert third == {"batchItemFailures": []}
-    assert not crawl_job_lambda.database_health.is_down
+    assert not database_health.is_down
     assert counters(engine, run_id)["status"] == "completed"
     assert counters(engine, run_id)["jobs_added"] == 2

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from ingest_app.core.emulator import free_port
+from ingest_app.core.pipeline.messages import ItemMessage
 from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda, stale_run_lambda
 from lambda_worker.poller import LocalContext
@@ -27,10 +28,10 @@ def context() -> LocalContext:
     return LocalContext(function_name="crawl-job-worker", aws_request_id="test-request")
 
 
-def load_event(name: str, bodies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def load_event(name: str, bodies: list[ItemMessage | dict[str, Any]] | None = None) -> dict[str, Any]:
     event = json.loads((EVENTS / name).read_text())
     for record, body in zip(event["Records"], bodies or [], strict=False):
-        record["body"] = json.dumps(body)
+        record["body"] = body.model_dump_json() if isinstance(body, ItemMessage) else json.dumps(body)
     return event
 
 

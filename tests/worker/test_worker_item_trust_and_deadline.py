@@ -4,12 +4,14 @@ without waiting for it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 
 import pytest
 
+from ingest_app.core.pipeline.messages import ItemMessage
 from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda
 from lambda_worker.poller import LocalContext
@@ -18,20 +20,28 @@ from tests.support.runs import counters, item_bodies, seed_ingesting_run
 from tests.support.runs import run_row as run_row_dict
 
 
-def _event(bodies: list[dict]) -> dict:
+def _event(bodies: list[ItemMessage | dict]) -> dict:
+    """A Lambda SQS event, every record as Lambda delivers it."""
+    texts = [b.model_dump_json() if isinstance(b, ItemMessage) else json.dumps(b) for b in bodies]
     return {
         "Records": [
             {
                 "messageId": f"m-{i}",
                 "receiptHandle": f"h-{i}",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
+                "body": text,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1545082649183",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1545082649185",
+                },
                 "messageAttributes": {},
+                "md5OfBody": hashlib.md5(text.encode()).hexdigest(),
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:job-ingest-crawl",
                 "awsRegion": "us-east-1",
             }
-            for i, body in enumerate(bodies)
+            for i, text in enumerate(texts)
         ]
     }
 

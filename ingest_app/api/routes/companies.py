@@ -25,7 +25,7 @@ from ingest_app.api.schemas import (
 from ingest_app.core import companies, company_import, health
 from ingest_app.core.detect import Detection, check_url, detect_async
 from ingest_app.core.listing_pool import PreviewBusy
-from ingest_app.core.pipeline.stage3 import preview_company_async
+from ingest_app.core.pipeline.preview import preview_company_async
 from ingest_app.core.settings import get_settings
 
 _ACTIONS = ("detect", "import", "export", "bulk")

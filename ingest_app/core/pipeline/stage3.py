@@ -13,33 +13,30 @@ commits before the first item message is sent, and of two finishers only one UPD
 `ingestion_runs` keeps its specified columns: the count is read from `run_listings`.
 
 `run_stage3` drives the same path inline (every company's listing processed here), for the CLI
-and tools that want stage 3 done before they go on.
+and tools that want stage 3 done before they go on. The messages are built and sent by
+`pipeline/enqueue.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
-from sqlmodel import Session
 
-from ingest_app.core import health, listing_pool
-from ingest_app.core.companies import get_company
+from ingest_app.core import health
 from ingest_app.core.crawl.types import CrawlError, ListedJob
-from ingest_app.core.db import get_engine, session_scope, worker_transaction
+from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
-from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, RunListing, utcnow
+from ingest_app.core.models import IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline import incremental
-from ingest_app.core.pipeline.listing import Listing, list_company
-from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
+from ingest_app.core.pipeline.enqueue import SendFn, enqueue_items, enqueue_listings, pending_item_messages
+from ingest_app.core.pipeline.listing import Listing
+from ingest_app.core.pipeline.messages import ListingMessage
 from ingest_app.core.pipeline.runs import fail_run
 from ingest_app.core.settings import get_settings
 
@@ -48,34 +45,7 @@ log = logging.getLogger(__name__)
 RUNS = IngestionRun.__table__
 ITEMS = IngestionRunItem.__table__
 LISTINGS = RunListing.__table__
-LISTING_MESSAGE = "listing"  # the `type` of a listing message; item messages carry "item" (or none)
-SEND_CHUNK = 500
 _RESULT_KEYS = ("listed", "archived", "error", "skipped_reason", "cut", "cut_reason", "archive_rule")
-_PREVIEW_GRACE = 5.0  # seconds a waiting caller allows beyond the preview deadline
-
-SendFn = Callable[[list[dict[str, Any]]], Any]
-
-
-_send: SendFn | None = None
-
-
-def set_default_send(send: SendFn | None) -> SendFn | None:
-    """Inject the queue port used when no `send` is passed (None: the SQS queue); the previous."""
-    global _send
-    previous, _send = _send, send
-    return previous
-
-
-def default_send() -> SendFn:
-    if _send is not None:
-        return _send
-    from ingest_app.core.queue import send_messages
-
-    return send_messages
-
-
-def item_body(run_id: int, item_id: int, url: str, company: str, hints: dict[str, Any] | None) -> dict[str, Any]:
-    return {"type": "item", "run_id": run_id, "item_id": item_id, "url": url, "company": company, "hints": hints or {}}
 
 
 _ITEM_COLUMNS = (
@@ -143,18 +113,7 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
     (or not every company's listing is recorded yet)."""
     now = utcnow()
     with get_engine().begin() as conn:
-        # An UPDATE first: it takes the run row lock (PostgreSQL) or the write lock (SQLite);
-        # of two finishers the second waits, then matches nothing.
-        run = conn.execute(
-            sa.update(RUNS)
-            .where(
-                RUNS.c.run_id == run_id,
-                RUNS.c.status == "archiving",
-                _listed_count(run_id) >= len(listings),
-            )
-            .values(last_heartbeat=now)
-            .returning(RUNS.c.user_id, RUNS.c.companies)
-        ).first()
+        run = _claim_stage3_end(conn, run_id, len(listings), now)
         if run is None:
             return None
         results: list[dict[str, Any]] = []
@@ -165,123 +124,140 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
         listed_anywhere = {job.url for listing in listings for job in listing.jobs}
         verdicts = health.record_listings(conn, run_id, _outcomes(conn, run.user_id, run.companies, listings), now=now)
         for config, listing in zip(run.companies, listings, strict=True):
-            entry = {k: v for k, v in config.items() if k not in _RESULT_KEYS}
-            entry.update(listed=len(listing.jobs), archived=0, error=listing.error_text, skipped_reason=None)
-            company_id = config.get("company_id")
-            urls = {job.url for job in listing.jobs}
-            if listing.error is not None:
-                entry["listed"] = None
-                entry["skipped_reason"] = "listing failed; archiving skipped"
-            elif listing.incomplete:
-                entry["skipped_reason"] = f"{listing.incomplete}; archiving skipped"
-            elif company_id is not None:
-                verdict = verdicts.get(company_id)
-                if not urls and (verdict is None or not verdict.archive):
-                    active = count_active_jobs(conn, user_id=run.user_id, company_id=company_id)
-                    if active:
-                        jobs = "1 job is" if active == 1 else f"{active} jobs are"
-                        entry["skipped_reason"] = f"listed no jobs while {jobs} active; archiving skipped"
-                if entry["skipped_reason"] is None:
-                    entry["archived"] = archive_unlisted_jobs(
-                        conn,
-                        user_id=run.user_id,
-                        company_id=company_id,
-                        listed_urls=listed_anywhere,
-                        now=now,
-                        run_id=run_id,
-                    )
-                    archived_total += entry["archived"]
-            if company_id in verdicts:
-                entry["archive_rule"] = verdicts[company_id].rule
-            cut = 0
-            for job in listing.jobs:
-                if job.url not in items:
-                    if len(items) >= run_limit:
-                        cut += 1
-                        continue
-                    items[job.url] = {
-                        "run_id": run_id,
-                        "company_id": company_id,
-                        "company": str(config.get("name") or "")[:200],
-                        "url": job.url,
-                        "hints": job.hints or {},
-                        "posting": listing.postings.get(job.url),
-                        "state": "pending",
-                        "attempts": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
+            verdict = verdicts.get(config.get("company_id"))
+            entry = _company_result(conn, run_id, run.user_id, config, listing, verdict, listed_anywhere, now)
+            archived_total += entry["archived"]
+            cut = _add_items(items, run_id, config, listing, run_limit, now)
             if cut:
-                entry["cut"] = cut
-                entry["cut_reason"] = (
-                    f"{cut} of {len(listing.jobs)} listed job URLs not crawled: "
-                    f"a run crawls at most {run_limit} job URLs"
-                )
-                entry["skipped_reason"] = "; ".join(filter(None, [entry["skipped_reason"], entry["cut_reason"]]))
+                _note_cut(entry, cut, len(listing.jobs), run_limit)
             results.append(entry)
-        _insert_items(conn, list(items.values()))
-        incremental.store_listings(conn, run.user_id, listings, now)
-        updated = {url: when for listing in listings for url, when in listing.updated.items() if url in items}
-        unchanged = incremental.finish_unchanged(conn, run_id, run.user_id, updated, now)
-        total = conn.execute(sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)).scalar_one()
-        values: dict[str, Any] = {
-            "companies": results,
-            "total_jobs_found": total,
-            "jobs_processed": unchanged,
-            "jobs_archived": archived_total,
-            "last_heartbeat": now,
+        return _end_stage3(conn, run_id, run.user_id, listings, items, results, archived_total, now)
+
+
+def _claim_stage3_end(conn: sa.Connection, run_id: int, companies: int, now: Any) -> Any:
+    """The run (user_id, companies) when this transaction is the one ending its stage 3, else None.
+
+    An UPDATE first: it takes the run row lock (PostgreSQL) or the write lock (SQLite); of two
+    finishers the second waits, then matches nothing."""
+    return conn.execute(
+        sa.update(RUNS)
+        .where(
+            RUNS.c.run_id == run_id,
+            RUNS.c.status == "archiving",
+            _listed_count(run_id) >= companies,
+        )
+        .values(last_heartbeat=now)
+        .returning(RUNS.c.user_id, RUNS.c.companies)
+    ).first()
+
+
+def _why_not_archived(
+    conn: sa.Connection, user_id: int, company_id: int | None, listing: Listing, verdict: health.ArchiveVerdict | None
+) -> str | None:
+    """Why a company's unlisted jobs are kept this run, or None when the archive rules allow it."""
+    if listing.error is not None:
+        return "listing failed; archiving skipped"
+    if listing.incomplete:
+        return f"{listing.incomplete}; archiving skipped"
+    if company_id is not None and not listing.jobs and (verdict is None or not verdict.archive):
+        active = count_active_jobs(conn, user_id=user_id, company_id=company_id)
+        if active:
+            jobs = "1 job is" if active == 1 else f"{active} jobs are"
+            return f"listed no jobs while {jobs} active; archiving skipped"
+    return None
+
+
+def _company_result(
+    conn: sa.Connection,
+    run_id: int,
+    user_id: int,
+    config: dict[str, Any],
+    listing: Listing,
+    verdict: health.ArchiveVerdict | None,
+    listed_anywhere: set[str],
+    now: Any,
+) -> dict[str, Any]:
+    """One company's entry in the run's results, its unlisted jobs archived when the rules allow."""
+    company_id = config.get("company_id")
+    entry = {k: v for k, v in config.items() if k not in _RESULT_KEYS}
+    entry.update(
+        listed=None if listing.error is not None else len(listing.jobs),
+        archived=0,
+        error=listing.error_text,
+        skipped_reason=_why_not_archived(conn, user_id, company_id, listing, verdict),
+    )
+    if company_id is not None and entry["skipped_reason"] is None:
+        entry["archived"] = archive_unlisted_jobs(
+            conn, user_id=user_id, company_id=company_id, listed_urls=listed_anywhere, now=now, run_id=run_id
+        )
+    if verdict is not None:
+        entry["archive_rule"] = verdict.rule
+    return entry
+
+
+def _add_items(
+    items: dict[str, dict[str, Any]], run_id: int, config: dict[str, Any], listing: Listing, limit: int, now: Any
+) -> int:
+    """Add the company's listed URLs not seen yet to `items` (URL -> item row), at most `limit`
+    in all; how many were cut by the limit."""
+    cut = 0
+    for job in listing.jobs:
+        if job.url in items:
+            continue
+        if len(items) >= limit:
+            cut += 1
+            continue
+        items[job.url] = {
+            "run_id": run_id,
+            "company_id": config.get("company_id"),
+            "company": str(config.get("name") or "")[:200],
+            "url": job.url,
+            "hints": job.hints or {},
+            "posting": listing.postings.get(job.url),
+            "state": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
         }
-        if total == 0 or unchanged >= total:
-            values.update(status="completed", current_stage=5, completed_at=now)
-        else:
-            values.update(status="ingesting", current_stage=4)
-        conn.execute(sa.update(RUNS).where(RUNS.c.run_id == run_id).values(**values))
-        return values["status"]
+    return cut
 
 
-def pending_bodies(conn: sa.Connection, run_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        sa.select(ITEMS.c.id, ITEMS.c.url, ITEMS.c.company, ITEMS.c.hints)
-        .where(ITEMS.c.run_id == run_id, ITEMS.c.state == "pending")
-        .order_by(ITEMS.c.id)
-    ).all()
-    return [item_body(run_id, r.id, r.url, r.company, r.hints) for r in rows]
+def _note_cut(entry: dict[str, Any], cut: int, listed: int, limit: int) -> None:
+    entry["cut"] = cut
+    entry["cut_reason"] = f"{cut} of {listed} listed job URLs not crawled: a run crawls at most {limit} job URLs"
+    entry["skipped_reason"] = "; ".join(filter(None, [entry["skipped_reason"], entry["cut_reason"]]))
 
 
-def _run_status(run_id: int) -> str | None:
-    with get_engine().connect() as conn:
-        return conn.execute(sa.select(RUNS.c.status).where(RUNS.c.run_id == run_id)).scalar()
-
-
-def enqueue(run_id: int, bodies: list[dict[str, Any]], send: SendFn | None = None) -> int:
-    """Send the bodies; a send that keeps failing fails the run with the reason. The number sent."""
-    send = send or default_send()
-    sent = 0
-    try:
-        for chunk in _chunks(bodies, SEND_CHUNK):
-            if sent and _run_status(run_id) != "ingesting":
-                break  # reset meanwhile: the rest would only be skipped by the workers
-            send(chunk)
-            sent += len(chunk)
-    except Exception as exc:
-        log.exception("enqueueing run %s failed", run_id)
-        with get_engine().begin() as conn:
-            fail_run(
-                conn,
-                run_id,
-                f"Could not enqueue {len(bodies) - sent} of {len(bodies)} jobs: {exc}",
-                statuses=("ingesting",),
-            )
-    return sent
-
-
-def _chunks(items: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def listing_body(run_id: int, company_index: int, company: str) -> dict[str, Any]:
-    return {"type": LISTING_MESSAGE, "run_id": run_id, "company_index": company_index, "company": company}
+def _end_stage3(
+    conn: sa.Connection,
+    run_id: int,
+    user_id: int,
+    listings: list[Listing],
+    items: dict[str, dict[str, Any]],
+    results: list[dict[str, Any]],
+    archived_total: int,
+    now: Any,
+) -> str:
+    """Insert the items, finish the unchanged ones, and move the run to `ingesting` (or
+    `completed` when nothing is left to crawl); the new status."""
+    _insert_items(conn, list(items.values()))
+    incremental.store_listings(conn, user_id, listings, now)
+    updated = {url: when for listing in listings for url, when in listing.updated.items() if url in items}
+    unchanged = incremental.finish_unchanged(conn, run_id, user_id, updated, now)
+    total = conn.execute(sa.select(sa.func.count()).select_from(ITEMS).where(ITEMS.c.run_id == run_id)).scalar_one()
+    values: dict[str, Any] = {
+        "companies": results,
+        "total_jobs_found": total,
+        "jobs_processed": unchanged,
+        "jobs_archived": archived_total,
+        "last_heartbeat": now,
+    }
+    if total == 0 or unchanged >= total:
+        values.update(status="completed", current_stage=5, completed_at=now)
+    else:
+        values.update(status="ingesting", current_stage=4)
+    conn.execute(sa.update(RUNS).where(RUNS.c.run_id == run_id).values(**values))
+    return values["status"]
 
 
 def _listing_row(run_id: int, index: int, listing: Listing) -> dict[str, Any]:
@@ -324,7 +300,7 @@ def _listed_indexes(conn: sa.Connection, run_id: int) -> set[int]:
     return set(conn.execute(sa.select(LISTINGS.c.company_index).where(LISTINGS.c.run_id == run_id)).scalars())
 
 
-def missing_listing_bodies(run_id: int) -> list[dict[str, Any]]:
+def missing_listing_messages(run_id: int) -> list[ListingMessage]:
     """Listing messages for the companies of an archiving run whose listing is not recorded yet."""
     with get_engine().connect() as conn:
         run = _stage3_state(conn, run_id)
@@ -332,7 +308,7 @@ def missing_listing_bodies(run_id: int) -> list[dict[str, Any]]:
             return []
         done = _listed_indexes(conn, run_id)
     return [
-        listing_body(run_id, index, str(config.get("name") or "")[:200])
+        ListingMessage(run_id=run_id, company_index=index, company=str(config.get("name") or "")[:200])
         for index, config in enumerate(run.companies)
         if index not in done
     ]
@@ -342,18 +318,7 @@ def begin_stage3(run_id: int, send: SendFn | None = None) -> int:
     """Enqueue the listing messages of a committed `archiving` run (what starting a run does in
     the web process: no listing there). A queue that refuses them fails the run with the
     reason. The number sent."""
-    bodies = missing_listing_bodies(run_id)
-    send = send or default_send()
-    try:
-        for chunk in _chunks(bodies, SEND_CHUNK):
-            send(chunk)
-    except Exception as exc:
-        log.exception("enqueueing stage 3 of run %s failed", run_id)
-        with get_engine().begin() as conn:
-            message = f"Could not enqueue stage 3 ({len(bodies)} listings): {exc}"
-            fail_run(conn, run_id, message, statuses=("archiving",))
-        return 0
-    return len(bodies)
+    return enqueue_listings(run_id, missing_listing_messages(run_id), send)
 
 
 def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[bool, bool]:
@@ -398,9 +363,9 @@ def finish_stage3(run_id: int, send: SendFn | None = None) -> str | None:
     if status != "ingesting":
         return status
     with get_engine().connect() as conn:
-        bodies = pending_bodies(conn, run_id)
+        messages = pending_item_messages(conn, run_id)
     stored = time.monotonic()
-    sent = enqueue(run_id, bodies, send)
+    sent = enqueue_items(run_id, messages, send)
     log.info(
         "stage 3 of run %s ended: items stored in %.2f s, %d message(s) sent in %.2f s",
         run_id,
@@ -439,13 +404,13 @@ def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
     Any unexpected error marks the run failed with the reason, then propagates.
     """
     try:
-        bodies = missing_listing_bodies(run_id)
-        if not bodies:
+        messages = missing_listing_messages(run_id)
+        if not messages:
             finish_stage3(run_id, send)  # every listing recorded already (or not archiving: no-op)
             return
-        workers = max(1, min(len(bodies), get_settings().stage3_list_concurrency))
+        workers = max(1, min(len(messages), get_settings().stage3_list_concurrency))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stage3-list") as pool:
-            list(pool.map(lambda b: process_listing(run_id, b["company_index"], send=send), bodies))
+            list(pool.map(lambda m: process_listing(run_id, m.company_index, send=send), messages))
     except Exception as exc:
         log.exception("stage 3 of run %s failed", run_id)
         try:
@@ -454,55 +419,3 @@ def run_stage3(run_id: int, *, send: SendFn | None = None) -> None:
         except Exception:
             log.exception("could not mark run %s failed", run_id)
         raise
-
-
-def _preview_result(company: Company, listing: Listing) -> PreviewResult:
-    error = listing.error
-    return PreviewResult.of(
-        company_id=company.id or 0,
-        name=company.name,
-        source=company.source,
-        urls=[job.url for job in listing.jobs],
-        error=None if error is None else ListingError(kind=error.kind, reason=error.reason),
-    )
-
-
-def _preview_timed_out() -> Listing:
-    seconds = get_settings().preview_timeout
-    return Listing(error=CrawlError("timeout", f"the preview took longer than {seconds:g} s; stopped"))
-
-
-def preview_company(session: Session, user_id: int, company_id: int) -> PreviewResult:
-    """Stage 2 dry run: the URLs one of the user's companies lists now (nothing is written).
-
-    The listing runs in the bounded preview pool under its deadline; raises PreviewBusy when the
-    user (or the server) has too many previews in flight, CompanyNotFound for another's company."""
-    company = get_company(session, user_id, company_id)
-    pool = listing_pool.get_pool()
-    future = pool.submit(user_id, lambda: list_company(company.source))
-    try:
-        listing = future.result(timeout=pool.timeout + _PREVIEW_GRACE)
-    except FutureTimeout:
-        listing = _preview_timed_out()
-    return _preview_result(company, listing)
-
-
-def _preview_in_pool(user_id: int, company_id: int, found: list[Company]) -> PreviewResult:
-    with session_scope() as session:
-        company = get_company(session, user_id, company_id)
-    found.append(company)
-    return _preview_result(company, list_company(company.source))
-
-
-async def preview_company_async(user_id: int, company_id: int) -> PreviewResult:
-    """`preview_company` for async callers (the API route, the UI): the company lookup and the
-    listing both run in the preview pool, and the caller awaits without holding any thread."""
-    pool = listing_pool.get_pool()
-    found: list[Company] = []
-    future = pool.submit(user_id, lambda: _preview_in_pool(user_id, company_id, found))
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=pool.timeout + _PREVIEW_GRACE)
-    except TimeoutError:
-        if not found:  # the lookup itself did not finish (database stuck): no result to show
-            raise
-        return _preview_result(found[0], _preview_timed_out())

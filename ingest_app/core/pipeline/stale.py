@@ -21,8 +21,9 @@ import sqlalchemy as sa
 
 from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.models import ACTIVE_RUN_STATUSES, IngestionRun, IngestionRunItem, as_utc, utcnow
+from ingest_app.core.pipeline.enqueue import SendFn, enqueue_items, pending_item_messages
 from ingest_app.core.pipeline.runs import fail_run
-from ingest_app.core.pipeline.stage3 import SendFn, begin_stage3, enqueue, finish_stage3, pending_bodies
+from ingest_app.core.pipeline.stage3 import begin_stage3, finish_stage3
 from ingest_app.core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,8 @@ def _handle(run: Any, cutoff: datetime, now: datetime, send: SendFn | None) -> d
                 return {**report, "action": "failed", "retry_count": attempt, "reason": after.error_message}
             return {**report, "action": "restarted_stage3", "retry_count": attempt, "resent": resent}
         with get_engine().connect() as conn:
-            bodies = pending_bodies(conn, run.run_id)
-        sent = enqueue(run.run_id, bodies, send)
+            messages = pending_item_messages(conn, run.run_id)
+        sent = enqueue_items(run.run_id, messages, send)
         after = _after_resend(run.run_id, attempt)
         if after.status == "failed":  # the queue refused the messages: enqueue failed the run
             return {**report, "action": "failed", "retry_count": attempt, "resent": sent, "reason": after.error_message}
