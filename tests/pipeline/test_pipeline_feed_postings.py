@@ -166,6 +166,7 @@ def test_a_personio_tenant_without_a_feed_lists_its_pages_crawls_each_and_archiv
     )  # fmt: skip
     assert [(c["listed"], c["skipped_reason"]) for c in row.companies] == [(3, None)]
     assert len(sent.bodies) == 3  # no posting to finish them with: each is crawled (conditionally)
+    assert site.count("/personio/personio-pages/job/", 304) == 3 and site.count("/personio/personio-pages/", 200) == 0
     assert all(j.status == "active" for j in _jobs(engine, user.id).values())
 
 
