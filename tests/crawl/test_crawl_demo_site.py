@@ -53,9 +53,17 @@ def test_listings_that_carry_postings_match_what_extraction_returns(demo) -> Non
 
     for entry in demo.company_sources():
         family = get_family(entry["source"].split(":", 1)[0])
-        if family.listing_postings is None or family.name in ("smartrecruiters", "workable"):
-            continue  # those two carry partial postings (no description) in their listing
-        pairs = family.listing_postings(entry["source"].split(":", 1)[1])
+        if family.listing_postings is None:
+            continue
+        listing, postings = family.listing_postings(entry["source"].split(":", 1)[1])
+        # The listing is list_jobs' own; only the jobs whose answer carried a posting have one.
+        jobs = list_company_jobs(entry["source"])
+        assert [(j.url, j.hints) for j in listing] == [(j.url, j.hints) for j in jobs], family.name
+        assert listing.incomplete == jobs.incomplete and set(postings) <= {j.url for j in jobs}
+        if family.name in ("smartrecruiters", "workable"):
+            assert postings == {}, family.name  # partial postings (no description) in their listing
+            continue
+        pairs = [(job, postings[job.url]) for job in listing]
         assert pairs, family.name
         for job, posting in pairs:
             listed, extracted = posting.to_dict(), extract_job(job.url, job.hints).to_dict()

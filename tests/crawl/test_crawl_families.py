@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, extract_job_for_source, list_company_jobs
-from ingest_app.core.crawl.sources import get_family, recruitee
+from ingest_app.core.crawl.sources import get_family, recruitee, smartrecruiters
 from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.fixture_server import FIXTURES
 
@@ -180,7 +180,9 @@ def test_smartrecruiters_pages_by_what_each_answer_holds_and_reads_job_ad_sectio
     assert [r[0] for r in ats.requests if r[0].startswith("/sr-api")] == [
         "/sr-api/v1/companies/AcmeFreight/postings"
     ] * 2
-    partial = get_family("smartrecruiters").listing_postings("https://jobs.smartrecruiters.com/AcmeFreight")
+    listing, postings = get_family("smartrecruiters").listing_postings("https://jobs.smartrecruiters.com/AcmeFreight")
+    assert [j.url for j in listing] == [j.url for j in jobs] and postings == {}  # no posting is complete
+    partial = smartrecruiters.partial_postings("https://jobs.smartrecruiters.com/AcmeFreight")
     assert [(p.title, p.workplace_type, p.employment_type) for _, p in partial] == [
         ("Warehouse Robotics Technician", "onsite", "full_time"),
         ("Fleet Data Analyst", "remote", "part_time"),
@@ -243,6 +245,11 @@ def test_workable_refusing_its_api_is_read_from_the_widget_feed(ats) -> None:
     assert ats.hits["/wk-api/api/v1/widget/accounts/acmefreight"] == 1
     assert "/wk-api/api/v2/accounts/acmefreight/jobs/A1B2C3D4E5" not in ats.hits
 
+    listing, postings = get_family("workable").listing_postings("https://apply.workable.com/acmefreight/")
+    assert [(j.url, j.hints) for j in listing] == [(j.url, j.hints) for j in jobs]  # the widget's full postings
+    assert postings[jobs[0].url].to_dict() == posting.to_dict()
+    assert ats.hits["/wk-api/api/v1/widget/accounts/acmefreight"] == 2
+
 
 # ----- Recruitee, Pinpoint (full postings in the listing) ------------------------------------------
 
@@ -255,7 +262,9 @@ def test_recruitee_listing_carries_full_postings(ats) -> None:
         "https://acmefreight.recruitee.com/o/backend-developer-berlin",
         "https://acmefreight.recruitee.com/o/werkstudent-marketing",
     ]  # the archived offer is not listed
-    pairs = get_family("recruitee").listing_postings(board)
+    listing, postings = get_family("recruitee").listing_postings(board)
+    assert [j.url for j in listing] == [j.url for j in jobs] and set(postings) == {j.url for j in jobs}
+    pairs = [(job, postings[job.url]) for job in listing]
     first = pairs[0][1]
     assert (first.salary_min, first.salary_max, first.salary_currency) == (62000, 78000, "EUR")
     assert (first.workplace_type, first.employment_type, first.posted_at) == ("hybrid", "full_time", date(2026, 3, 4))
@@ -313,6 +322,11 @@ def test_personio_feed_lists_and_extracts_without_a_second_fetch(ats) -> None:
     )
     assert extract_job(jobs[1].url, jobs[1].hints).employment_type == "internship"
 
+    listing, postings = get_family("personio").listing_postings(board)
+    assert [(j.url, j.hints) for j in listing] == [(j.url, j.hints) for j in jobs]
+    assert postings[jobs[0].url].to_dict() == posting.to_dict() and set(postings) == {j.url for j in jobs}
+    assert ats.hits["/ps/xml"] == 2  # one request for the listing with its postings
+
 
 def test_personio_without_a_feed_falls_back_to_its_job_pages(ats) -> None:
     ats.fixture("/ps/", "families/personio_board.html")
@@ -321,6 +335,9 @@ def test_personio_without_a_feed_falls_back_to_its_job_pages(ats) -> None:
     assert [j.url for j in jobs] == [ats.url("/ps/job/88001?language=en"), ats.url("/ps/job/88002?language=en")]
     assert jobs[0].hints["page"] is True
     assert extract_job(jobs[0].url, jobs[0].hints).title == "Dispatcher (m/w/d)"
+    listing, postings = get_family("personio").listing_postings(ats.url("/ps"))
+    assert [(j.url, j.hints) for j in listing] == [(j.url, j.hints) for j in jobs]  # the same job pages...
+    assert postings == {}  # ...which carry no posting: each is read per job
 
 
 def test_personio_feed_with_a_dtd_is_refused_not_expanded(ats) -> None:
@@ -356,6 +373,25 @@ def test_teamtailor_rss_pages_by_offset_with_the_tt_namespace(ats) -> None:
     )
     assert posting.posted_at == date(2026, 3, 2) and posting.description.startswith("Coordinate our fictional drivers.")
     assert [extract_job(j.url, j.hints).workplace_type for j in jobs[1:]] == ["onsite", "remote"]
+    listing, postings = get_family("teamtailor").listing_postings(board)
+    assert [(j.url, j.hints) for j in listing] == [(j.url, j.hints) for j in jobs] and listing.incomplete is None
+    assert [postings[j.url].to_dict() for j in jobs] == [extract_job(j.url, j.hints).to_dict() for j in jobs]
+
+
+def test_a_teamtailor_feed_longer_than_its_page_cap_lists_incomplete_with_its_postings(ats, monkeypatch) -> None:
+    from ingest_app.core.crawl.sources import teamtailor
+
+    pages = {"": "teamtailor_page1.rss", "2": "teamtailor_page2.rss", "3": "teamtailor_empty.rss"}
+    ats.add(
+        "/tt/jobs.rss",
+        lambda h: h.send_body(200, _text(pages[_query(h).get("offset", "")], ats), "application/rss+xml"),
+    )
+    monkeypatch.setattr(teamtailor, "MAX_PAGES", 1)
+    board = ats.url("/tt")
+    jobs = list_company_jobs(f"teamtailor:{board}")
+    listing, postings = get_family("teamtailor").listing_postings(board)
+    assert listing.incomplete and listing.incomplete == jobs.incomplete  # never archives, like list_jobs
+    assert [j.url for j in listing] == [j.url for j in jobs] and set(postings) == {j.url for j in jobs}
 
 
 # ----- BambooHR, Rippling, Breezy (detail per job) ------------------------------------------------------

@@ -1,11 +1,12 @@
 """Incremental runs: requests are the cost, so a run asks only for what may have changed.
 
 - **Listings that carry postings** (`RICH_FAMILIES`) are read as postings: stage 3 stores each
-  normalized posting on its item (`ingestion_run_items.posting`) and the worker records it without
-  a per-job request. Greenhouse's single-job answer adds the pay range, so the worker fetches it
-  for the Greenhouse items it gets, and it gets only new or changed jobs: an item whose job is
-  active with the same `source_updated_at` is finished in stage 3 (`finish_unchanged`: counted
-  processed, not added; the job's `last_seen_at` refreshed) and never sent.
+  normalized posting the listing carries on its item (`ingestion_run_items.posting`) and the worker
+  records it without a per-job request; a listed job without one is fetched per job. Greenhouse's
+  single-job answer adds the pay range, so the worker fetches it for the Greenhouse items it gets,
+  and it gets only new or changed jobs: an item whose job is active with the same
+  `source_updated_at` is finished in stage 3 (`finish_unchanged`: counted processed, not added;
+  the job's `last_seen_at` refreshed) and never sent.
 - **Conditional re-fetches.** The ETag / Last-Modified of every 200 answer is kept per user and URL
   (`http_validators`). A listing answered by one request stores its result (URLs, hints, update
   times) with its validators, so a 304 is still a complete listing (it archives exactly what the
@@ -46,9 +47,11 @@ log = logging.getLogger(__name__)
 VALIDATORS = HttpValidator.__table__
 JOBS = Job.__table__
 
-# Families whose one listing answer holds every listed job's full posting (the URLs it lists are
-# exactly those of `list_jobs`). Others list URLs; their postings are fetched per job.
-RICH_FAMILIES = ("greenhouse", "lever", "ashby", "recruitee", "pinpoint")
+# Families whose listing answer may carry full postings: `listing_postings(board)` is the exact
+# `list_jobs` listing (same URLs, same `incomplete`) plus the postings that answer carried, possibly
+# none (Personio without a feed, Workable read from its v3 API). Jobs without a posting, and every
+# job of the other families, are fetched per job.
+RICH_FAMILIES = ("greenhouse", "lever", "ashby", "recruitee", "pinpoint", "personio", "teamtailor", "workable")
 # Families whose single-job answer adds to the listing's posting (fetched for new/changed jobs).
 DETAIL_FAMILIES = ("greenhouse",)
 
@@ -95,11 +98,13 @@ def stored_listings(conn: sa.Connection, user_id: int, *, source: str | None = N
     }
 
 
-def _listing_json(source: str, family: str, jobs: JobListing, postings: dict[str, dict]) -> dict[str, Any]:
+def _listing_json(source: str, family: str, jobs: JobListing, postings: dict[str, dict], rich: bool) -> dict[str, Any]:
     return {
         "source": source,
         "family": family,
         "incomplete": jobs.incomplete,
+        # Read with its postings: a job without a fingerprint had none in the answer.
+        "with_postings": rich,
         "jobs": [
             {
                 "url": j.url,
@@ -123,16 +128,22 @@ def _from_json(data: dict[str, Any]) -> tuple[JobListing, dict[str, tuple[str, s
     return jobs, {j["url"]: (family, j["fingerprint"]) for j in data.get("jobs") or [] if j.get("fingerprint")}
 
 
+def _rich(family) -> bool:
+    return family.name in RICH_FAMILIES and family.listing_postings is not None
+
+
 def _fetch_listing(family, value: str, send: dict) -> tuple[JobListing, dict[str, dict], validators.Conditional]:
+    """The listing as `list_jobs` gives it (capped as `list_company_jobs` caps it, so archiving
+    and `incomplete` are the same) and, for a rich family, URL -> posting of the listed jobs whose
+    listing answer carried one."""
     settings = get_settings()
     with validators.conditional(send) as scope, deadline.within(settings.crawler_listing_timeout):
-        if family.name in RICH_FAMILIES and family.listing_postings is not None:
-            pairs = guarded(lambda: family.listing_postings(value))
-            jobs: list[ListedJob] = [job for job, _ in pairs]
+        if _rich(family):
+            jobs, carried = guarded(lambda: family.listing_postings(value))
             postings = {}
-            for job, posting in pairs:
-                posting.apply_url = safe_link(posting.apply_url, job.url)
-                postings[job.url] = posting.to_dict()
+            for url, posting in carried.items():
+                posting.apply_url = safe_link(posting.apply_url, url)
+                postings[url] = posting.to_dict()
         else:
             jobs, postings = guarded(lambda: family.list_jobs(value)), {}
     listing = capped(jobs, settings.crawler_max_jobs_per_company)
@@ -142,7 +153,8 @@ def _fetch_listing(family, value: str, send: dict) -> tuple[JobListing, dict[str
 def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs) -> Any:
     """One company's listing for stage 3 (a Listing; never raises but HostBusy): conditional when a
     listing of that URL is stored; a 304 gives the stored listing back, unless the family's
-    postings are needed for jobs the user does not have unchanged (then it is listed again)."""
+    postings are needed for jobs the user does not have unchanged (then it is listed again). Jobs
+    the listing carried no posting for are items without one either way (fetched per job)."""
     from ingest_app.core.crawl.sources import get_family
     from ingest_app.core.sources import InvalidSourceSpec, parse_source_spec
 
@@ -161,8 +173,11 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
             cached = stored.get(answer.url or "")
             if cached is not None and cached["listing"].get("source") == source:
                 jobs, updated = _from_json(cached["listing"])
-                rich = family.name in RICH_FAMILIES and family.listing_postings is not None
-                if not rich or (len(updated) == len(jobs) and unchanged_jobs(updated)):
+                # Which jobs the stored answer carried postings for is known when it was read with
+                # them (or when every job has a fingerprint); a listing stored before its family
+                # was read so is listed again, once.
+                known = bool(cached["listing"].get("with_postings")) or len(updated) == len(jobs)
+                if not _rich(family) or (known and unchanged_jobs(updated)):
                     return Listing(jobs=list(jobs), incomplete=jobs.incomplete, updated=updated, not_modified=True)
             jobs, postings, scope = _fetch_listing(family, spec.value, {})
     except CrawlError as exc:
@@ -176,7 +191,7 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
     if len(scope.fetched) == 1 and scope.fetched[0] in scope.seen:
         url = scope.fetched[0]
         etag, modified = scope.seen[url]
-        remember = Remembered(url, etag, modified, _listing_json(source, family.name, jobs, postings))
+        remember = Remembered(url, etag, modified, _listing_json(source, family.name, jobs, postings, _rich(family)))
     return Listing(
         jobs=list(jobs),
         incomplete=jobs.incomplete,

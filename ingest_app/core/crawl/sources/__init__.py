@@ -2,7 +2,7 @@
 
 `FAMILIES` is the one table of source families the spec parser, the crawler, the CLI and the UI
 read: name, label, spec example, how the board is written, URL recognition, listing and
-extraction, and (for listings that carry postings) a listing-to-postings function."""
+extraction, and (for listings that may carry postings) the listing with the postings it carries."""
 
 from __future__ import annotations
 
@@ -59,8 +59,10 @@ class Family:
         return getattr(self.module, "extract", None)
 
     @property
-    def listing_postings(self) -> Callable[[str], list[tuple[ListedJob, Posting]]] | None:
-        """For listings that carry postings: (ListedJob, Posting) pairs with no per-job request."""
+    def listing_postings(self) -> Callable[[str], tuple[JobListing, dict[str, Posting]]] | None:
+        """For listings that may carry postings: board -> (the exact `list_jobs` listing, same jobs
+        and same `incomplete`; URL -> full posting for the listed jobs whose listing answer
+        carried one, possibly none), from the requests `list_jobs` makes."""
         return getattr(self.module, "listing_postings", None)
 
 

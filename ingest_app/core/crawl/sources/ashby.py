@@ -12,8 +12,8 @@ from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.extract import employer_of_page
 from ingest_app.core.crawl.http import fetch_json
-from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
-from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed, with_postings
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.settings import get_settings
 
 _MIN_REFRESH_SECONDS = 5.0
@@ -75,9 +75,10 @@ def list_jobs(org: str) -> list[ListedJob]:
     return dedupe([job for job, _ in _listed_jobs(org, _fetch_board(org))])
 
 
-def listing_postings(org: str) -> list[tuple[ListedJob, Posting]]:
+def listing_postings(org: str) -> tuple[JobListing, dict[str, Posting]]:
     """The board (with compensation) is every posting; Ashby has no single-job endpoint anyway."""
-    return [(job, posting_from_api(raw, job.url)) for job, raw in _listed_jobs(org, _fetch_board(org))]
+    board = _fetch_board(org)
+    return with_postings(dedupe([job for job, _ in _listed_jobs(org, board)]), board, posting_from_api)
 
 
 def _salary(compensation: dict | None) -> fields.Salary | None:

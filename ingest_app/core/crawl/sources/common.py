@@ -6,11 +6,12 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ingest_app.core.crawl import http as _http
 from ingest_app.core.crawl.extract import extract_from_html
-from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.crawl.urls import canonicalize_url
 from ingest_app.core.settings import get_settings
 
@@ -40,6 +41,21 @@ def dedupe(jobs: list[ListedJob | None]) -> list[ListedJob]:
         if job is not None and job.url not in seen:
             seen[job.url] = job
     return list(seen.values())
+
+
+def with_postings(
+    listing: list[ListedJob], entries: Mapping[str, dict], posting_of: Callable[[dict, str], Posting]
+) -> tuple[JobListing, dict[str, Posting]]:
+    """`listing_postings` of a family: the listing exactly as `list_jobs` builds it (same jobs,
+    same `incomplete`) and the posting of each listed job whose entry (found by its `job_id` hint)
+    the same answer carried, so no job is listed differently for carrying a posting."""
+    jobs = listing if isinstance(listing, JobListing) else JobListing(listing)
+    postings = {}
+    for job in jobs:
+        entry = entries.get(str(job.hints.get("job_id")))
+        if entry is not None:
+            postings[job.url] = posting_of(entry, job.url)
+    return jobs, postings
 
 
 def board_not_found(err: CrawlError, kind: str, name: str) -> CrawlError:

@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.http import fetch_json
-from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
-from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed, with_postings
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.settings import get_settings
 
 
@@ -42,17 +42,15 @@ def list_jobs(token: str) -> list[ListedJob]:
     return dedupe([_listed_job(token, job) for job in _board_jobs(token, content=False)])
 
 
-def listing_postings(token: str) -> list[tuple[ListedJob, Posting]]:
-    """The board with `content=true`: every posting but its pay range (which only the single-job
-    endpoint with `pay_transparency=true` gives; see DETAIL_ADDS)."""
-    pairs, seen = [], set()
-    for job in _board_jobs(token, content=True):
-        listed_job = _listed_job(token, job)
-        if listed_job is None or listed_job.url in seen:
-            continue
-        seen.add(listed_job.url)
-        pairs.append((listed_job, posting_from_api(job, listed_job.url)))
-    return pairs
+def listing_postings(token: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The board with `content=true`: the jobs `list_jobs` lists, each with its posting but its
+    pay range (which only the single-job endpoint with `pay_transparency=true` gives; see
+    DETAIL_ADDS)."""
+    jobs = _board_jobs(token, content=True)
+    by_id: dict[str, dict] = {}
+    for job in jobs:
+        by_id.setdefault(str(job["id"]), job)
+    return with_postings(dedupe([_listed_job(token, job) for job in jobs]), by_id, posting_from_api)
 
 
 # The single-job answer adds the pay range to what the listing carries: worth one request for a

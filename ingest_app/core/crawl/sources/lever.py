@@ -9,8 +9,8 @@ from ingest_app.core.crawl import fields
 from ingest_app.core.crawl import normalize as n
 from ingest_app.core.crawl.extract import employer_of_page
 from ingest_app.core.crawl.http import fetch_json
-from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed
-from ingest_app.core.crawl.types import CrawlError, ListedJob, Posting
+from ingest_app.core.crawl.sources.common import SLUG, api_url, board_not_found, dedupe, listed, with_postings
+from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.settings import get_settings
 
 PAGE_SIZE = 100
@@ -55,16 +55,11 @@ def list_jobs(site: str) -> list[ListedJob]:
     return dedupe([_listed_job(site, posting) for posting in _postings(site)])
 
 
-def listing_postings(site: str) -> list[tuple[ListedJob, Posting]]:
+def listing_postings(site: str) -> tuple[JobListing, dict[str, Posting]]:
     """The listing's postings are the full ones (the single-posting answer adds nothing)."""
-    pairs, seen = [], set()
-    for raw in _postings(site):
-        job = _listed_job(site, raw)
-        if job is None or job.url in seen:
-            continue
-        seen.add(job.url)
-        pairs.append((job, posting_from_api(raw, job.url)))
-    return pairs
+    raw = _postings(site)
+    by_id = {str(p["id"]): p for p in raw}
+    return with_postings(dedupe([_listed_job(site, p) for p in raw]), by_id, posting_from_api)
 
 
 def _description_html(posting: dict) -> str:

@@ -24,6 +24,7 @@ from ingest_app.core.crawl.sources.common import (
     required_hints,
     tenant_board,
     tenant_ref,
+    with_postings,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 
@@ -106,12 +107,18 @@ def _job(board: str, entry: dict) -> ListedJob | None:
     return listed(url, url, entry.get("name"), entry["id"], job_ref(FAMILY, board, entry["id"]))
 
 
-def list_jobs(board: str) -> JobListing:
+def _read(board: str) -> tuple[JobListing, dict[str, dict]]:
+    """The listing and the feed entries it was read from (none when the tenant has no feed and
+    its job pages are listed instead)."""
     try:
         entries = _fetch_feed(board)
     except _NoFeed:
-        return _list_pages(board)
-    return JobListing(dedupe([_job(board, e) for e in entries.values()]))
+        return _list_pages(board), {}
+    return JobListing(dedupe([_job(board, e) for e in entries.values()])), entries
+
+
+def list_jobs(board: str) -> JobListing:
+    return _read(board)[0]
 
 
 def _list_pages(board: str) -> JobListing:
@@ -130,17 +137,11 @@ def _list_pages(board: str) -> JobListing:
     return jobs
 
 
-def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
-    try:
-        entries = _fetch_feed(board)
-    except _NoFeed:
-        return []
-    pairs = []
-    for entry in entries.values():
-        job = _job(board, entry)
-        if job is not None:
-            pairs.append((job, posting_from_entry(entry, job.url)))
-    return pairs
+def listing_postings(board: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The listing and the feed's full postings; a tenant without a feed lists its job pages,
+    which carry no posting (each page is read per job)."""
+    listing, entries = _read(board)
+    return with_postings(listing, entries, posting_from_entry)
 
 
 def _employment(entry: dict) -> str | None:

@@ -18,6 +18,7 @@ from ingest_app.core.crawl.sources.common import (
     tenant_board,
     tenant_ref,
     text_field,
+    with_postings,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 
@@ -57,17 +58,18 @@ def _job(board: str, job_id: str, entry: dict) -> ListedJob | None:
     )
 
 
+def _listing(board: str, entries: dict[str, dict]) -> JobListing:
+    return JobListing(dedupe([_job(board, job_id, e) for job_id, e in entries.items()]))
+
+
 def list_jobs(board: str) -> JobListing:
-    return JobListing(dedupe([_job(board, job_id, e) for job_id, e in _fetch_board(board).items()]))
+    return _listing(board, _fetch_board(board))
 
 
-def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
-    pairs = []
-    for job_id, entry in _fetch_board(board).items():
-        job = _job(board, job_id, entry)
-        if job is not None:
-            pairs.append((job, posting_from_entry(entry, job.url)))
-    return pairs
+def listing_postings(board: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The listing and every listed job's posting from the same answer: no per-job request."""
+    entries = _fetch_board(board)
+    return with_postings(_listing(board, entries), entries, posting_from_entry)
 
 
 def posting_from_entry(entry: dict, source_url: str) -> Posting:

@@ -20,8 +20,9 @@ from ingest_app.core.crawl.sources.common import (
     tenant_board,
     tenant_ref,
     text_field,
+    with_postings,
 )
-from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
+from ingest_app.core.crawl.types import CrawlError, JobListing, Posting
 
 FAMILY = "recruitee"
 DOMAIN = "recruitee.com"
@@ -78,11 +79,10 @@ def list_jobs(board: str) -> JobListing:
     return JobListing(_listed(board, _entries(board)))
 
 
-def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
-    """(ListedJob, Posting) pairs from the listing alone: no per-job request."""
+def listing_postings(board: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The listing and every listed offer's posting from the same answer: no per-job request."""
     offers = _entries(board)
-    by_slug = {str(o["slug"]): o for o in offers}
-    return [(job, posting_from_entry(by_slug[str(job.hints["job_id"])], job.url)) for job in _listed(board, offers)]
+    return with_postings(JobListing(_listed(board, offers)), _published(offers), posting_from_entry)
 
 
 def _workplace(offer: dict) -> str | None:

@@ -106,8 +106,14 @@ def list_jobs(board: str) -> JobListing:
     return listing
 
 
-def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
-    """Partial postings (no description) straight from the listing."""
+def listing_postings(board: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The listing and no posting: a listing entry lacks the description the detail adds, so no
+    listed job's posting is complete without its own request."""
+    return list_jobs(board), {}
+
+
+def partial_postings(board: str) -> list[tuple[ListedJob, Posting]]:
+    """What the listing states of each job (title, place, department, type, date; no description)."""
     pairs = []
     for entry in _entries(board)[0]:
         job = _job(board, entry)

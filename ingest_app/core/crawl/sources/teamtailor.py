@@ -24,6 +24,7 @@ from ingest_app.core.crawl.sources.common import (
     required_hints,
     tenant_board,
     tenant_ref,
+    with_postings,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.crawl.urls import canonicalize_url
@@ -108,21 +109,22 @@ def _job(board: str, entry: dict) -> ListedJob | None:
     )
 
 
-def list_jobs(board: str) -> JobListing:
+def _read(board: str) -> tuple[JobListing, dict[str, dict]]:
     entries, incomplete = _fetch_feed(board)
     listing = JobListing(dedupe([_job(board, e) for e in entries.values()]))
     listing.incomplete = incomplete
-    return listing
+    return listing, entries
 
 
-def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
-    entries, _ = _fetch_feed(board)
-    pairs = []
-    for entry in entries.values():
-        job = _job(board, entry)
-        if job is not None:
-            pairs.append((job, posting_from_entry(entry, job.url)))
-    return pairs
+def list_jobs(board: str) -> JobListing:
+    return _read(board)[0]
+
+
+def listing_postings(board: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The listing (incomplete when the feed has more pages than are read) and every listed
+    item's full posting, from the same feed pages."""
+    listing, entries = _read(board)
+    return with_postings(listing, entries, posting_from_entry)
 
 
 def _date(value: str | None):

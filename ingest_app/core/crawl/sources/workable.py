@@ -27,6 +27,7 @@ from ingest_app.core.crawl.sources.common import (
     post_json,
     relative_segments,
     text_field,
+    with_postings,
 )
 from ingest_app.core.crawl.types import CrawlError, JobListing, ListedJob, Posting
 from ingest_app.core.settings import get_settings
@@ -127,24 +128,25 @@ def _job(board: str, entry: dict, widget: bool) -> ListedJob | None:
     return listed(_job_url(board, code), _job_url(board, code), entry.get("title"), code, hints)
 
 
-def list_jobs(board: str) -> JobListing:
+def _read(board: str) -> tuple[JobListing, dict[str, dict]]:
+    """The listing and, when it was read from the widget feed, its entries (full postings; a v3
+    entry has no description, which the v2 detail adds)."""
     entries, widget, incomplete = _entries(board)
     listing = JobListing(
         dedupe([_job(board, e, widget) for e in entries if widget or e.get("state") in (None, "published")])
     )
     listing.incomplete = incomplete
-    return listing
+    return listing, ({str(e["shortcode"]): e for e in entries} if widget else {})
 
 
-def listing_postings(board: str) -> list[tuple[ListedJob, Posting]]:
-    """Full postings when the board is read from the widget feed; v3 listings carry no description."""
-    entries, widget, _ = _entries(board)
-    pairs = []
-    for entry in entries:
-        job = _job(board, entry, widget)
-        if job is not None:
-            pairs.append((job, posting_from_entry(entry, job.url)))
-    return pairs
+def list_jobs(board: str) -> JobListing:
+    return _read(board)[0]
+
+
+def listing_postings(board: str) -> tuple[JobListing, dict[str, Posting]]:
+    """The listing, with full postings when it was read from the widget feed (none from v3)."""
+    listing, entries = _read(board)
+    return with_postings(listing, entries, posting_from_entry)
 
 
 def _location(entry: dict) -> str | None:
