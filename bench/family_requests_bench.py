@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import time
 
+from devtools.demo.site import DemoSite, start_demo_server
 from ingest_app.core.crawl import extract_job, list_company_jobs
 from ingest_app.core.crawl.sources import clear_caches, get_family
 from ingest_app.core.settings import reset_settings_cache
-from ingest_app.demo.site import DemoSite, start_demo_server
 
 
 def main() -> None:
@@ -44,7 +44,7 @@ def main() -> None:
 
 
 def _kinds() -> tuple[str, ...]:
-    from ingest_app.demo.data import ALL_KINDS
+    from devtools.demo.data import ALL_KINDS
 
     return ALL_KINDS
 

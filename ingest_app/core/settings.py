@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     session_cookie_name: str = "ingest_session"
     # The local demo site the dev supervisor started (empty: none; the UI offers no demo companies).
     demo_site_url: str = ""
+    # The dev supervisor (`python -m ingest_app dev`, make run): its ports, and whether it serves the
+    # demo site (DEMO=0: the real ATS endpoints) and with what delay before every answer.
+    frontend_port: int = Field(default=3000, ge=0, le=65535)
+    backend_port: int = Field(default=8000, ge=0, le=65535)
+    demo_site_port: int = Field(default=8700, ge=0, le=65535)
+    demo_site_latency: float = Field(default=0.0, ge=0)
+    demo: bool = True
     # DEBUG keeps tracebacks in the operator commands' log lines (otherwise one line each).
     log_level: str = ""
 
@@ -251,9 +258,20 @@ def _local_secret(path: Path) -> str:
     return value
 
 
+# Values this process decided for itself (`override_settings`); they win over the environment.
+_overrides: dict[str, object] = {}
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings(**_overrides)
+
+
+def override_settings(**values: object) -> None:
+    """Settle settings this process derives for itself (the local worker sizes its database pool
+    from its thread count), instead of writing them into `os.environ` for children to inherit."""
+    _overrides.update(values)
+    reset_settings_cache()
 
 
 def reset_settings_cache() -> None:

@@ -13,10 +13,10 @@ import time
 import httpx
 import pytest
 
+from devtools.demo.data import ALL_KINDS
+from devtools.demo.site import DemoSite, demo_company_sources, start_demo_server
 from ingest_app.core.crawl import CrawlError, extract_job, list_company_jobs
 from ingest_app.core.settings import reset_settings_cache
-from ingest_app.demo.data import ALL_KINDS
-from ingest_app.demo.site import DemoSite, demo_company_sources, start_demo_server
 
 # What each family's answers say about a job (the demo data holds everything; an API may not).
 CARRIES_PAY = {"greenhouse", "lever", "ashby", "careers", "recruitee", "pinpoint", "rippling", "breezy"}

@@ -11,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent
 
+from devtools.poller import Poller, to_lambda_record
 from ingest_app.core import queue as q
-from lambda_worker.poller import Poller, to_lambda_record
 from tests.support.emulator import LocalQueue, apply_env, make_test_queue
 from tests.support.worker import start_worker, stop_worker
 
