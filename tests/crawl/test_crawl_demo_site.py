@@ -48,6 +48,15 @@ def test_every_demo_company_lists_and_extracts(demo) -> None:
             assert len(json.dumps(listed.hints)) < 300
 
 
+def test_the_company_list_is_published_as_the_csv_the_import_reads(demo) -> None:
+    from ingest_app.core.company_import import fetch_rows
+
+    rows = fetch_rows(f"{demo.base_url}/companies.csv")
+
+    assert [{"name": r.name, "source": r.input} for r in rows] == demo.company_sources()
+    assert not [r for r in rows if r.error]
+
+
 def test_listings_that_carry_postings_match_what_extraction_returns(demo) -> None:
     from ingest_app.core.crawl.sources import get_family
 

@@ -86,6 +86,14 @@ def test_demo_companies_button_follows_the_demo_site(make_user):
     assert state.message == "The demo companies are already in your list"
 
 
+def test_demo_companies_say_so_when_the_demo_site_does_not_answer(make_user):
+    state = new_state(CompaniesState, user_id=make_user().id)
+    with env_applied({"DEMO_SITE_URL": "http://127.0.0.1:9", "CRAWLER_ALLOW_PRIVATE_HOSTS": "1"}):
+        call(state, "add_demo_companies")
+    assert state.list_error.startswith("The demo site's company list cannot be read")
+    assert state.companies == []
+
+
 def test_preview_lists_urls_per_company_and_reports_errors(session, make_user):
     user = make_user()
     site = DemoSite.default(rotate=False)
