@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -181,6 +181,14 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(default=10.0, gt=0)
     notify_max_attempts: int = Field(default=5, ge=1, le=20)
     notify_retry_base_seconds: float = Field(default=30.0, gt=0)  # backoff: 30 s, 2 min, 8 min, ...
+
+    @field_validator("frontend_port", "backend_port", "demo_site_port", "demo_site_latency", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        """A blank port is unset, as rxconfig.py reads FRONTEND_PORT and BACKEND_PORT."""
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name].default
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
