@@ -53,10 +53,10 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint:
-	$(BIN)/ruff check ingest_app lambda_worker tests bench
+	$(BIN)/ruff check ingest_app lambda_worker devtools tests bench scripts
 
 format:
-	$(BIN)/ruff format ingest_app lambda_worker tests bench
+	$(BIN)/ruff format ingest_app lambda_worker devtools tests bench scripts
 
 lambda-zip: $(BIN)/python
 	$(BIN)/python scripts/build_lambda_zip.py

@@ -55,9 +55,9 @@ def _measure(jobs: int, url: str, root: Path) -> dict:
 
     from ingest_app.core.crawl.types import Posting
     from ingest_app.core.db import get_engine
-    from ingest_app.core.migrations import upgrade
     from ingest_app.core.models import IngestionRun, IngestionRunItem, User, utcnow
     from ingest_app.core.pipeline import ItemResult, record_item_results
+    from ingest_app.migrations import upgrade
 
     upgrade(url)
     engine = get_engine()

@@ -37,7 +37,7 @@ PUBLIC = {
 
 
 def build_csv(site, base_url: str) -> str:
-    from ingest_app.demo.data import source_for
+    from devtools.demo.data import source_for
 
     lines = ["name,url"]
     for i, company in enumerate(site.companies.values()):
@@ -61,8 +61,8 @@ def main() -> int:
     if not 1 <= args.rows <= 5000:
         parser.error("--rows must be 1-5000")
 
+    from devtools.demo.site import DemoSite, start_demo_server
     from ingest_app.core.models import SOURCE_KINDS
-    from ingest_app.demo.site import DemoSite, start_demo_server
 
     site = DemoSite.generate(
         companies=args.rows, jobs_per_company=5, page_kb=0, nav_links=12, kinds=SOURCE_KINDS, page_size=50

@@ -47,7 +47,7 @@ SHOTS = ROOT / "test-artifacts" / "bench"  # what the pages looked like (not com
 @contextmanager
 def database() -> Any:
     """A throwaway database, migrated, dropped at the end."""
-    from ingest_app.core.migrations import upgrade
+    from ingest_app.migrations import upgrade
 
     admin = make_url(ADMIN_URL).set(drivername="postgresql+psycopg2")
     name = f"ingest_bench_{secrets.token_hex(4)}"
@@ -65,8 +65,8 @@ def database() -> Any:
 
 
 def build_site(companies: int, failing: int, empty: int):
-    from ingest_app.demo.data import ALL_KINDS
-    from ingest_app.demo.site import DemoSite
+    from devtools.demo.data import ALL_KINDS
+    from devtools.demo.site import DemoSite
 
     site = DemoSite.generate(
         companies=companies - failing - empty, jobs_per_company=6, page_kb=0, nav_links=4, kinds=ALL_KINDS
@@ -223,7 +223,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from ingest_app.demo.site import start_demo_server
+    from devtools.demo.site import start_demo_server
     from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, AppServer
 
     site = build_site(args.companies, args.failing, args.empty)

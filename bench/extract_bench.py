@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devtools.demo import render  # noqa: E402
+from devtools.demo.site import DemoSite, start_demo_server  # noqa: E402
 from ingest_app.core.crawl.extract import extract_from_html  # noqa: E402
 from ingest_app.core.crawl.http import decode_body  # noqa: E402
-from ingest_app.demo import render  # noqa: E402
-from ingest_app.demo.site import DemoSite, start_demo_server  # noqa: E402
 
 
 def _page() -> tuple[bytes, str]:

@@ -15,11 +15,11 @@ import argparse
 import os
 import time
 
+from devtools.demo.site import DemoSite, start_demo_server
 from ingest_app.core.crawl import extract_job, list_company_jobs
 from ingest_app.core.crawl.sources import clear_caches, get_family
 from ingest_app.core.pipeline import incremental
 from ingest_app.core.settings import reset_settings_cache
-from ingest_app.demo.site import DemoSite, start_demo_server
 
 
 def main() -> None:
@@ -78,7 +78,7 @@ def _first_run(site: DemoSite, source: str) -> int:
 
 
 def _kinds() -> tuple[str, ...]:
-    from ingest_app.demo.data import ALL_KINDS
+    from devtools.demo.data import ALL_KINDS
 
     return ALL_KINDS
 

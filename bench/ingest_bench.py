@@ -50,7 +50,7 @@ def log(message: str) -> None:
 
 @contextmanager
 def throwaway_database() -> Iterator[str]:
-    from ingest_app.core.migrations import upgrade
+    from ingest_app.migrations import upgrade
 
     admin = make_url(ADMIN_URL).set(drivername="postgresql+psycopg2")
     name = f"ingest_bench_{secrets.token_hex(4)}"
@@ -209,12 +209,12 @@ def delete_user(user_id: int) -> None:
 
 
 def run_once(args: argparse.Namespace) -> dict:
+    from devtools.demo.site import DemoSite, start_demo_server
+    from devtools.emulator import start_emulator
     from ingest_app.core.db import session_scope
-    from ingest_app.core.emulator import start_emulator
     from ingest_app.core.models import IngestionRun
     from ingest_app.core.queue import ensure_queues, reset_clients
     from ingest_app.core.settings import reset_settings_cache
-    from ingest_app.demo.site import DemoSite, start_demo_server
 
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL"):
@@ -261,9 +261,9 @@ def run_once(args: argparse.Namespace) -> dict:
         stack.callback(stop_workers, workers)
         log(f"{len(workers)} worker process(es) polling")
 
+        from ingest_app.accounts.users import create_user
         from ingest_app.core.companies import add_company
         from ingest_app.core.pipeline import run_stage3, start_run
-        from ingest_app.core.users import create_user
 
         with session_scope() as session:
             user = create_user(session, email=f"bench-{secrets.token_hex(4)}@example.com", password="bench-pass-1")

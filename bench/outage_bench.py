@@ -36,9 +36,9 @@ from bench.ingest_bench import log, throwaway_database  # noqa: E402
 
 
 def one_run(args: argparse.Namespace, *, outage: float, workdir: Path) -> dict:
+    from ingest_app.accounts.users import create_user
     from ingest_app.core.db import get_engine, session_scope
     from ingest_app.core.queue import send_messages
-    from ingest_app.core.users import create_user
     from tests.support.pages import PageServer
     from tests.support.runs import counters, item_bodies, run_row, seed_ingesting_run
     from tests.support.tcp_proxy import database_proxy
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--give-up", type=float, default=1800.0)
     args = parser.parse_args(argv)
 
-    from ingest_app.core.emulator import start_emulator
+    from devtools.emulator import start_emulator
     from ingest_app.core.queue import VISIBILITY_TIMEOUT, ensure_queues, reset_clients
     from ingest_app.core.settings import reset_settings_cache
 

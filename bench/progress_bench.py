@@ -64,8 +64,8 @@ def database() -> Any:
 
 def seed(url: str, items: int, failed: int) -> tuple[int, int]:
     """One user with one `ingesting` run of `items` items, `failed` of them failed. (user_id, run_id)."""
-    from ingest_app.core.migrations import upgrade
     from ingest_app.core.models import IngestionRun, IngestionRunItem, User
+    from ingest_app.migrations import upgrade
 
     upgrade(url)
     engine = sa.create_engine(url)
@@ -283,7 +283,7 @@ def main() -> None:
     with database() as (url, throwaway):
         os.environ["DATABASE_URL"] = url
         user_id, run_id = seed(url, args.items, args.failed)
-        from ingest_app.core.security import create_access_token
+        from ingest_app.accounts.security import create_access_token
 
         token = create_access_token(user_id).access_token
         port = free_port()

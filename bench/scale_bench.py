@@ -169,7 +169,7 @@ class ConditionalSite:
 
 
 def build_site(companies: int, per_company: int):
-    from ingest_app.demo.site import DemoSite
+    from devtools.demo.site import DemoSite
 
     site = DemoSite(page_kb=8, nav_links=40)
     kinds = ("greenhouse", "lever", "ashby", "careers")
@@ -255,12 +255,12 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="[bench] %(name)s: %(message)s", stream=sys.stderr)
 
+    from devtools.emulator import start_emulator
+    from ingest_app.accounts.users import create_user
     from ingest_app.core.companies import add_company
     from ingest_app.core.db import session_scope
-    from ingest_app.core.emulator import start_emulator
     from ingest_app.core.queue import ensure_queues, reset_clients
     from ingest_app.core.settings import reset_settings_cache
-    from ingest_app.core.users import create_user
 
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL"):

@@ -20,10 +20,10 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import Json
 
 from ingest_app.core.pipeline.messages import QueueMessage
-from ingest_app.core.pipeline.process import process_batch, set_observer
+from ingest_app.core.pipeline.process import process_batch
 from ingest_app.core.queue import give_back
 
-__all__ = ["CrawlRecord", "give_back", "handler", "set_observer"]  # the local poller uses these too
+__all__ = ["CrawlRecord", "handler"]
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,11 @@
 
 Dependencies come from `lambda_worker/requirements.txt`, installed with pip as binary wheels for
 the Lambda platform (`--platform manylinux2014_x86_64 --only-binary=:all:`), never built here.
-The zip holds no reflex, no UI, no API and no tests, and is deterministic: the same sources and
-wheels give the same bytes (sorted entries, fixed timestamps and permissions).
+The zip holds no reflex, no UI, no API, no accounts (`ingest_app/accounts`), no migrations, no
+local tooling (`devtools/`: the emulator supervisor, the local poller, the demo site) and no tests:
+`ingest_app/core` is exactly what the worker may import (tests/test_import_graph.py). It is
+deterministic: the same sources and wheels give the same bytes (sorted entries, fixed timestamps
+and permissions).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ DEFAULT_OUTPUT = ROOT / "dist" / "lambda-worker.zip"
 DEFAULT_BUILD_DIR = ROOT / "build" / "lambda"
 REQUIREMENTS = ROOT / "lambda_worker" / "requirements.txt"
 
-# Our own code in the zip: the handlers and everything they import (ingest_app.core never imports
-# reflex, the UI or the API).
+# Our own code in the zip: the handlers and everything they import (lambda_worker imports only
+# ingest_app.core, which imports nothing else of ours: no reflex, UI, API, accounts or devtools).
 SOURCE_FILES = ["ingest_app/__init__.py"]
 SOURCE_DIRS = ["ingest_app/core", "lambda_worker"]
 SKIP_DIRS = {"__pycache__", "tests", ".pytest_cache"}

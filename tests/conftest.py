@@ -47,7 +47,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             "  TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test\n"
         )
         pytest.exit("PostgreSQL unreachable", returncode=3)
-    from ingest_app.core.migrations import upgrade
+    from ingest_app.migrations import upgrade
 
     upgrade(TEST_DB_URL)
 
@@ -97,7 +97,7 @@ def session(engine: sa.Engine):
 @pytest.fixture
 def make_user(session):
     """Create a committed user: make_user(email=None, password=...) -> User."""
-    from ingest_app.core.users import create_user
+    from ingest_app.accounts.users import create_user
 
     def _make(email: str | None = None, password: str = "correct-horse-1"):
         user = create_user(session, email=email or f"u{secrets.token_hex(4)}@example.com", password=password)

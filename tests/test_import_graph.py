@@ -1,12 +1,16 @@
 """The import rules of the product code, checked from the source itself.
 
-Three rules keep the layers apart: no import cycle between modules (a cycle hidden in a
+These rules keep the layers apart: no import cycle between modules (a cycle hidden in a
 function-level import is still a cycle: the two modules cannot be understood or tested apart),
 nothing under ``ingest_app/core`` imports the rest of ``ingest_app`` (logic lives once in core and
-the surfaces call it, never the reverse), and no module imports another module's ``_private`` name
-(a shared name gets a public name in one place). The graph is read with ``ast`` so imports inside
-functions and under ``TYPE_CHECKING`` count, relative imports are resolved against the importing
-package, and ``importlib.import_module(f"pkg.{name}")`` counts as importing every module of ``pkg``.
+the surfaces call it, never the reverse) nor ``devtools``, ``lambda_worker`` imports only
+``ingest_app.core`` (the Lambda zip holds nothing else), the product (``ingest_app``,
+``lambda_worker``) never imports the local tooling in ``devtools`` except inside the handler
+function of a dev-only command under ``ingest_app/commands``, and no module imports another
+module's ``_private`` name (a shared name gets a public name in one place). The graph is read
+with ``ast`` so imports inside functions and under ``TYPE_CHECKING`` count, relative imports are
+resolved against the importing package, and ``importlib.import_module(f"pkg.{name}")`` counts as
+importing every module of ``pkg``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("ingest_app", "lambda_worker")
+PACKAGES = ("ingest_app", "lambda_worker", "devtools")
+PRODUCT = ("ingest_app", "lambda_worker")
 
 
 def _module_name(path: Path) -> str:
@@ -99,6 +104,18 @@ def _dynamic_targets(arg: ast.expr) -> list[str]:
 
 
 GRAPH = {module: _imports(module, path) for module, path in MODULES.items()}
+
+
+def _function_level_lines(path: Path) -> set[int]:
+    """The lines of the imports that run only when a function is called (inside a def)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return {
+        inner.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for inner in ast.walk(node)
+        if isinstance(inner, (ast.Import, ast.ImportFrom, ast.Call))
+    }
 
 
 def _private_attributes(module: str, path: str | Path) -> list[str]:
@@ -188,15 +205,58 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
+def _in(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
 def test_core_imports_only_core() -> None:
     wrong = [
         f"{module}:{line} imports {target}"
         for module, imports in GRAPH.items()
-        if module.startswith("ingest_app.core")
+        if _in(module, "ingest_app.core")
         for target, _, line in imports
-        if target.startswith("ingest_app") and not target.startswith("ingest_app.core") and target != "ingest_app"
+        if (_in(target, "ingest_app") and not _in(target, "ingest_app.core") and target != "ingest_app")
+        or _in(target, "devtools")
     ]
     assert not wrong, "core reaches outside core:\n" + "\n".join(wrong)
+
+
+def test_the_worker_imports_only_core() -> None:
+    """`lambda_worker` runs from the Lambda zip, which holds `ingest_app.core` and nothing else."""
+    wrong = [
+        f"{module}:{line} imports {target}"
+        for module, imports in GRAPH.items()
+        if _in(module, "lambda_worker")
+        for target, _, line in imports
+        if not (_in(target, "lambda_worker") or _in(target, "ingest_app.core") or target == "ingest_app")
+    ]
+    assert not wrong, "the worker reaches outside core:\n" + "\n".join(wrong)
+
+
+def test_the_product_never_imports_devtools() -> None:
+    """Local tooling stays out of the Lambda zip and the web process: a dev-only command imports it
+    inside its handler, when it runs; no module imports it when it is loaded."""
+    wrong = [
+        f"{module}:{line} imports {target}"
+        for module, imports in GRAPH.items()
+        if any(_in(module, package) for package in PRODUCT)
+        for target, _, line in imports
+        if _in(target, "devtools")
+        and not (_in(module, "ingest_app.commands") and line in _function_level_lines(MODULES[module]))
+    ]
+    assert not wrong, "product modules import devtools:\n" + "\n".join(wrong)
+
+
+def test_devtools_imports_are_seen() -> None:
+    """The rule above has something to check: the dev commands do import devtools, lazily."""
+    lazy = {
+        module
+        for module, imports in GRAPH.items()
+        if _in(module, "ingest_app.commands")
+        for target, _, line in imports
+        if _in(target, "devtools") and line in _function_level_lines(MODULES[module])
+    }
+    assert {"ingest_app.commands.dev", "ingest_app.commands.worker", "ingest_app.commands.demo"} <= lazy
 
 
 def test_no_private_names_across_modules() -> None:

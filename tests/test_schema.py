@@ -58,7 +58,7 @@ def test_autogenerate_finds_no_difference_between_models_and_migrations(engine):
 
 
 def test_migrations_also_build_the_schema_on_sqlite(tmp_path):
-    from ingest_app.core.migrations import upgrade
+    from ingest_app.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     upgrade(url)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from ingest_app.core import security
-from ingest_app.core.security import AuthError, create_access_token, decode_access_token, user_from_token
+from ingest_app.accounts import security
+from ingest_app.accounts.security import AuthError, create_access_token, decode_access_token, user_from_token
+from ingest_app.accounts.users import UserError, authenticate, create_user
 from ingest_app.core.settings import get_settings
-from ingest_app.core.users import UserError, authenticate, create_user
 
 
 def test_passwords_are_hashed_with_argon2_and_verified():

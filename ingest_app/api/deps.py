@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from ingest_app.accounts.security import AuthError, user_from_token
 from ingest_app.core.db import get_session, session_scope
 from ingest_app.core.models import User
-from ingest_app.core.security import AuthError, user_from_token
 
 TOKEN_URL = "/api/auth/token"
 T = TypeVar("T")

@@ -14,16 +14,16 @@ from starlette.convertors import CONVERTOR_TYPES
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
+from ingest_app.accounts.ratelimit import RateLimited, retry_after_header
+from ingest_app.accounts.security import AuthError
+from ingest_app.accounts.users import EmailTaken, UserError
 from ingest_app.api.schemas import ErrorOut
 from ingest_app.core.companies import CompanyError, CompanyLimitReached, CompanyNotFound, DuplicateCompany
 from ingest_app.core.company_import import ImportInputError
 from ingest_app.core.detect import DetectError
 from ingest_app.core.notify import ChannelNotFound, NotifyError
 from ingest_app.core.pipeline.errors import NoCompanies, RunAlreadyActive, RunNotActive, RunNotFound
-from ingest_app.core.ratelimit import RateLimited, retry_after_header
 from ingest_app.core.schedules import ScheduleError
-from ingest_app.core.security import AuthError
-from ingest_app.core.users import EmailTaken, UserError
 
 log = logging.getLogger(__name__)
 

@@ -43,9 +43,9 @@ def _as_dict(company) -> dict[str, Any]:
 
 
 def _add(args) -> int:
+    from ingest_app.accounts.users import get_user_by_email
     from ingest_app.core.companies import CompanyError, add_company
     from ingest_app.core.db import session_scope
-    from ingest_app.core.users import get_user_by_email
 
     try:
         with session_scope() as session:
@@ -63,9 +63,9 @@ def _add(args) -> int:
 
 
 def _list(args) -> int:
+    from ingest_app.accounts.users import get_user_by_email
     from ingest_app.core.companies import list_companies
     from ingest_app.core.db import session_scope
-    from ingest_app.core.users import get_user_by_email
 
     with session_scope() as session:
         user = get_user_by_email(session, args.user)
@@ -77,8 +77,8 @@ def _list(args) -> int:
 
 
 def _user_id(email: str) -> int | None:
+    from ingest_app.accounts.users import get_user_by_email
     from ingest_app.core.db import session_scope
-    from ingest_app.core.users import get_user_by_email
 
     with session_scope() as session:
         user = get_user_by_email(session, email)

@@ -35,8 +35,8 @@ def _password(url: str) -> str | None:
 def _upgrade(args) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from ingest_app.core.migrations import upgrade
     from ingest_app.core.settings import get_settings
+    from ingest_app.migrations import upgrade
 
     try:
         upgrade(revision=args.revision)

@@ -1,4 +1,7 @@
-"""`demo-site [--port P]`: serve the demo job site (fictional companies) on 127.0.0.1."""
+"""`demo-site [--port P]`: serve the demo job site (fictional companies) on 127.0.0.1.
+
+Local tooling: the site lives in `devtools/demo/`, imported when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ def register(subparsers) -> None:
 
 
 def _serve(args) -> int:
-    from ingest_app.demo.site import DemoSite, start_demo_server
+    from devtools.demo.site import DemoSite, start_demo_server
 
     site = DemoSite.default(rotate=not args.no_rotate)
     site.set_latency(args.latency)

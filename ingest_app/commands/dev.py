@@ -1,87 +1,30 @@
-"""`dev`: everything `make run` (and `make dev`) needs, in one foreground process.
+"""`dev [--reload]`: the app with its queue, worker and demo site, for `make run` / `make dev`.
 
-Starts the local SQS emulator and queues, the demo site, the worker (local event-source-mapping
-poller + stale detector) and the app; Ctrl-C (or SIGTERM) stops every process it started.
-
-`make run` (`dev`) runs the app the way it is deployed (docs/DEPLOY.md): the production frontend,
-built once at start (`reflex export --frontend-only --env prod`) and served as static files, in
-front of `reflex run --env prod --backend-only`. While it builds, the app's address shows a
-"Building the app" page. `make dev` (`dev --reload`) runs `reflex run` in development mode instead:
-hot reload, React StrictMode, slower pages.
+Local tooling only: the supervisor lives in `devtools/dev.py`, imported when the command runs.
 """
 
 from __future__ import annotations
-
-import os
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from ingest_app.commands.frontend_server import FrontendServer
-
-
-@dataclass
-class Supervisor:
-    env: dict[str, str]
-    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
-
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-        print(f"[dev] starting {name}: {' '.join(argv)}", flush=True)
-        proc = subprocess.Popen(argv, env=env or self.env, start_new_session=True)
-        self.children.append((name, proc))
-        return proc
-
-    def check(self) -> str | None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                return f"{name} exited with code {proc.returncode}"
-        return None
-
-    def finished(self, proc: subprocess.Popen) -> None:
-        """A one-shot child (the build) ended: it is no longer supervised."""
-        self.children = [(name, p) for name, p in self.children if p is not proc]
-
-    def stop(self, timeout: float = 10.0) -> None:
-        for name, proc in reversed(self.children):
-            if proc.poll() is None:
-                print(f"[dev] stopping {name}", flush=True)
-                _signal_group(proc, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for _name, proc in self.children:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait()
-
-
-def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "dev", help="run the app with its queue, worker and demo site (make run; --reload: make dev)"
     )
-    parser.add_argument("--frontend-port", type=int, default=int(os.environ.get("FRONTEND_PORT", "3000")))
-    parser.add_argument("--backend-port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
-    parser.add_argument("--demo-port", type=int, default=int(os.environ.get("DEMO_SITE_PORT", "8700")))
+    parser.add_argument("--frontend-port", type=int, default=None, help="default: FRONTEND_PORT, else 3000")
+    parser.add_argument("--backend-port", type=int, default=None, help="default: BACKEND_PORT, else 8000")
+    parser.add_argument("--demo-port", type=int, default=None, help="default: DEMO_SITE_PORT, else 8700")
     parser.add_argument(
         "--demo-latency",
         type=float,
-        default=float(os.environ.get("DEMO_SITE_LATENCY", "0")),
+        default=None,
         help="seconds the demo site waits before every answer (DEMO_SITE_LATENCY)",
     )
     parser.add_argument(
         "--no-demo",
-        action="store_true",
-        default=os.environ.get("DEMO", "1") == "0",
+        action="store_const",
+        const=False,
+        dest="demo",
+        default=None,
         help="use the real ATS endpoints instead of the local demo site (DEMO=0)",
     )
     parser.add_argument(
@@ -92,125 +35,14 @@ def register(subparsers) -> None:
     parser.set_defaults(handler=_run)
 
 
-def _child_env(python: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("REFLEX_USE_NPM", "1")
-    env.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
-    # Ports go to reflex as arguments; left in the environment they would reach rxconfig.py and
-    # make `--backend-only` refuse to start ("Cannot specify --frontend-port ...").
-    for name in ("FRONTEND_PORT", "BACKEND_PORT", "REFLEX_FRONTEND_PORT", "REFLEX_BACKEND_PORT"):
-        env.pop(name, None)
-    env["PATH"] = os.path.dirname(python) + os.pathsep + env.get("PATH", "")
-    return env
-
-
 def _run(args) -> int:
-    python = sys.executable
-    env = _child_env(python)
-    # The ports leave the environment (above), so rxconfig.py would grant CORS to port 3000 only:
-    # the backend and the websocket accept this command's frontend, under either loopback name.
-    frontend_origins = f"http://localhost:{args.frontend_port},http://127.0.0.1:{args.frontend_port}"
-    env.setdefault("FRONTEND_ORIGIN", frontend_origins)
-    sup = Supervisor(env=env)
-    stopping = False
+    from devtools.dev import run
 
-    def _on_signal(signum, _frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-
-    frontend: FrontendServer | None = None
-    queue_started = False
-    try:
-        if not args.reload:
-            # First, so the address answers at once: "Building the app" until the build is there.
-            frontend = _start_frontend_server(args.frontend_port)
-            if frontend is None:
-                return 1
-        rc = subprocess.call([python, "-m", "ingest_app", "queue", "up"], env=env)
-        if rc != 0:
-            print("[dev] could not start the local queue; see the message above", file=sys.stderr)
-            return rc
-        queue_started = True
-
-        if not args.no_demo:
-            demo_url = f"http://127.0.0.1:{args.demo_port}"
-            demo_argv = [python, "-m", "ingest_app", "demo-site", "--port", str(args.demo_port)]
-            if args.demo_latency > 0:
-                demo_argv += ["--latency", str(args.demo_latency)]
-            sup.start("demo site", demo_argv)
-            env.update(
-                {
-                    "DEMO_SITE_URL": demo_url,
-                    "GREENHOUSE_API_BASE": f"{demo_url}/greenhouse",
-                    "LEVER_API_BASE": f"{demo_url}/lever",
-                    "ASHBY_API_BASE": f"{demo_url}/ashby",
-                    "SMARTRECRUITERS_API_BASE": f"{demo_url}/smartrecruiters-api",
-                    "WORKABLE_API_BASE": f"{demo_url}/workable-api",
-                    "RIPPLING_API_BASE": f"{demo_url}/rippling-api",
-                    "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
-                }
-            )
-        sup.start("worker", [python, "-m", "ingest_app", "worker"])
-        reflex = [python, "-m", "reflex"]
-        backend = ["--backend-port", str(args.backend_port), "--backend-host", "127.0.0.1"]
-        if args.reload:
-            sup.start("app", [*reflex, "run", "--frontend-port", str(args.frontend_port), *backend])
-        else:
-            sup.start("backend", [*reflex, "run", "--env", "prod", "--backend-only", *backend])
-            # `localhost` is the page's own host name to the frontend (its websocket and the session
-            # cookie then go to one host, whether the browser opened localhost or 127.0.0.1).
-            build_env = {**env, "API_URL": env.get("API_URL") or f"http://localhost:{args.backend_port}"}
-            build = sup.start(
-                "frontend build", [*reflex, "export", "--frontend-only", "--no-zip", "--env", "prod"], env=build_env
-            )
-            while build.poll() is None and not stopping:
-                problem = sup.check()
-                if problem and "frontend build" not in problem:
-                    print(f"[dev] {problem}; stopping", file=sys.stderr, flush=True)
-                    return 1
-                time.sleep(0.5)
-            if stopping:
-                return 0
-            sup.finished(build)
-            if build.returncode != 0:
-                frontend.failed(f"The frontend build exited with code {build.returncode}.")
-                print("[dev] the frontend build failed; see the messages above", file=sys.stderr, flush=True)
-                return 1
-            frontend.ready()
-        print(
-            f"[dev] app: http://localhost:{args.frontend_port}  api: http://localhost:{args.backend_port}/api/docs"
-            "  (Ctrl-C stops everything)",
-            flush=True,
-        )
-        while not stopping:
-            problem = sup.check()
-            if problem:
-                print(f"[dev] {problem}; stopping", file=sys.stderr, flush=True)
-                return 1
-            time.sleep(0.5)
-        return 0
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        sup.stop()
-        if frontend is not None:
-            frontend.stop()
-        if queue_started:
-            subprocess.call([python, "-m", "ingest_app", "queue", "down"], env=env)
-        print("[dev] stopped", flush=True)
-
-
-def _start_frontend_server(port: int) -> FrontendServer | None:
-    from reflex import constants
-    from reflex.utils.prerequisites import get_web_dir
-
-    root = Path(get_web_dir()) / constants.Dirs.STATIC
-    try:
-        server = FrontendServer(root, "127.0.0.1", port).start()
-    except OSError as exc:
-        print(f"[dev] cannot listen on 127.0.0.1:{port}: {exc} (set FRONTEND_PORT)", file=sys.stderr)
-        return None
-    print(f"[dev] http://localhost:{port} shows the build's progress, then the app", flush=True)
-    return server
+    return run(
+        frontend_port=args.frontend_port,
+        backend_port=args.backend_port,
+        demo_port=args.demo_port,
+        demo_latency=args.demo_latency,
+        demo=args.demo,
+        reload=args.reload,
+    )

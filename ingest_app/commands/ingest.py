@@ -77,9 +77,9 @@ def wait_for_run(user_id: int, run_id: int, *, timeout: float, poll_interval: fl
 
 
 def _run(args) -> int:
+    from ingest_app.accounts.users import get_user_by_email
     from ingest_app.core.db import session_scope
     from ingest_app.core.pipeline import PipelineError, get_progress, run_stage3, start_run
-    from ingest_app.core.users import get_user_by_email
 
     try:
         with session_scope() as session:

@@ -1,4 +1,8 @@
-"""`queue up|down|status`: the local SQS emulator and the crawl queue + DLQ."""
+"""`queue up|down|status`: the local SQS emulator and the crawl queue + DLQ.
+
+`up` and `down` supervise the emulator (`devtools/emulator.py`, imported when they run); `status`
+reads any SQS endpoint.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def _up(args) -> int:
-    from ingest_app.core.emulator import EmulatorError, queue_up
+    from devtools.emulator import EmulatorError, queue_up
     from ingest_app.core.queue import QueueError
 
     try:
@@ -32,7 +36,7 @@ def _up(args) -> int:
 
 
 def _down(args) -> int:
-    from ingest_app.core.emulator import queue_down
+    from devtools.emulator import queue_down
 
     print_json(queue_down())
     return 0

@@ -17,8 +17,8 @@ def register(subparsers) -> None:
 
 
 def _create(args) -> int:
+    from ingest_app.accounts.users import UserError, create_user
     from ingest_app.core.db import session_scope
-    from ingest_app.core.users import UserError, create_user
 
     try:
         with session_scope() as session:

@@ -1,4 +1,8 @@
-"""`worker`: the local event-source-mapping poller + stale-run detector (stops on SIGTERM)."""
+"""`worker`: the local event-source-mapping poller + stale-run detector (stops on SIGTERM).
+
+Local tooling: the poller lives in `devtools/poller.py` (on AWS the Lambda event source mapping
+does its work), imported when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from lambda_worker.poller import run_worker
+    from devtools.poller import run_worker
 
     return run_worker(
         concurrency=args.concurrency,

@@ -1,10 +1,10 @@
 """Bulk company import and export.
 
 `parse_rows` reads a CSV (`name,url` or `name,source`, optional `enabled`) or a pasted list (one
-URL or source spec a line); `preview_rows` detects and probes every row in a bounded pool and marks
-duplicates (of the user's companies and within the file); `commit_rows` adds the new ones within
-the per-user company limit. Every row ends with a status and, when not added, the reason: nothing
-is dropped silently. `export_csv` writes what `parse_rows` reads back.
+URL or source spec a line), `fetch_rows` such a CSV published at a URL; `preview_rows` detects and
+probes every row in a bounded pool and marks duplicates (of the user's companies and within the
+file); `commit_rows` adds the new ones within the per-user company limit. Every row ends with a
+status and, when not added, the reason: nothing is dropped silently. `export_csv` writes what `parse_rows` reads back.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ingest_app.core.companies import CompanyError, clean_name, list_companies
-from ingest_app.core.crawl import deadline
+from ingest_app.core.crawl import deadline, http
 from ingest_app.core.detect import MAX_URL_LENGTH, Detection, Probe, detect, probe
 from ingest_app.core.models import Company, User
 from ingest_app.core.settings import get_settings
@@ -94,6 +94,14 @@ def parse_rows(text: str) -> list[ImportRow]:
     if len(rows) > settings.import_max_rows:
         raise ImportInputError(f"The import has more than {settings.import_max_rows} rows; split it")
     return rows
+
+
+def fetch_rows(url: str) -> list[ImportRow]:
+    """The rows of a company list published as CSV at `url` (the local demo site's
+    `/companies.csv`), read through the safe fetcher within the import's size bound. Raises
+    CrawlError when it cannot be fetched, ImportInputError when it is too large to read."""
+    result = http.fetch(url, accept=("text/csv", "text/plain"), max_bytes=get_settings().import_max_bytes)
+    return parse_rows(result.text)
 
 
 def _csv_fields(line: str) -> list[str]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     session_cookie_name: str = "ingest_session"
     # The local demo site the dev supervisor started (empty: none; the UI offers no demo companies).
     demo_site_url: str = ""
+    # The dev supervisor (`python -m ingest_app dev`, make run): its ports, and whether it serves the
+    # demo site (DEMO=0: the real ATS endpoints) and with what delay before every answer.
+    frontend_port: int = Field(default=3000, ge=0, le=65535)
+    backend_port: int = Field(default=8000, ge=0, le=65535)
+    demo_site_port: int = Field(default=8700, ge=0, le=65535)
+    demo_site_latency: float = Field(default=0.0, ge=0)
+    demo: bool = True
     # DEBUG keeps tracebacks in the operator commands' log lines (otherwise one line each).
     log_level: str = ""
 
@@ -175,6 +182,14 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(default=5, ge=1, le=20)
     notify_retry_base_seconds: float = Field(default=30.0, gt=0)  # backoff: 30 s, 2 min, 8 min, ...
 
+    @field_validator("frontend_port", "backend_port", "demo_site_port", "demo_site_latency", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object, info: ValidationInfo) -> object:
+        """A blank port is unset, as rxconfig.py reads FRONTEND_PORT and BACKEND_PORT."""
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[info.field_name].default
+        return value
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
         if not self.database_url:
@@ -251,9 +266,20 @@ def _local_secret(path: Path) -> str:
     return value
 
 
+# Values this process decided for itself (`override_settings`); they win over the environment.
+_overrides: dict[str, object] = {}
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings(**_overrides)
+
+
+def override_settings(**values: object) -> None:
+    """Settle settings this process derives for itself (the local worker sizes its database pool
+    from its thread count), instead of writing them into `os.environ` for children to inherit."""
+    _overrides.update(values)
+    reset_settings_cache()
 
 
 def reset_settings_cache() -> None:

@@ -3,8 +3,8 @@
 import reflex as rx
 
 from ingest_app import routes
+from ingest_app.accounts.users import MIN_PASSWORD_LENGTH
 from ingest_app.components.form_field import form_field
-from ingest_app.core.users import MIN_PASSWORD_LENGTH
 from ingest_app.states.sign_in import SignInState
 
 PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters, mixing letters with digits or symbols"

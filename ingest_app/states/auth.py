@@ -32,9 +32,9 @@ from reflex.middleware import Middleware
 from reflex.state import BaseState
 
 from ingest_app import routes
+from ingest_app.accounts.security import AuthError, revoke_tokens, user_from_token
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import User
-from ingest_app.core.security import AuthError, revoke_tokens, user_from_token
 from ingest_app.core.settings import get_settings
 
 SIGN_IN_ROUTE = routes.SIGN_IN

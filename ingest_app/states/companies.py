@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from ingest_app.core import pipeline
+from ingest_app.core import listing_pool, pipeline
 from ingest_app.core.companies import (
     CompanyError,
     CompanyLimitReached,
@@ -23,7 +23,9 @@ from ingest_app.core.companies import (
     set_enabled,
     update_company,
 )
+from ingest_app.core.company_import import ImportInputError, fetch_rows
 from ingest_app.core.crawl.sources import FAMILIES
+from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.db import session_scope
 from ingest_app.core.detect import detect_async
 from ingest_app.core.health import CompanyHealth, NoMoveSuggestion, apply_move, health_for_user
@@ -45,7 +47,11 @@ VALUE_HINTS = {family.name: f"Example: {family.example}" for family in FAMILIES}
 
 def demo_site_url() -> str:
     """The local demo site the dev supervisor started, if any."""
-    return get_settings().demo_site_url.strip()
+    return get_settings().demo_site_url.strip().rstrip("/")
+
+
+DEMO_COMPANIES_PATH = "/companies.csv"  # where the demo site publishes its companies (name,source)
+DEMO_GRACE_SECONDS = 5.0  # waited beyond the pool's deadline for the list to be added
 
 
 MAX_NAME_CHARS = 200
@@ -436,10 +442,13 @@ class CompaniesState(AuthState):
             self.list_error = "The demo site is not running (start the app with `make run`)"
             return None
         try:
-            added = await asyncio.to_thread(add_demo, user_id, base_url)
+            added = await add_demo(user_id, base_url)
         except CompanyLimitReached as exc:
             self.list_error = str(exc)
             added = 0
+        except (CrawlError, ImportInputError, PreviewBusy) as exc:
+            self.list_error = f"The demo site's company list cannot be read: {exc}"
+            return None
         else:
             self.message = f"Added {added} demo companies" if added else "The demo companies are already in your list"
         await self._refresh(user_id)
@@ -570,14 +579,25 @@ def remove_company(user_id: int, company_id: int) -> None:
         delete_company(session, user_id, company_id)
 
 
-def add_demo(user_id: int, base_url: str) -> int:
-    from ingest_app.demo.site import demo_company_sources
+async def add_demo(user_id: int, base_url: str) -> int:
+    """Add the companies the demo site lists at `/companies.csv` (the ones already kept are skipped).
+    The list is fetched and added in the bounded listing pool, under its deadline."""
+    future = listing_pool.get_pool().submit(user_id, lambda: add_listed(user_id, f"{base_url}{DEMO_COMPANIES_PATH}"))
+    seconds = get_settings().preview_timeout
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), timeout=seconds + DEMO_GRACE_SECONDS)
+    except TimeoutError:  # waited in the pool's queue past the deadline
+        raise PreviewBusy(f"took longer than {seconds:g} s; stopped") from None
 
+
+def add_listed(user_id: int, url: str) -> int:
     added = 0
-    for spec in demo_company_sources(base_url):
+    for row in fetch_rows(url):
+        if row.error:
+            continue
         try:
             with session_scope() as session:
-                add_company(session, user_id, name=spec["name"], source=spec["source"])
+                add_company(session, user_id, name=row.name or "", source=row.input)
             added += 1
         except DuplicateCompany:
             continue

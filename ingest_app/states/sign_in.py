@@ -13,18 +13,18 @@ from typing import Any
 import reflex as rx
 
 from ingest_app import routes
-from ingest_app.core import pipeline
-from ingest_app.core.db import session_scope
-from ingest_app.core.models import User
-from ingest_app.core.ratelimit import RateLimited
-from ingest_app.core.security import issue_token_for
-from ingest_app.core.users import (
+from ingest_app.accounts.ratelimit import RateLimited
+from ingest_app.accounts.security import issue_token_for
+from ingest_app.accounts.users import (
     MAX_EMAIL_LENGTH,
     MAX_PASSWORD_LENGTH,
     UserError,
     register,
     sign_in,
 )
+from ingest_app.core import pipeline
+from ingest_app.core.db import session_scope
+from ingest_app.core.models import User
 from ingest_app.states.auth import AuthState, SessionUser, keep_session_cookie_script
 
 NOT_SIGNED_IN = "Wrong email or password"

@@ -19,7 +19,7 @@ from tests.support.pages import page_server  # noqa: F401 (a fixture)
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Iterator[None]:
-    from ingest_app.core import ratelimit
+    from ingest_app.accounts import ratelimit
 
     ratelimit.reset_all()
     yield
@@ -37,7 +37,7 @@ def client() -> Iterator[TestClient]:
 
 @functools.cache
 def _password_hash() -> str:
-    from ingest_app.core.security import hash_password
+    from ingest_app.accounts.security import hash_password
 
     return hash_password(PASSWORD)
 
@@ -73,7 +73,7 @@ def bob(make_user, auth_headers) -> tuple[Any, dict[str, str]]:
 @pytest.fixture
 def auth_headers() -> Callable[[Any], dict[str, str]]:
     """auth_headers(user) -> an Authorization header with a fresh token of that user."""
-    from ingest_app.core.security import create_access_token
+    from ingest_app.accounts.security import create_access_token
 
     def _headers(user: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}

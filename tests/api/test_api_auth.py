@@ -87,7 +87,7 @@ def test_token_accepts_the_oauth2_password_form(client, make_user):
     )
     assert r.status_code == 200, r.text
     assert r.json()["token_type"] == "bearer"
-    from ingest_app.core.security import decode_access_token
+    from ingest_app.accounts.security import decode_access_token
 
     assert decode_access_token(r.json()["access_token"]) >= 1
 
@@ -240,7 +240,7 @@ def test_sign_in_is_rate_limited_per_client_address(client, monkeypatch):
 
 
 def test_rate_limit_window_slides(client, make_user, monkeypatch):
-    from ingest_app.core import ratelimit
+    from ingest_app.accounts import ratelimit
 
     now = [1000.0]
     monkeypatch.setattr(ratelimit.login_by_email, "_clock", lambda: now[0])

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from ingest_app.core import ratelimit
+from ingest_app.accounts import ratelimit
 from ingest_app.core.settings import get_settings
 from tests.api.helpers import PASSWORD
 

@@ -20,8 +20,8 @@ RUNS = IngestionRun.__table__
 @pytest.fixture
 def demo(monkeypatch) -> Iterator:
     """The demo site with Northwind on Lever only; the token families pointed at it."""
+    from devtools.demo.site import DemoSite, start_demo_server
     from ingest_app.core import listing_pool
-    from ingest_app.demo.site import DemoSite, start_demo_server
 
     site = DemoSite()
     site.add_company("Northwind", "lever", slug="northwind", jobs=3)

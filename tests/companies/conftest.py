@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest_app.core import ratelimit  # the API tests reset its buckets
+from ingest_app.accounts import ratelimit  # the API tests reset its buckets
 from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.fixture_server import FixtureServer
 
@@ -54,7 +54,7 @@ def fast_crawl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def demo(monkeypatch: pytest.MonkeyPatch):
     """The default demo site (no rotation), with the crawler's API bases pointed at it."""
-    from ingest_app.demo.site import DemoSite, start_demo_server
+    from devtools.demo.site import DemoSite, start_demo_server
 
     srv = start_demo_server(DemoSite.default(rotate=False))
     for key, value in srv.settings_env().items():
@@ -83,8 +83,8 @@ def _tenant(kind: str, board: str) -> str:
 def gateway(demo) -> Callable[[str], Any]:
     """A probe that lists a public board of a host-per-tenant family from the demo site's board of
     the same tenant (the real listing code, a local address), keeping the public spec."""
+    from devtools.demo.data import source_for
     from ingest_app.core.detect import probe
-    from ingest_app.demo.data import source_for
 
     def _probe(spec: str):
         kind, _, value = spec.partition(":")
@@ -121,7 +121,7 @@ def make_user(session) -> Callable[..., Any]:
 
 @pytest.fixture
 def auth_headers() -> Callable[[Any], dict[str, str]]:
-    from ingest_app.core.security import create_access_token
+    from ingest_app.accounts.security import create_access_token
 
     def _headers(user: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}

@@ -254,7 +254,7 @@ def test_probe_async_runs_in_the_listing_pool(demo) -> None:
     ],
 )
 def test_a_board_on_its_own_domain_is_its_family_not_a_careers_page(demo, slug, kind, count) -> None:
-    from ingest_app.demo.data import source_for
+    from devtools.demo.data import source_for
 
     spec = source_for(kind, slug, demo.base_url)
     found = detect(spec.split(":", 1)[1])

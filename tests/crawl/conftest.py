@@ -48,7 +48,7 @@ def server() -> Iterator[FixtureServer]:
 @pytest.fixture
 def demo(monkeypatch: pytest.MonkeyPatch):
     """The default demo site (no rotation), with the crawler pointed at it."""
-    from ingest_app.demo.site import DemoSite, start_demo_server
+    from devtools.demo.site import DemoSite, start_demo_server
 
     srv = start_demo_server(DemoSite.default(rotate=False))
     for key, value in srv.settings_env().items():

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from devtools.demo.data import BOARD_KINDS
 from ingest_app.cli import main
-from ingest_app.demo.data import BOARD_KINDS
 
 # Families whose extraction never reads the job page (Breezy's detail is the job page's JSON-LD).
 API_KINDS = [k for k in BOARD_KINDS if k != "breezy"]

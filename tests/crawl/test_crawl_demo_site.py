@@ -13,10 +13,10 @@ import time
 import httpx
 import pytest
 
+from devtools.demo.data import ALL_KINDS
+from devtools.demo.site import DemoSite, demo_company_sources, start_demo_server
 from ingest_app.core.crawl import CrawlError, extract_job, list_company_jobs
 from ingest_app.core.settings import reset_settings_cache
-from ingest_app.demo.data import ALL_KINDS
-from ingest_app.demo.site import DemoSite, demo_company_sources, start_demo_server
 
 # What each family's answers say about a job (the demo data holds everything; an API may not).
 CARRIES_PAY = {"greenhouse", "lever", "ashby", "careers", "recruitee", "pinpoint", "rippling", "breezy"}
@@ -46,6 +46,15 @@ def test_every_demo_company_lists_and_extracts(demo) -> None:
             assert posting.posted_at == data.posted_at, company.kind
             assert posting.description and "fictional company" in posting.description
             assert len(json.dumps(listed.hints)) < 300
+
+
+def test_the_company_list_is_published_as_the_csv_the_import_reads(demo) -> None:
+    from ingest_app.core.company_import import fetch_rows
+
+    rows = fetch_rows(f"{demo.base_url}/companies.csv")
+
+    assert [{"name": r.name, "source": r.input} for r in rows] == demo.company_sources()
+    assert not [r for r in rows if r.error]
 
 
 def test_listings_that_carry_postings_match_what_extraction_returns(demo) -> None:

@@ -78,7 +78,7 @@ def test_upserts_store_salary_period_and_source_updated_at(engine, session, make
 
 
 def test_sqlite_upsert_stores_the_new_fields(tmp_path) -> None:
-    from ingest_app.core.migrations import upgrade
+    from ingest_app.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     upgrade(url)

@@ -20,7 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ingest_app.core.emulator import free_port, stop_process, wait_until_ready
+from devtools.emulator import free_port, stop_process, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"

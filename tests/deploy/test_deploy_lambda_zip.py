@@ -17,9 +17,15 @@ from tests.deploy.conftest import LOCAL_PYTHON  # noqa: E402
 
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six", "urllib3")
-# Modules of ingest_app.core that only the web app and its tooling import (they need PyJWT,
-# libpass, alembic, which the zip leaves out). Every other module must import from the zip.
-WEB_ONLY = ("ingest_app.core.migrations", "ingest_app.core.security", "ingest_app.core.users")
+# Never in the zip: the accounts (PyJWT, passlib), the migrations (alembic) and the local tooling.
+NOT_SHIPPED = (
+    "ingest_app/accounts/",
+    "ingest_app/migrations.py",
+    "ingest_app/demo/",
+    "ingest_app/core/emulator.py",
+    "lambda_worker/poller.py",
+    "devtools/",
+)
 
 
 def test_zip_holds_the_handlers_and_core_but_no_ui(lambda_build):
@@ -38,15 +44,19 @@ def test_zip_holds_the_handlers_and_core_but_no_ui(lambda_build):
     ):
         assert required in names
     tops = {name.split("/")[0] for name in names}
-    assert not tops & {"reflex", "fastapi", "starlette", "alembic", "boto3", "botocore", "bin", "tests"}
+    assert not tops & {"reflex", "fastapi", "starlette", "alembic", "boto3", "botocore", "bin", "tests", "devtools"}
     ingest_dirs = {name.split("/")[1] for name in names if name.startswith("ingest_app/") and name.count("/") > 1}
     assert ingest_dirs == {"core"}
+    assert [n for n in names if n.startswith("ingest_app/") and n.count("/") == 1] == ["ingest_app/__init__.py"]
+    assert not [n for n in names if n.startswith(NOT_SHIPPED)]
+    ours = [n for n in names if n.startswith(("ingest_app/", "lambda_worker/"))]
+    assert not [n for n in ours if "emulator" in n or "poller" in n or "demo" in n]
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
 def test_packaged_handlers_import_with_nothing_but_the_zip_and_the_runtime(lambda_build):
     """A fresh interpreter without site-packages: only the unpacked zip, the standard library and
-    what the Lambda runtime ships (boto3) can be imported."""
+    what the Lambda runtime ships (boto3) can be imported, and every module of the zip imports."""
     boto3_dir = Path(importlib.util.find_spec("boto3").origin).parents[1]
     script = f"""
 import importlib, importlib.machinery, sys
@@ -60,8 +70,7 @@ sys.meta_path.append(RuntimeProvided)
 import ingest_app.core, lambda_worker, pkgutil
 for package in (ingest_app.core, lambda_worker):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if module.name not in {WEB_ONLY!r}:
-            importlib.import_module(module.name)
+        importlib.import_module(module.name)
 import psycopg2.extensions, pydantic_core, lxml.etree  # compiled extensions load
 assert sys.modules["ingest_app"].__file__.startswith({str(lambda_build.build_dir)!r})
 print("ok", sorted(m for m in sys.modules if m.split(".")[0] in ("reflex", "fastapi", "alembic")))

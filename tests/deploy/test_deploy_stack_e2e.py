@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ingest_app.core.emulator import stop_process
+from devtools.emulator import stop_process
 from tests.conftest import TEST_DB_URL
 from tests.deploy.conftest import LOCAL_PYTHON, LambdaBuild, LocalAws, start_local_aws
 
@@ -57,7 +57,7 @@ def deploy(aws: LocalAws, stack: str, template: str, parameters: dict[str, str])
 def demo() -> Iterator[Any]:
     """Two companies, no rotation: 4 jobs on a Greenhouse board, 3 on a careers page, of which
     one job page answers 404 (a permanent crawl failure)."""
-    from ingest_app.demo.site import DemoSite, start_demo_server
+    from devtools.demo.site import DemoSite, start_demo_server
 
     site = DemoSite(rotate_min_interval=3600)
     site.add_company("Northwind Robotics", "greenhouse", slug="northwind", jobs=4)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest_app.commands.frontend_server import FrontendServer
-from ingest_app.core.emulator import free_port
+from devtools.emulator import free_port
+from devtools.frontend_server import FrontendServer
 from tests.support.doc_commands import ROOT, all_doc_commands, starting_commands
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

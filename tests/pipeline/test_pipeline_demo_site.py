@@ -8,16 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from devtools.demo.data import ALL_KINDS
 from ingest_app.core.companies import add_company
 from ingest_app.core.pipeline import get_progress, process_item, run_stage3, start_run
-from ingest_app.demo.data import ALL_KINDS
 from tests.pipeline.conftest import CollectingSend, jobs_of, run_row
 
 
 @pytest.fixture
 def demo(monkeypatch) -> Iterator:
+    from devtools.demo.site import DemoSite, start_demo_server
     from ingest_app.core.settings import reset_settings_cache
-    from ingest_app.demo.site import DemoSite, start_demo_server
 
     server = start_demo_server(DemoSite.default(rotate=False))
     for key, value in server.settings_env().items():

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from devtools.demo.data import source_for
+from devtools.demo.site import DemoSite
 from ingest_app.core.companies import add_company
 from ingest_app.core.jobs import POSTING_FIELDS
 from ingest_app.core.models import IngestionRunItem, Job
 from ingest_app.core.pipeline import incremental
-from ingest_app.demo.data import source_for
-from ingest_app.demo.site import DemoSite
 from tests.pipeline.conftest import run_row
 from tests.pipeline.test_pipeline_incremental import _jobs, _run
 from tests.support.conditional_site import ConditionalServer

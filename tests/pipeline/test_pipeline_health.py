@@ -169,7 +169,7 @@ def test_health_is_per_user_and_starts_afresh_when_the_source_changes(
 @pytest.fixture
 def demo(monkeypatch) -> Iterator:
     """The demo site with one company on Lever only; the token families pointed at it."""
-    from ingest_app.demo.site import DemoSite, start_demo_server
+    from devtools.demo.site import DemoSite, start_demo_server
 
     site = DemoSite()
     site.add_company("Northwind", "lever", slug="northwind", jobs=5)

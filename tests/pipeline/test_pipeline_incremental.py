@@ -12,12 +12,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from devtools.demo.data import source_for
+from devtools.demo.site import DemoSite
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import HttpValidator, Job
 from ingest_app.core.pipeline import process_item, run_stage3, start_run
 from ingest_app.core.pipeline.process import process_items
-from ingest_app.demo.data import source_for
-from ingest_app.demo.site import DemoSite
 from tests.pipeline.conftest import CollectingSend, run_row
 from tests.support.conditional_site import ConditionalServer
 

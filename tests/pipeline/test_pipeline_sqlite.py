@@ -17,8 +17,8 @@ from tests.pipeline.conftest import CollectingSend, FixtureSite
 @pytest.fixture
 def sqlite_engine(tmp_path, monkeypatch) -> Iterator:
     from ingest_app.core.db import dispose_engines, get_engine
-    from ingest_app.core.migrations import upgrade
     from ingest_app.core.settings import reset_settings_cache
+    from ingest_app.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'ingest.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
@@ -35,7 +35,7 @@ def sqlite_engine(tmp_path, monkeypatch) -> Iterator:
 def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
     import sqlite3
 
-    from ingest_app.core.users import create_user
+    from ingest_app.accounts.users import create_user
 
     assert sqlite3.sqlite_version_info >= (3, 35)  # ON CONFLICT DO UPDATE + RETURNING
     assert sqlite_engine.dialect.name == "sqlite"
@@ -91,8 +91,8 @@ def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
 
 
 def test_a_batch_of_messages_on_sqlite(sqlite_engine, fixture_site: FixtureSite):
+    from ingest_app.accounts.users import create_user
     from ingest_app.core.pipeline import process_items
-    from ingest_app.core.users import create_user
 
     fixture_site.boards["acme"] = [1, 2, 3]
     fixture_site.page_status[3] = 404

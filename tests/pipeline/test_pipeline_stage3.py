@@ -430,8 +430,8 @@ def test_a_job_that_moved_to_another_company_of_the_run_is_not_archived(engine, 
 
 
 def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(engine, session, make_user, sent, monkeypatch):
+    from devtools.demo.site import DemoSite, start_demo_server
     from ingest_app.core.settings import reset_settings_cache
-    from ingest_app.demo.site import DemoSite, start_demo_server
 
     site = DemoSite()
     site.add_company("Paged Careers", "careers", slug="paged", jobs=6, page_size=2)

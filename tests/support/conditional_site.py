@@ -11,7 +11,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ingest_app.demo.site import DemoSite
+from devtools.demo.site import DemoSite
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
+from devtools.demo.site import DemoServer, DemoSite, start_demo_server
 from tests.support.emulator import env_applied
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from ingest_app.core.emulator import EmulatorHandle, start_emulator
+from devtools.emulator import EmulatorHandle, start_emulator
 
 
 @dataclass

@@ -23,8 +23,8 @@ from tests.pipeline.conftest import CollectingSend
 @pytest.fixture
 def sqlite_engine(tmp_path, monkeypatch) -> Iterator:
     from ingest_app.core.db import dispose_engines, get_engine
-    from ingest_app.core.migrations import upgrade
     from ingest_app.core.settings import reset_settings_cache
+    from ingest_app.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'ingest.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
@@ -39,7 +39,7 @@ def sqlite_engine(tmp_path, monkeypatch) -> Iterator:
 
 
 def test_tracking_on_sqlite(sqlite_engine, fixture_site, webhook):
-    from ingest_app.core.users import create_user
+    from ingest_app.accounts.users import create_user
 
     webhook.start()
     fixture_site.boards["acme"] = [1, 2, 3]

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest_app.core.emulator import free_port
+from devtools.demo.site import DemoServer, DemoSite, start_demo_server
+from devtools.emulator import free_port
 from ingest_app.core.settings import PROJECT_ROOT
-from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
 from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
 from tests.support.worker import start_worker, stop_worker
 

@@ -15,9 +15,9 @@ from reflex.istate.data import ReflexURL, URLData
 from reflex.state import BaseState, State
 
 import ingest_app.ingest_app  # noqa: F401  (registers every page and state)
+from ingest_app.accounts.security import issue_token_for
 from ingest_app.core.db import session_scope
 from ingest_app.core.models import User
-from ingest_app.core.security import issue_token_for
 from ingest_app.core.settings import get_settings
 from ingest_app.states.auth import AuthState, SessionBinding, SessionUser
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from ingest_app.accounts.security import create_access_token
 from ingest_app.core.models import Company, IngestionRun, User
-from ingest_app.core.security import create_access_token
 from ingest_app.states.companies import CompaniesState
 from ingest_app.states.history import HistoryState
 from ingest_app.states.jobs import JobsState

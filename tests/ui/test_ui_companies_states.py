@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from devtools.demo.data import ALL_KINDS
+from devtools.demo.site import DemoSite
 from ingest_app.core.models import Company
 from ingest_app.core.pipeline.read_models import ListingError, PreviewResult
-from ingest_app.demo.data import ALL_KINDS
-from ingest_app.demo.site import DemoSite
 from ingest_app.states.companies import CompaniesState
 from ingest_app.states.preview import PreviewState, apply_preview, error_text, preview_one
 from ingest_app.states.rows import PreviewRow
@@ -76,7 +76,7 @@ def test_demo_companies_button_follows_the_demo_site(make_user):
     with env_applied({"DEMO_SITE_URL": None}):
         call(state, "load")
         assert state.demo_available is False
-    with env_applied({"DEMO_SITE_URL": "http://127.0.0.1:9"}):
+    with serving(DemoSite.default(rotate=False)) as demo, env_applied({"DEMO_SITE_URL": demo.base_url}):
         call(state, "load")
         assert state.demo_available is True
         call(state, "add_demo_companies")
@@ -84,6 +84,14 @@ def test_demo_companies_button_follows_the_demo_site(make_user):
     assert len(state.companies) == 14  # one company per source family
     assert {row.source_kind for row in state.companies} == set(ALL_KINDS)
     assert state.message == "The demo companies are already in your list"
+
+
+def test_demo_companies_say_so_when_the_demo_site_does_not_answer(make_user):
+    state = new_state(CompaniesState, user_id=make_user().id)
+    with env_applied({"DEMO_SITE_URL": "http://127.0.0.1:9", "CRAWLER_ALLOW_PRIVATE_HOSTS": "1"}):
+        call(state, "add_demo_companies")
+    assert state.list_error.startswith("The demo site's company list cannot be read")
+    assert state.companies == []
 
 
 def test_preview_lists_urls_per_company_and_reports_errors(session, make_user):

@@ -8,9 +8,9 @@ import asyncio
 
 from sqlmodel import select
 
+from devtools.demo.site import DemoSite
 from ingest_app.core.company_import import parse_rows
 from ingest_app.core.models import Company
-from ingest_app.demo.site import DemoSite
 from ingest_app.states.companies import CompaniesState, detect_board
 from ingest_app.states.company_import import ImportState, check_rows, export, preview_row
 from tests.support.demo import serving

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from ingest_app.core import ratelimit
+from ingest_app.accounts import ratelimit
+from ingest_app.accounts.security import AuthError, user_from_token
 from ingest_app.core.models import Company
-from ingest_app.core.security import AuthError, user_from_token
 from ingest_app.core.settings import get_settings
 from ingest_app.states.companies import CompaniesState
 from ingest_app.states.jobs import MAX_QUERY_CHARS, JobsState
@@ -184,7 +184,7 @@ def test_sign_in_handlers_hash_off_the_event_loop(make_user, caplog):
     """Before: each sign-in verified its argon2 hash on the loop, holding it for a whole hash
     (~0.1 s each; 40 queued sign-ins pushed REST latency to 1.9 s). Now no step of the loop takes
     more than a fraction of one hash: asyncio's debug mode reports every slower step."""
-    from ingest_app.core.security import dummy_verify
+    from ingest_app.accounts.security import dummy_verify
 
     make_user(email="victim@example.com", password=PASSWORD)
     started = time.perf_counter()

@@ -3,9 +3,9 @@ run (preview) lists each family's demo board; state level, against the demo site
 
 from __future__ import annotations
 
+from devtools.demo.data import ALL_KINDS
+from devtools.demo.site import DemoSite
 from ingest_app.core.crawl.sources import FAMILIES
-from ingest_app.demo.data import ALL_KINDS
-from ingest_app.demo.site import DemoSite
 from ingest_app.states.companies import VALUE_LABELS, CompaniesState
 from ingest_app.states.preview import PreviewState, apply_preview, preview_one
 from ingest_app.states.rows import SOURCE_LABELS

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pytest
 from sqlmodel import select
 
+from devtools.demo.site import DemoServer, DemoSite, start_demo_server
 from ingest_app.core.models import IngestionRun
-from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
 from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
 from tests.support.worker import start_worker, stop_worker
 from tests.tracking.conftest import Mailbox, smtp_server  # noqa: F401  (a local SMTP server)

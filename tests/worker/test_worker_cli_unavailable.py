@@ -11,7 +11,7 @@ import time
 
 import sqlalchemy as sa
 
-from ingest_app.core.emulator import free_port
+from devtools.emulator import free_port
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.settings import PROJECT_ROOT
 from tests.support.emulator import env_applied

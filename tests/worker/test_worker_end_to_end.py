@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from devtools.demo.site import DemoSite
 from ingest_app.cli import main
 from ingest_app.core import queue as q
 from ingest_app.core.pipeline import run_stage3, start_run
-from ingest_app.demo.site import DemoSite
 from tests.support.demo import add_demo_companies, serving
 from tests.support.emulator import LocalQueue, apply_env, make_test_queue
 from tests.support.runs import counters, item_states, job_counts

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
+from devtools.emulator import free_port
+from devtools.poller import LocalContext, to_lambda_record
 from ingest_app.core import queue as q
 from ingest_app.core.db import database_health
-from ingest_app.core.emulator import free_port
 from lambda_worker import crawl_job_lambda
-from lambda_worker.poller import LocalContext, to_lambda_record
 from tests.support.emulator import apply_env, env_applied, make_test_queue
 
 

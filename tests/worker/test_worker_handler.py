@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from ingest_app.core.emulator import free_port
+from devtools.emulator import free_port
+from devtools.poller import LocalContext
 from ingest_app.core.pipeline.messages import ItemMessage
 from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda, stale_run_lambda
-from lambda_worker.poller import LocalContext
 from tests.support.pages import PageServer
 from tests.support.runs import counters, item_bodies, item_states, job_counts, run_row, seed_ingesting_run
 

@@ -11,10 +11,10 @@ import time
 
 import pytest
 
+from devtools.poller import LocalContext
 from ingest_app.core.pipeline.messages import ItemMessage
 from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda
-from lambda_worker.poller import LocalContext
 from tests.support.pages import PageServer
 from tests.support.runs import counters, item_bodies, seed_ingesting_run
 from tests.support.runs import run_row as run_row_dict

@@ -11,8 +11,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent
 
+from devtools.poller import Poller, to_lambda_record
 from ingest_app.core import queue as q
-from lambda_worker.poller import Poller, to_lambda_record
 from tests.support.emulator import LocalQueue, apply_env, make_test_queue
 from tests.support.worker import start_worker, stop_worker
 
@@ -84,3 +84,34 @@ def test_worker_process_stops_cleanly_on_sigterm(crawl_queue: LocalQueue, tmp_pa
     assert summary["handler_errors"] == 0
     assert summary["peak_rss_mb"] > 0
     assert stop_worker(proc) == 0
+
+
+_POOL_SIZE_SCRIPT = """
+import json, os
+from devtools.poller import _size_db_pool
+from ingest_app.core.settings import get_settings
+_size_db_pool(4)
+s = get_settings()
+print(json.dumps([s.db_pool_size, s.db_max_overflow, "DB_POOL_SIZE" in os.environ]))
+"""
+
+
+def _pool_size_in_a_fresh_worker(**env: str) -> list:
+    import os
+    import subprocess
+    import sys
+
+    from ingest_app.core.settings import PROJECT_ROOT
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("DB_POOL_SIZE", "DB_MAX_OVERFLOW")}
+    result = subprocess.run(
+        [sys.executable, "-c", _POOL_SIZE_SCRIPT],
+        env={**clean, "WORKER_BATCH_CONCURRENCY": "4", **env},
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+def test_the_worker_sizes_its_pool_in_its_settings_unless_configured() -> None:
+    assert _pool_size_in_a_fresh_worker() == [16, 0, False]  # 4 batches x 4 crawls, nothing exported
+    assert _pool_size_in_a_fresh_worker(DB_POOL_SIZE="3") == [3, 10, True]

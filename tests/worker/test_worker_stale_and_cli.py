@@ -95,7 +95,7 @@ def test_queue_status_prints_the_depths_of_queue_and_dlq(crawl_queue: LocalQueue
 def test_queue_up_starts_an_emulator_on_a_silent_loopback_endpoint_and_queue_down_stops_it(
     tmp_path: Path, capsys
 ) -> None:
-    from ingest_app.core.emulator import _alive, endpoint_answers, free_port
+    from devtools.emulator import _alive, endpoint_answers, free_port
     from tests.support.emulator import env_applied
 
     endpoint = f"http://127.0.0.1:{free_port()}"

@@ -10,12 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest_app.accounts.security import AuthError, issue_token_for, revoke_tokens, user_from_token
+from ingest_app.accounts.users import normalize_email, register, sign_in
 from ingest_app.api.deps import ClientAddress, CurrentUser, SessionDep, TokenDep
 from ingest_app.api.errors import BEARER, responses
 from ingest_app.api.schemas import Credentials, MessageOut, PasswordForm, RegisteredOut, RegisterIn, TokenOut, UserOut
-from ingest_app.core.security import AuthError, issue_token_for, revoke_tokens, user_from_token
 from ingest_app.core.settings import get_settings
-from ingest_app.core.users import normalize_email, register, sign_in
 
 router = APIRouter(tags=["auth"])
 

@@ -7,9 +7,9 @@ import re
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ingest_app.core import ratelimit
+from ingest_app.accounts import ratelimit
+from ingest_app.accounts.security import dummy_verify, hash_password, verify_password
 from ingest_app.core.models import User
-from ingest_app.core.security import dummy_verify, hash_password, verify_password
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, time
 from functools import lru_cache
 
-from ingest_app.demo.data import BOARD_KINDS, DemoCompany, DemoJob
+from devtools.demo.data import BOARD_KINDS, DemoCompany, DemoJob
 
 BANNER = "Demo data — fictional companies"
 _GH_EMPLOYMENT = {
@@ -39,7 +39,7 @@ _SCHEMA_EMPLOYMENT = {
 
 def job_path(company: DemoCompany, job: DemoJob) -> str:
     if company.kind in BOARD_KINDS:
-        from ingest_app.demo.boards import job_path as board_job_path
+        from devtools.demo.boards import job_path as board_job_path
 
         return board_job_path(company, job)
     return f"/jobs/{company.slug}/{job.id}"

@@ -25,6 +25,8 @@ URL layout under the base URL:
                                                   BambooHR /careers/list, Pinpoint /postings.json,
                                                   Breezy /json) and JSON-LD job pages at its job URLs
     /robots.txt, /                                robots rules, an index of the companies
+    /companies.csv                                the companies as `name,source` (the app's "Add demo
+                                                  companies" reads it, never this package)
 
 ATS jobs are extracted from the API shapes; `kinds=("careers",)` makes every job a page fetch
 (mind `CRAWLER_MAX_PAGES` x `page_size` for very large careers listings). Companies created with
@@ -34,13 +36,15 @@ listing after their first, at most once per `rotate_min_interval` seconds.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 import time
 from dataclasses import dataclass
 
-from ingest_app.demo import board_routes, render
-from ingest_app.demo.data import (
+from devtools.demo import board_routes, render
+from devtools.demo.data import (
     ALL_KINDS,
     COMPANY_SUFFIX,
     COMPANY_WORDS,
@@ -52,11 +56,12 @@ from ingest_app.demo.data import (
     slugify,
     source_for,
 )
-from ingest_app.demo.server import DemoServer
+from devtools.demo.server import DemoServer
 
 __all__ = ["DemoServer", "DemoSite", "demo_company_sources", "start_demo_server"]
 
 ROBOTS_TXT = b"User-agent: *\nDisallow: /internal/\n"
+COMPANIES_CSV_PATH = "/companies.csv"  # where the app's "Add demo companies" reads the list
 
 
 @dataclass
@@ -173,6 +178,14 @@ class DemoSite:
         with self.lock:
             return [{"name": c.name, "source": source_for(c.kind, c.slug, base)} for c in self.companies.values()]
 
+    def companies_csv(self, base_url: str | None = None) -> bytes:
+        """`company_sources` as the CSV the app's company import reads (`name,source`)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["name", "source"])
+        writer.writerows([c["name"], c["source"]] for c in self.company_sources(base_url))
+        return out.getvalue().encode("utf-8")
+
     # ----- behaviour ------------------------------------------------------------------------------
     def set_latency(self, seconds: float, path_prefix: str | None = None) -> None:
         """Delay every response (or those under `path_prefix`) by `seconds`."""
@@ -250,6 +263,8 @@ class DemoSite:
         q = {k: v[-1] for k, v in query.items()}
         if path == "/robots.txt":
             return 200, "text/plain", ROBOTS_TXT, {}
+        if path == COMPANIES_CSV_PATH:
+            return 200, "text/csv; charset=utf-8", self.companies_csv(base), {}
         if not parts:
             return self._index(base)
         answer = self._family_api(base, parts, q)

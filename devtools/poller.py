@@ -30,11 +30,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest_app.core.db import database_health, is_connection_error, one_line
-from ingest_app.core.queue import crawl_queue_url, get_client, queue_arn
-from ingest_app.core.settings import get_settings
+from ingest_app.core.pipeline.process import set_observer
+from ingest_app.core.queue import crawl_queue_url, get_client, give_back, queue_arn
+from ingest_app.core.settings import get_settings, override_settings
 from lambda_worker import crawl_job_lambda, schedule_lambda, stale_run_lambda
 
-log = logging.getLogger("lambda_worker.poller")
+log = logging.getLogger(__name__)
 
 FUNCTION_TIMEOUT_SECONDS = 300
 FUNCTION_NAME = "crawl-job-worker-local"
@@ -192,7 +193,7 @@ class Poller:
 
     def run(self) -> PollerStats:
         """Poll until stop(); returns the counters."""
-        crawl_job_lambda.set_observer(self.stats.observe)
+        set_observer(self.stats.observe)
         threads = [threading.Thread(target=self._loop, name=f"poll-{i}", daemon=True) for i in range(self.concurrency)]
         if self.stale_interval and self.stale_interval > 0:
             threads.append(threading.Thread(target=self._stale_loop, name="stale", daemon=True))
@@ -206,7 +207,7 @@ class Poller:
                 thread.join(timeout=0.1)
             if self._may_leave_now():
                 break
-        crawl_job_lambda.set_observer(None)
+        set_observer(None)
         return self.stats
 
     def _may_leave_now(self) -> bool:
@@ -291,7 +292,7 @@ class Poller:
                 database_health.mark_down(exc)
             log.exception("handler raised; %d message(s) will be delivered again", len(messages))
             self.stats.add(handler_errors=1)
-            crawl_job_lambda.give_back(event["Records"])
+            give_back(event["Records"])
             return
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -358,15 +359,11 @@ class Poller:
 def _size_db_pool(concurrency: int | None) -> None:
     """Unless configured, give the crawl threads a fixed pool: connections opened once and reused,
     never opened and closed per item as overflow connections would be."""
-    from ingest_app.core.settings import reset_settings_cache
-
-    if "DB_POOL_SIZE" in os.environ or "DB_MAX_OVERFLOW" in os.environ:
-        return
     settings = get_settings()
+    if {"db_pool_size", "db_max_overflow"} & settings.model_fields_set:
+        return
     threads = (concurrency or settings.worker_concurrency) * settings.worker_batch_concurrency
-    os.environ["DB_POOL_SIZE"] = str(max(settings.db_pool_size, min(threads, 20)))
-    os.environ["DB_MAX_OVERFLOW"] = "0"
-    reset_settings_cache()
+    override_settings(db_pool_size=max(settings.db_pool_size, min(threads, 20)), db_max_overflow=0)
 
 
 def run_worker(
@@ -378,7 +375,7 @@ def run_worker(
 ) -> int:
     """The `python -m ingest_app worker` entry point."""
     logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        level=(get_settings().log_level or "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-from ingest_app.demo.data import DemoCompany, DemoJob, board_path, slugify
+from devtools.demo.data import DemoCompany, DemoJob, board_path, slugify
 
 _LABEL = {
     "full_time": "Full-time",

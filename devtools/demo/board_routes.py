@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from ingest_app.demo import boards, render
-from ingest_app.demo.data import BOARD_KINDS, DemoCompany, DemoJob, board_path
+from devtools.demo import boards, render
+from devtools.demo.data import BOARD_KINDS, DemoCompany, DemoJob, board_path
 
 
 class Boards(Protocol):
