@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import threading
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import PASSWORD
+from tests.support.accounts import password_hash
 from tests.support.pages import page_server  # noqa: F401 (a fixture)
 
 
@@ -35,13 +34,6 @@ def client() -> Iterator[TestClient]:
     api.dependency_overrides.clear()
 
 
-@functools.cache
-def _password_hash() -> str:
-    from ingest_app.core.security import hash_password
-
-    return hash_password(PASSWORD)
-
-
 @pytest.fixture
 def make_user(session) -> Callable[..., Any]:
     """Like the shared fixture, but hashes PASSWORD once per test session (argon2 is slow on purpose)."""
@@ -50,7 +42,7 @@ def make_user(session) -> Callable[..., Any]:
     counter = itertools.count()
 
     def _make(email: str | None = None) -> User:
-        user = User(email=email or f"user{next(counter)}@example.com", password_hash=_password_hash())
+        user = User(email=email or f"user{next(counter)}@example.com", password_hash=password_hash())
         session.add(user)
         session.commit()
         return user
@@ -105,16 +97,15 @@ class _BoardHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_greenhouse(monkeypatch) -> Iterator[dict[str, list[dict[str, Any]]]]:
+def fake_greenhouse(settings) -> Iterator[dict[str, list[dict[str, Any]]]]:
     """A local Greenhouse-compatible board API; the test fills `boards[token] = [jobs]`."""
-    from ingest_app.core.settings import get_settings
 
     server = _FakeBoards(("127.0.0.1", 0), _BoardHandler)
     server.boards = {}
     thread = threading.Thread(target=server.serve_forever, name="fake-greenhouse", daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setattr(get_settings(), "greenhouse_api_base", base)
+    settings(greenhouse_api_base=base)
     yield server.boards
     server.shutdown()
     server.server_close()

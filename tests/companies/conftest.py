@@ -7,14 +7,13 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ingest_app.core import ratelimit  # the API tests reset its buckets
-from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.fixture_server import FixtureServer
+from tests.support.demo import HOST_FAMILIES, board_tenant
 
 FAST = {
     "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
@@ -24,27 +23,20 @@ FAST = {
     "CRAWLER_BACKOFF_BASE": "0.01",
     "CRAWLER_MAX_RETRIES": "1",
 }
-# Families whose boards live on their own hosts (the spec is the public board URL): their probes
-# go through `gateway`, which lists the demo site's board of the same tenant instead.
-HOST_FAMILIES = ("workday", "recruitee", "personio", "teamtailor", "bamboohr", "pinpoint", "breezy")
 
 
 @pytest.fixture(autouse=True)
-def fast_crawl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fast_crawl(settings) -> Iterator[None]:
     from ingest_app.core import listing_pool
     from ingest_app.core.crawl.robots import clear_robots_cache
     from ingest_app.core.crawl.sources import clear_caches
 
-    for key, value in FAST.items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(FAST)
     listing_pool.reset_pool()
     clear_robots_cache()
     clear_caches()
     ratelimit.reset_all()
     yield
-    monkeypatch.undo()
-    reset_settings_cache()
     listing_pool.reset_pool()
     clear_robots_cache()
     clear_caches()
@@ -52,14 +44,12 @@ def fast_crawl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch):
+def demo(settings):
     """The default demo site (no rotation), with the crawler's API bases pointed at it."""
     from ingest_app.demo.site import DemoSite, start_demo_server
 
     srv = start_demo_server(DemoSite.default(rotate=False))
-    for key, value in srv.settings_env().items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(srv.settings_env())
     yield srv
     srv.stop()
 
@@ -69,14 +59,6 @@ def server() -> Iterator[FixtureServer]:
     srv = FixtureServer()
     yield srv
     srv.stop()
-
-
-def _tenant(kind: str, board: str) -> str:
-    parts = urlsplit(board)
-    host = (parts.hostname or "").split(".")
-    if kind == "workday" and not board.split("/")[2].endswith("myworkdayjobs.com"):
-        return [s for s in parts.path.split("/") if s][-2]
-    return host[0]
 
 
 @pytest.fixture
@@ -90,7 +72,7 @@ def gateway(demo) -> Callable[[str], Any]:
         kind, _, value = spec.partition(":")
         if kind not in HOST_FAMILIES or value.startswith(demo.base_url):
             return probe(spec)
-        return replace(probe(source_for(kind, _tenant(kind, value), demo.base_url)), source=spec)
+        return replace(probe(source_for(kind, board_tenant(kind, value), demo.base_url)), source=spec)
 
     return _probe
 

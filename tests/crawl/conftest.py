@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.fixture_server import FixtureServer
 
 FAST_SETTINGS = {
@@ -22,18 +21,14 @@ FAST_SETTINGS = {
 
 
 @pytest.fixture(autouse=True)
-def crawl_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def crawl_settings(settings) -> Iterator[None]:
     from ingest_app.core.crawl.robots import clear_robots_cache
     from ingest_app.core.crawl.sources import clear_caches
 
-    for key, value in FAST_SETTINGS.items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(FAST_SETTINGS)
     clear_robots_cache()
     clear_caches()
     yield
-    monkeypatch.undo()
-    reset_settings_cache()
     clear_robots_cache()
     clear_caches()
 
@@ -46,13 +41,11 @@ def server() -> Iterator[FixtureServer]:
 
 
 @pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch):
+def demo(settings):
     """The default demo site (no rotation), with the crawler pointed at it."""
     from ingest_app.demo.site import DemoSite, start_demo_server
 
     srv = start_demo_server(DemoSite.default(rotate=False))
-    for key, value in srv.settings_env().items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(srv.settings_env())
     yield srv
     srv.stop()

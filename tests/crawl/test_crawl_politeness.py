@@ -67,13 +67,10 @@ def _counting_server(hold: float = 0.08):
 
 def _worker(base: str, requests: int, threads: int, start_at: float) -> None:
     """One worker process: its own fleet budget, `threads` threads fetching from `base`."""
-    os.environ["CRAWLER_PER_HOST_CONCURRENCY"] = str(LIMIT)
-    os.environ["CRAWLER_HOST_BUDGET"] = "fleet"
-    os.environ["CRAWLER_SLOT_WAIT_SECONDS"] = "30"
     from ingest_app.core.crawl import http, politeness
-    from ingest_app.core.settings import reset_settings_cache
+    from tests.support.settings import apply_env
 
-    reset_settings_cache()
+    apply_env({"CRAWLER_PER_HOST_CONCURRENCY": LIMIT, "CRAWLER_HOST_BUDGET": "fleet", "CRAWLER_SLOT_WAIT_SECONDS": 30})
     politeness.set_budget(politeness.budget_from_settings())
     while time.time() < start_at:
         time.sleep(0.005)
@@ -123,16 +120,13 @@ def test_worker_processes_never_exceed_the_per_host_limit(leases, processes):
     assert state["max"] == LIMIT
 
 
-def test_a_429_with_retry_after_pauses_the_host_for_the_other_process(leases, monkeypatch):
+def test_a_429_with_retry_after_pauses_the_host_for_the_other_process(leases, settings):
     from ingest_app.core.crawl import http, politeness
     from ingest_app.core.crawl.types import CrawlError
 
     server, state = _counting_server()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv("CRAWLER_MAX_RETRY_AFTER", "1")  # this fetch itself gives up at once
-    from ingest_app.core.settings import reset_settings_cache
-
-    reset_settings_cache()
+    settings(CRAWLER_MAX_RETRY_AFTER=1)  # this fetch itself gives up at once
     previous = politeness.set_budget(FleetBudget())
     try:
         with pytest.raises(CrawlError) as err:
