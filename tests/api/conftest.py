@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.accounts import password_hash
+from tests.support.greenhouse_site import fake_greenhouse  # noqa: F401 (a fixture)
 from tests.support.pages import page_server  # noqa: F401 (a fixture)
 
 
@@ -71,45 +69,6 @@ def auth_headers() -> Callable[[Any], dict[str, str]]:
         return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}
 
     return _headers
-
-
-class _FakeBoards(ThreadingHTTPServer):
-    boards: dict[str, list[dict[str, Any]]]
-
-
-class _BoardHandler(BaseHTTPRequestHandler):
-    """`GET /v1/boards/{token}/jobs` like the Greenhouse Job Board API; unknown boards are 404."""
-
-    server: _FakeBoards
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
-        parts = self.path.split("?")[0].strip("/").split("/")
-        jobs = self.server.boards.get(parts[2]) if len(parts) == 4 and parts[:2] == ["v1", "boards"] else None
-        body = json.dumps({"jobs": jobs} if jobs is not None else {"error": "not found"}).encode()
-        self.send_response(200 if jobs is not None else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def fake_greenhouse(settings) -> Iterator[dict[str, list[dict[str, Any]]]]:
-    """A local Greenhouse-compatible board API; the test fills `boards[token] = [jobs]`."""
-
-    server = _FakeBoards(("127.0.0.1", 0), _BoardHandler)
-    server.boards = {}
-    thread = threading.Thread(target=server.serve_forever, name="fake-greenhouse", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    settings(greenhouse_api_base=base)
-    yield server.boards
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 @pytest.fixture

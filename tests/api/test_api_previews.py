@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.crawl.fixture_server import TrickleServer
+from tests.support.fixture_server import TrickleServer
 
 pytestmark = pytest.mark.timeout(120)
 PREVIEWS = 45  # more than the 40 threads the web server shares between all requests

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest_app.core import ratelimit  # the API tests reset its buckets
-from tests.crawl.fixture_server import FixtureServer
 from tests.support.demo import HOST_FAMILIES, board_tenant
+from tests.support.fixture_server import FixtureServer
 
 FAST = {
     "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.crawl.fixture_server import FixtureServer
+from tests.support.fixture_server import FixtureServer
 
 FAST_SETTINGS = {
     "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",

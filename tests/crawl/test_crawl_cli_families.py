@@ -52,7 +52,7 @@ def test_extract_with_a_source_that_does_not_own_the_url_is_refused(demo, capsys
 
 
 def test_extract_a_public_job_url_reads_the_ats_api(server, settings, capsys) -> None:
-    from tests.crawl.fixture_server import FIXTURES
+    from tests.support.fixture_server import FIXTURES
 
     settings(SMARTRECRUITERS_API_BASE=server.url("/sr-api"))
     body = (FIXTURES / "families" / "smartrecruiters_posting.json").read_bytes()

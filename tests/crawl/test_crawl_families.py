@@ -11,7 +11,7 @@ import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, extract_job_for_source, list_company_jobs
 from ingest_app.core.crawl.sources import get_family, recruitee
-from tests.crawl.fixture_server import FIXTURES
+from tests.support.fixture_server import FIXTURES
 
 F = FIXTURES / "families"
 

@@ -14,7 +14,7 @@ from ingest_app.core.crawl.sources.common import post_json
 from ingest_app.core.models import SOURCE_KINDS
 from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, parse_source_spec
-from tests.crawl.fixture_server import respond
+from tests.support.fixture_server import respond
 
 
 def test_the_family_table_is_the_one_list_of_source_kinds() -> None:

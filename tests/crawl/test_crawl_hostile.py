@@ -4,7 +4,6 @@ deadline per fetch holds even while a server trickles its headers."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -16,7 +15,7 @@ from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.robots import check_robots
 from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import get_settings
-from tests.crawl.fixture_server import TrickleServer
+from tests.support.fixture_server import FixtureServer, TrickleServer, respond
 
 pytestmark = pytest.mark.timeout(60)
 FAST = 1.0  # seconds: each hostile case took seconds to hours before
@@ -198,43 +197,17 @@ def test_ipv6_host_key_keeps_brackets() -> None:
 def test_ipv6_literal_careers_page_is_listed_with_its_robots_txt() -> None:
     """Before, the robots.txt URL of `http://[::1]:port/` lost its brackets, so every IPv6 careers
     page failed with invalid_url."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            seen.append(self.path)
-            if self.path == "/robots.txt":
-                body, kind = b"User-agent: *\nDisallow: /private/\n", "text/plain"
-            else:
-                body, kind = (
-                    b'<main><ul><li><a href="/careers/backend-engineer-42">Backend Engineer</a></li></ul></main>',
-                    "text/html",
-                )
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    class V6Server(ThreadingHTTPServer):
-        address_family = socket.AF_INET6
-
-    httpd = V6Server(("::1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    careers = b'<main><ul><li><a href="/careers/backend-engineer-42">Backend Engineer</a></li></ul></main>'
+    httpd = FixtureServer(host="::1", fallback=respond(200, careers, "text/html"))
+    httpd.page("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
     try:
-        port = httpd.server_address[1]
+        port = httpd.port
         jobs = list_company_jobs(f"careers:http://[::1]:{port}/careers/")
         with pytest.raises(CrawlError) as exc:
             list_company_jobs(f"careers:http://[::1]:{port}/private/careers/")
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        httpd.stop()
+    seen = [path for path, _ in httpd.requests]
     assert [j.url for j in jobs] == [f"http://[::1]:{port}/careers/backend-engineer-42"]
     assert seen[0] == "/robots.txt"
     assert exc.value.kind == "blocked_by_robots"
@@ -335,7 +308,7 @@ def test_robots_txt_cut_short_by_a_callers_deadline_is_not_remembered(server) ->
     """A preview's deadline ending during robots.txt says nothing about the site: the next fetch
     asks again instead of refusing the site for the next 30 s."""
     from ingest_app.core.crawl import deadline
-    from tests.crawl.fixture_server import respond, slow
+    from tests.support.fixture_server import slow
 
     server.sequence("/robots.txt", slow(0.8, respond(200, "", "text/plain")), respond(200, "", "text/plain"))
     page = server.page("/careers/", "<main>open roles</main>")

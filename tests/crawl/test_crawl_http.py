@@ -17,7 +17,7 @@ from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.netguard import address_allowed
 from ingest_app.core.crawl.robots import clear_robots_cache
 from ingest_app.core.settings import get_settings
-from tests.crawl.fixture_server import respond, slow
+from tests.support.fixture_server import respond, slow
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, list_company_jobs
-from tests.crawl.fixture_server import FIXTURES
+from tests.support.fixture_server import FIXTURES
 
 
 @pytest.fixture

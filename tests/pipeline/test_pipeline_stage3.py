@@ -515,7 +515,7 @@ def test_previews_run_in_the_pool_with_a_per_user_limit(session, make_user, fixt
 def test_a_preview_stops_at_its_deadline(session, make_user, settings):
     """A careers page whose headers trickle in ends at the preview deadline with a reason."""
     from ingest_app.core import listing_pool
-    from tests.crawl.fixture_server import TrickleServer
+    from tests.support.fixture_server import TrickleServer
 
     settings(PREVIEW_TIMEOUT=1.5, CRAWLER_READ_TIMEOUT=1, CRAWLER_ALLOW_PRIVATE_HOSTS=1)
     listing_pool.reset_pool()

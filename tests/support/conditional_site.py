@@ -1,52 +1,40 @@
-"""The demo site behind a local HTTP server that sends ETag / Last-Modified and answers 304 to a
-matching If-None-Match, counting every request by path and status (what a test asserts on)."""
+"""The demo site as routes of the fixture server, sending ETag and answering 304 to a matching
+If-None-Match, counting every request by path and status (what a test asserts on)."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from ingest_app.demo.site import DemoSite
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        server: ConditionalServer = self.server.owner
-        parts = urlsplit(self.path)
-        status, ctype, body, _ = server.site.respond(parts.path, parse_qs(parts.query), self.headers.get("Host", ""))
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if status == 200 and self.headers.get("If-None-Match") == etag:
-            status, body = 304, b""
-        server.record(parts.path, parts.query, status, self.headers.get("If-None-Match"))
-        self.send_response(status)
-        if status != 304:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
-        pass
+from tests.support.fixture_server import FixtureServer, Handler
 
 
 class ConditionalServer:
     def __init__(self, site: DemoSite) -> None:
         self.site = site
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.owner = self
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = FixtureServer(fallback=self._answer)
+        self.base_url = self._server.base_url
         site.base_url = self.base_url
         self.requests: list[tuple[str, str, int]] = []  # (path, query, status)
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+
+    def _answer(self, h: Handler) -> None:
+        parts = urlsplit(h.path)
+        status, ctype, body, _ = self.site.respond(parts.path, parse_qs(parts.query), h.headers.get("Host", ""))
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if status == 200 and h.headers.get("If-None-Match") == etag:
+            status, body = 304, b""
+        self.record(parts.path, parts.query, status, h.headers.get("If-None-Match"))
+        h.send_response(status)
+        if status != 304:
+            h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.send_header("ETag", etag)
+        h.end_headers()
+        h.wfile.write(body)
 
     def record(self, path: str, query: str, status: int, sent_etag: str | None) -> None:
         with self._lock:
@@ -73,5 +61,4 @@ class ConditionalServer:
         }
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()

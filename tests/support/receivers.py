@@ -11,11 +11,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.support.fixture_server import FixtureServer, Handler
 
 
 def free_port() -> int:
@@ -53,51 +54,43 @@ def smtp_server() -> Iterator[Mailbox]:
 
 @dataclass
 class WebhookReceiver:
+    """`POST /hooks/digest` on the fixture server, checking each delivery's HMAC signature."""
+
     secret: str
     port: int
     status: int = 204
     received: list[dict[str, Any]] = field(default_factory=list)
-    server: ThreadingHTTPServer | None = None
-    thread: threading.Thread | None = None
+    server: FixtureServer | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks/digest"
 
     def start(self) -> None:
-        receiver = self
+        self.server = FixtureServer(port=self.port)
+        self.server.add("/hooks/digest", self._receive)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                expected = "sha256=" + hmac.new(receiver.secret.encode(), body, hashlib.sha256).hexdigest()
-                signature = self.headers.get("X-Ingest-Signature-256") or ""
-                receiver.received.append(
-                    {
-                        "verified": hmac.compare_digest(expected, signature),
-                        "event": self.headers.get("X-Ingest-Event"),
-                        "delivery": self.headers.get("X-Ingest-Delivery"),
-                        "payload": json.loads(body),
-                        "raw": body,
-                        "signature": signature,
-                    }
-                )
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def _receive(self, h: Handler) -> None:
+        body = h.body
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        signature = h.headers.get("X-Ingest-Signature-256") or ""
+        self.received.append(
+            {
+                "verified": hmac.compare_digest(expected, signature),
+                "event": h.headers.get("X-Ingest-Event"),
+                "delivery": h.headers.get("X-Ingest-Delivery"),
+                "payload": json.loads(body),
+                "raw": body,
+                "signature": signature,
+            }
+        )
+        h.send_response(self.status)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join(5)
+            self.server.stop()
             self.server = None
 
 
