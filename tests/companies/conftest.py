@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest_app.core import ratelimit  # the API tests reset its buckets
-from tests.support.demo import HOST_FAMILIES, board_tenant
+from tests.support.demo import HOST_FAMILIES, board_tenant, demo  # noqa: F401 (demo: a fixture)
 from tests.support.fixture_server import FixtureServer
 
 FAST = {
@@ -44,17 +44,6 @@ def fast_crawl(settings) -> Iterator[None]:
 
 
 @pytest.fixture
-def demo(settings):
-    """The default demo site (no rotation), with the crawler's API bases pointed at it."""
-    from ingest_app.demo.site import DemoSite, start_demo_server
-
-    srv = start_demo_server(DemoSite.default(rotate=False))
-    settings(srv.settings_env())
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
 def server() -> Iterator[FixtureServer]:
     srv = FixtureServer()
     yield srv
@@ -62,7 +51,7 @@ def server() -> Iterator[FixtureServer]:
 
 
 @pytest.fixture
-def gateway(demo) -> Callable[[str], Any]:
+def gateway(demo) -> Callable[[str], Any]:  # noqa: F811 (the demo fixture imported above)
     """A probe that lists a public board of a host-per-tenant family from the demo site's board of
     the same tenant (the real listing code, a local address), keeping the public spec."""
     from ingest_app.core.detect import probe

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.demo import demo  # noqa: F401 (a fixture)
 from tests.support.fixture_server import FixtureServer
 
 FAST_SETTINGS = {
@@ -36,16 +37,5 @@ def crawl_settings(settings) -> Iterator[None]:
 @pytest.fixture
 def server() -> Iterator[FixtureServer]:
     srv = FixtureServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def demo(settings):
-    """The default demo site (no rotation), with the crawler pointed at it."""
-    from ingest_app.demo.site import DemoSite, start_demo_server
-
-    srv = start_demo_server(DemoSite.default(rotate=False))
-    settings(srv.settings_env())
     yield srv
     srv.stop()

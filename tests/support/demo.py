@@ -1,4 +1,5 @@
-"""The demo site for worker tests, with the crawler settings pointed at it."""
+"""The demo site (every ATS family's answer shapes on 127.0.0.1) for tests, with the crawler
+settings pointed at it: the `demo` fixture, `serving(site)` for a site of the test's own."""
 
 from __future__ import annotations
 
@@ -6,12 +7,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import pytest
+
 from ingest_app.demo.site import DemoServer, DemoSite, start_demo_server
 from tests.support.settings import override_settings
 
 # Families whose boards live on their own hosts (the spec is the public board URL): a test lists
 # the demo site's board of the same tenant instead (`board_tenant`).
 HOST_FAMILIES = ("workday", "recruitee", "personio", "teamtailor", "bamboohr", "pinpoint", "breezy")
+
+
+@pytest.fixture
+def demo(settings) -> Iterator[DemoServer]:
+    """The default demo site (no rotation), with the crawler's API bases pointed at it."""
+    server = start_demo_server(DemoSite.default(rotate=False))
+    settings(server.settings_env())
+    yield server
+    server.stop()
 
 
 @contextmanager
