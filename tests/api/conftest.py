@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.accounts import password_hash
+from tests.support.accounts import auth_headers, password_hash  # noqa: F401 (auth_headers: a fixture)
 from tests.support.greenhouse_site import fake_greenhouse  # noqa: F401 (a fixture)
 from tests.support.pages import page_server  # noqa: F401 (a fixture)
 
@@ -49,26 +49,15 @@ def make_user(session) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def alice(make_user, auth_headers) -> tuple[Any, dict[str, str]]:
+def alice(make_user, auth_headers) -> tuple[Any, dict[str, str]]:  # noqa: F811 (the fixture imported above)
     user = make_user(email="alice@example.com")
     return user, auth_headers(user)
 
 
 @pytest.fixture
-def bob(make_user, auth_headers) -> tuple[Any, dict[str, str]]:
+def bob(make_user, auth_headers) -> tuple[Any, dict[str, str]]:  # noqa: F811
     user = make_user(email="bob@example.com")
     return user, auth_headers(user)
-
-
-@pytest.fixture
-def auth_headers() -> Callable[[Any], dict[str, str]]:
-    """auth_headers(user) -> an Authorization header with a fresh token of that user."""
-    from ingest_app.core.security import create_access_token
-
-    def _headers(user: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}
-
-    return _headers
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest_app.core import ratelimit  # the API tests reset its buckets
+from tests.support.accounts import auth_headers  # noqa: F401 (a fixture)
 from tests.support.demo import HOST_FAMILIES, board_tenant, demo  # noqa: F401 (demo: a fixture)
 from tests.support.fixture_server import FixtureServer
 
@@ -88,13 +89,3 @@ def make_user(session) -> Callable[..., Any]:
         return user
 
     return _make
-
-
-@pytest.fixture
-def auth_headers() -> Callable[[Any], dict[str, str]]:
-    from ingest_app.core.security import create_access_token
-
-    def _headers(user: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}
-
-    return _headers
