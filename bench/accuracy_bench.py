@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ingest_app.core.crawl import CrawlError, extract_job  # noqa: E402
 from ingest_app.core.settings import reset_settings_cache  # noqa: E402
 from tests.crawl.corpus import field_matches, serve  # noqa: E402
-from tests.crawl.fixture_server import FixtureServer  # noqa: E402
+from tests.support.fixture_server import FixtureServer  # noqa: E402
 
 
 def run() -> dict:

@@ -40,7 +40,7 @@ def one_run(args: argparse.Namespace, *, outage: float, workdir: Path) -> dict:
     from ingest_app.core.db import get_engine, session_scope
     from ingest_app.core.queue import send_messages
     from tests.support.pages import PageServer
-    from tests.support.runs import counters, item_bodies, run_row, seed_ingesting_run
+    from tests.support.runs import counters, item_bodies, run_row, seed_run
     from tests.support.tcp_proxy import database_proxy
     from tests.support.worker import read_metrics, start_worker, stop_worker
 
@@ -55,7 +55,7 @@ def one_run(args: argparse.Namespace, *, outage: float, workdir: Path) -> dict:
             )
             session.commit()
             urls = [pages.slow_url(n, seconds=args.page_seconds) for n in range(args.items)]
-            run_id, _ = seed_ingesting_run(session, user.id, urls)
+            run_id, _ = seed_run(session, user.id, urls)
             bodies = item_bodies(session, run_id)
         metrics = workdir / f"metrics-{run_id}.json"
         worker = start_worker(
@@ -84,7 +84,7 @@ def one_run(args: argparse.Namespace, *, outage: float, workdir: Path) -> dict:
         finally:
             stop_worker(worker)
         stats = read_metrics(metrics)
-        row = run_row(engine, run_id)
+        row = run_row(engine, run_id)._mapping
         assert (row["jobs_processed"], row["jobs_added"]) == (args.items, args.items), row
     return {
         "seconds": round(seconds, 1),

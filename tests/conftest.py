@@ -14,12 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-_ADMIN = make_url(ADMIN_URL).set(drivername="postgresql+psycopg2")
-_DB_NAME = f"ingest_test_{os.getpid()}_{secrets.token_hex(3)}"
-TEST_DB_URL = _ADMIN.set(database=_DB_NAME).render_as_string(hide_password=False)
+from tests.support.database import ADMIN, DB_NAME, TEST_DB_URL, admin_engine
+from tests.support.settings import settings  # noqa: F401 (a fixture: the one way a test overrides settings)
 
 # Set before any project module reads its settings.
 os.environ["DATABASE_URL"] = TEST_DB_URL
@@ -31,18 +28,14 @@ os.environ.setdefault("CRAWLER_ALLOW_PRIVATE_HOSTS", "1")
 os.environ.setdefault("HEALTH_MOVED_PER_TICK", "0")
 
 
-def _admin_engine() -> sa.Engine:
-    return sa.create_engine(_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-
-
 def pytest_sessionstart(session: pytest.Session) -> None:
     try:
-        with _admin_engine().connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{_DB_NAME}"'))
+        with admin_engine().connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
     except sa.exc.OperationalError as exc:
         sys.stderr.write(
             "\nPostgreSQL is not reachable at "
-            f"{_ADMIN.render_as_string(hide_password=True)}: {exc.orig}\n"
+            f"{ADMIN.render_as_string(hide_password=True)}: {exc.orig}\n"
             "Start PostgreSQL or point TEST_DATABASE_URL at an admin connection, e.g.\n"
             "  TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test\n"
         )
@@ -60,8 +53,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     dispose_engines()
     try:
-        with _admin_engine().connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{_DB_NAME}" WITH (FORCE)'))
+        with admin_engine().connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
     except sa.exc.OperationalError:
         pass
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from ingest_app.core.models import User
 from ingest_app.core.settings import get_settings
-from tests.api.helpers import PASSWORD
+from tests.support.accounts import PASSWORD
 
 
 def test_register_returns_the_email_without_any_hash(client, session):
@@ -214,8 +214,8 @@ def test_token_of_a_deleted_user_is_401(client, make_user, auth_headers, session
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
 
 
-def test_sign_in_is_rate_limited_per_email(client, make_user, monkeypatch):
-    monkeypatch.setattr(get_settings(), "login_rate_limit_per_email", 3)
+def test_sign_in_is_rate_limited_per_email(client, make_user, settings):
+    settings(login_rate_limit_per_email=3)
     make_user(email="ada@example.com")
     for _ in range(3):
         r = client.post("/api/auth/token", json={"email": "ada@example.com", "password": "guess-123"})
@@ -230,8 +230,8 @@ def test_sign_in_is_rate_limited_per_email(client, make_user, monkeypatch):
     assert other.status_code == 401
 
 
-def test_sign_in_is_rate_limited_per_client_address(client, monkeypatch):
-    monkeypatch.setattr(get_settings(), "login_rate_limit_per_address", 4)
+def test_sign_in_is_rate_limited_per_client_address(client, settings):
+    settings(login_rate_limit_per_address=4)
     statuses = [
         client.post("/api/auth/token", data={"username": f"u{i}@example.com", "password": "guess-123"}).status_code
         for i in range(6)
@@ -239,13 +239,12 @@ def test_sign_in_is_rate_limited_per_client_address(client, monkeypatch):
     assert statuses == [401] * 4 + [429] * 2
 
 
-def test_rate_limit_window_slides(client, make_user, monkeypatch):
+def test_rate_limit_window_slides(settings, client, make_user, monkeypatch):
     from ingest_app.accounts import ratelimit
 
     now = [1000.0]
     monkeypatch.setattr(ratelimit.login_by_email, "_clock", lambda: now[0])
-    monkeypatch.setattr(get_settings(), "login_rate_limit_per_email", 2)
-    monkeypatch.setattr(get_settings(), "login_rate_window_seconds", 60)
+    settings(login_rate_limit_per_email=2, login_rate_window_seconds=60)
     make_user(email="ada@example.com")
 
     def guess() -> int:
@@ -264,8 +263,8 @@ def test_rate_limit_window_slides(client, make_user, monkeypatch):
     assert guess() == 429  # the second failure (t=40) is still inside
 
 
-def test_registration_is_rate_limited_per_client_address(client, monkeypatch):
-    monkeypatch.setattr(get_settings(), "register_rate_limit_per_address", 2)
+def test_registration_is_rate_limited_per_client_address(client, settings):
+    settings(register_rate_limit_per_address=2)
     statuses = [
         client.post("/api/auth/register", json={"email": f"u{i}@example.com", "password": PASSWORD}).status_code
         for i in range(3)

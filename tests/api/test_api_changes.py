@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest_app.core.pipeline import record_item_result
-from tests.pipeline.conftest import add_archived_job, posting, seed_run
+from tests.support.runs import add_archived_job, posting, seed_run
 
 
 def _finished_run(session, user) -> int:

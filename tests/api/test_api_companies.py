@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import greenhouse_jobs
+from tests.support.greenhouse_site import greenhouse_jobs
 
 
 def _add(client, headers, **body):

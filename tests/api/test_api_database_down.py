@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Iterator
 
@@ -11,7 +10,6 @@ from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from ingest_app.core.db import get_session
-from ingest_app.core.settings import reset_settings_cache
 
 
 def _closed_port() -> int:
@@ -21,16 +19,9 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def database_down(client) -> Iterator[None]:
+def database_down(client, settings) -> None:
     """Every route's database is a closed port: the configured URL points there."""
-    previous = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = f"postgresql://nobody@127.0.0.1:{_closed_port()}/gone"
-    reset_settings_cache()
-    try:
-        yield
-    finally:
-        os.environ["DATABASE_URL"] = previous
-        reset_settings_cache()
+    settings(DATABASE_URL=f"postgresql://nobody@127.0.0.1:{_closed_port()}/gone")
 
 
 @pytest.mark.parametrize(

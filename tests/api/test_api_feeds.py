@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import feedparser
 
-from tests.tracking.conftest import completed_run
+from tests.support.runs import completed_run
 
 
 def test_the_feed_lists_new_jobs_parses_cleanly_and_can_be_revoked(client, alice, bob, session):

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from ingest_app.accounts import ratelimit
 from ingest_app.core.settings import get_settings
-from tests.api.helpers import PASSWORD
+from tests.support.accounts import PASSWORD
 
 CHUNK = 64 * 1024
 
@@ -147,12 +147,11 @@ def test_ten_wrong_passwords_lock_out_the_guessing_address_not_the_owner(make_us
     assert _sign_in_from("198.51.100.7", PASSWORD) == 200  # the owner, elsewhere, signs in at once
 
 
-def test_a_distributed_guesser_only_slows_the_email_down(make_user, monkeypatch):
+def test_a_distributed_guesser_only_slows_the_email_down(make_user, monkeypatch, settings):
     now = [5000.0]
     for limiter in (ratelimit.login_by_email, ratelimit.login_failures_by_email, ratelimit.login_email_cooldown):
         monkeypatch.setattr(limiter, "_clock", lambda: now[0])
-    settings = get_settings()
-    monkeypatch.setattr(settings, "login_failures_per_email_total", 20)
+    settings(login_failures_per_email_total=20)
     make_user(email="ada@example.com")
     for i in range(20):  # 20 addresses, one guess each
         assert _sign_in_from(f"203.0.113.{i}", "guess-1234567") == 401
@@ -161,7 +160,7 @@ def test_a_distributed_guesser_only_slows_the_email_down(make_user, monkeypatch)
     assert _sign_in_from("198.51.100.7", PASSWORD) == 200
     assert _sign_in_from("203.0.113.50", "guess-1234567") == 401
     assert _sign_in_from("203.0.113.50", "guess-1234567") == 429
-    now[0] += settings.login_email_cooldown_seconds
+    now[0] += get_settings().login_email_cooldown_seconds
     assert _sign_in_from("203.0.113.50", "guess-1234567") == 401
 
 
@@ -179,8 +178,8 @@ def test_the_session_cookie_is_http_only_and_needs_a_valid_bearer_token(client, 
     assert cleared.status_code == 200 and f'{name}=""' in cleared.headers["set-cookie"]
 
 
-def test_companies_per_user_are_capped(client, alice, bob, monkeypatch):
-    monkeypatch.setattr(get_settings(), "max_companies_per_user", 2)
+def test_companies_per_user_are_capped(client, alice, bob, settings):
+    settings(max_companies_per_user=2)
     _, headers = alice
     statuses = [
         client.post("/api/companies", json={"name": f"C{i}", "source": f"greenhouse:c{i}"}, headers=headers).status_code

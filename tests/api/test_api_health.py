@@ -11,14 +11,13 @@ import sqlalchemy as sa
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.pipeline import run_stage3, start_run
-from ingest_app.core.settings import reset_settings_cache
-from tests.pipeline.conftest import CollectingSend
+from tests.support.fleet import CollectingSend
 
 RUNS = IngestionRun.__table__
 
 
 @pytest.fixture
-def demo(monkeypatch) -> Iterator:
+def demo(settings) -> Iterator:
     """The demo site with Northwind on Lever only; the token families pointed at it."""
     from devtools.demo.site import DemoSite, start_demo_server
     from ingest_app.core import listing_pool
@@ -26,18 +25,12 @@ def demo(monkeypatch) -> Iterator:
     site = DemoSite()
     site.add_company("Northwind", "lever", slug="northwind", jobs=3)
     server = start_demo_server(site)
-    for key, value in server.settings_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HEALTH_MOVED_FAMILIES", "greenhouse,lever,ashby")
-    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "1")
-    reset_settings_cache()
+    settings(server.settings_env(), HEALTH_MOVED_FAMILIES="greenhouse,lever,ashby", CRAWLER_MAX_RETRIES="1")
     listing_pool.reset_pool()
     try:
         yield server
     finally:
         server.stop()
-        monkeypatch.undo()
-        reset_settings_cache()
         listing_pool.reset_pool()
 
 

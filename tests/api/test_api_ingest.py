@@ -161,11 +161,11 @@ def test_progress_of_my_run(client, alice, make_run, session):
 
 def test_progress_and_history_show_a_page_that_is_not_a_job_as_skipped_not_failed(client, alice, session, page_server):
     from ingest_app.core.pipeline import process_items
-    from tests.support.runs import item_bodies, seed_ingesting_run
+    from tests.support.runs import item_bodies, seed_run
 
     user, h = alice
     urls = [page_server.url(1), page_server.not_a_job_url(2), page_server.base_url + "/gone/3"]
-    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    run_id, _ = seed_run(session, user.id, urls)
     bodies = item_bodies(session, run_id)
     assert [outcome for outcome, _ in process_items(bodies + bodies)] == ["succeeded", "not_a_job", "failed"] + [
         "skipped"

@@ -4,7 +4,7 @@ back; the test message is sent by the worker's dispatch, not by the request."""
 from __future__ import annotations
 
 from ingest_app.core.notify.dispatch import dispatch_due
-from tests.tracking.conftest import smtp_server  # noqa: F401  (a local SMTP server)
+from tests.support.receivers import smtp_server  # noqa: F401  (a local SMTP server)
 
 
 def test_channels_keep_their_secrets_and_send_test_goes_through_the_worker(client, alice, bob, smtp_server):  # noqa: F811

@@ -9,33 +9,28 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.crawl.fixture_server import TrickleServer
+from tests.support.fixture_server import TrickleServer
 
 pytestmark = pytest.mark.timeout(120)
 PREVIEWS = 45  # more than the 40 threads the web server shares between all requests
 
 
 @pytest.fixture
-def slow_site(monkeypatch) -> Iterator[TrickleServer]:
+def slow_site(settings) -> Iterator[TrickleServer]:
     """A careers site whose headers trickle in (one byte every 0.2 s, never a read timeout)."""
     from ingest_app.core import listing_pool
-    from ingest_app.core.settings import reset_settings_cache
 
-    for key, value in {
-        "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
-        "CRAWLER_READ_TIMEOUT": "1",
-        "CRAWLER_TOTAL_TIMEOUT": "30",
-        "PREVIEW_TIMEOUT": "3",
-        "PREVIEW_PER_USER_LIMIT": "2",
-    }.items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(
+        CRAWLER_ALLOW_PRIVATE_HOSTS=1,
+        CRAWLER_READ_TIMEOUT=1,
+        CRAWLER_TOTAL_TIMEOUT=30,
+        PREVIEW_TIMEOUT=3,
+        PREVIEW_PER_USER_LIMIT=2,
+    )
     listing_pool.reset_pool()
     srv = TrickleServer(delay=0.2)
     yield srv
     srv.stop()
-    monkeypatch.undo()
-    reset_settings_cache()
     listing_pool.reset_pool()
 
 

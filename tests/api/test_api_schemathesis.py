@@ -21,15 +21,17 @@ schema = schemathesis.openapi.from_asgi("/api/openapi.json", api)
 
 
 @pytest.fixture
-def local_only_sources(fake_greenhouse, monkeypatch):
+def local_only_sources(settings, fake_greenhouse, monkeypatch):
     """Runs and previews the fuzzer starts list their companies from a loopback server only."""
     fake_greenhouse["acme"] = []
     base = get_settings().greenhouse_api_base
-    monkeypatch.setattr(get_settings(), "lever_api_base", base)
-    monkeypatch.setattr(get_settings(), "ashby_api_base", base)
-    monkeypatch.setattr(get_settings(), "crawler_connect_timeout", 0.5)
-    monkeypatch.setattr(get_settings(), "crawler_read_timeout", 1.0)
-    monkeypatch.setattr(get_settings(), "crawler_max_retries", 0)
+    settings(
+        lever_api_base=base,
+        ashby_api_base=base,
+        crawler_connect_timeout=0.5,
+        crawler_read_timeout=1.0,
+        crawler_max_retries=0,
+    )
     # URL detection and imports fetch whatever URL the fuzzer writes: every host name resolves to
     # loopback here, so no lookup or connection leaves the machine.
     real_getaddrinfo = netguard.socket.getaddrinfo
@@ -38,8 +40,7 @@ def local_only_sources(fake_greenhouse, monkeypatch):
     )
     # Sign-in and registration hash with argon2 (slow on purpose); past this many the fuzzer gets
     # (declared) 429s.
-    monkeypatch.setattr(get_settings(), "login_rate_limit_per_address", 5)
-    monkeypatch.setattr(get_settings(), "register_rate_limit_per_address", 3)
+    settings(login_rate_limit_per_address=5, register_rate_limit_per_address=3)
     yield
     for thread in threading.enumerate():
         if thread.name.startswith("stage3-run-"):

@@ -7,14 +7,14 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ingest_app.accounts import ratelimit  # the API tests reset its buckets
-from ingest_app.core.settings import reset_settings_cache
-from tests.crawl.fixture_server import FixtureServer
+from tests.support.accounts import auth_headers  # noqa: F401 (a fixture)
+from tests.support.demo import HOST_FAMILIES, board_tenant, demo  # noqa: F401 (demo: a fixture)
+from tests.support.fixture_server import FixtureServer
 
 FAST = {
     "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
@@ -24,44 +24,24 @@ FAST = {
     "CRAWLER_BACKOFF_BASE": "0.01",
     "CRAWLER_MAX_RETRIES": "1",
 }
-# Families whose boards live on their own hosts (the spec is the public board URL): their probes
-# go through `gateway`, which lists the demo site's board of the same tenant instead.
-HOST_FAMILIES = ("workday", "recruitee", "personio", "teamtailor", "bamboohr", "pinpoint", "breezy")
 
 
 @pytest.fixture(autouse=True)
-def fast_crawl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def fast_crawl(settings) -> Iterator[None]:
     from ingest_app.core import listing_pool
     from ingest_app.core.crawl.robots import clear_robots_cache
     from ingest_app.core.crawl.sources import clear_caches
 
-    for key, value in FAST.items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(FAST)
     listing_pool.reset_pool()
     clear_robots_cache()
     clear_caches()
     ratelimit.reset_all()
     yield
-    monkeypatch.undo()
-    reset_settings_cache()
     listing_pool.reset_pool()
     clear_robots_cache()
     clear_caches()
     ratelimit.reset_all()
-
-
-@pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch):
-    """The default demo site (no rotation), with the crawler's API bases pointed at it."""
-    from devtools.demo.site import DemoSite, start_demo_server
-
-    srv = start_demo_server(DemoSite.default(rotate=False))
-    for key, value in srv.settings_env().items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
-    yield srv
-    srv.stop()
 
 
 @pytest.fixture
@@ -71,16 +51,8 @@ def server() -> Iterator[FixtureServer]:
     srv.stop()
 
 
-def _tenant(kind: str, board: str) -> str:
-    parts = urlsplit(board)
-    host = (parts.hostname or "").split(".")
-    if kind == "workday" and not board.split("/")[2].endswith("myworkdayjobs.com"):
-        return [s for s in parts.path.split("/") if s][-2]
-    return host[0]
-
-
 @pytest.fixture
-def gateway(demo) -> Callable[[str], Any]:
+def gateway(demo) -> Callable[[str], Any]:  # noqa: F811 (the demo fixture imported above)
     """A probe that lists a public board of a host-per-tenant family from the demo site's board of
     the same tenant (the real listing code, a local address), keeping the public spec."""
     from devtools.demo.data import source_for
@@ -90,7 +62,7 @@ def gateway(demo) -> Callable[[str], Any]:
         kind, _, value = spec.partition(":")
         if kind not in HOST_FAMILIES or value.startswith(demo.base_url):
             return probe(spec)
-        return replace(probe(source_for(kind, _tenant(kind, value), demo.base_url)), source=spec)
+        return replace(probe(source_for(kind, board_tenant(kind, value), demo.base_url)), source=spec)
 
     return _probe
 
@@ -117,13 +89,3 @@ def make_user(session) -> Callable[..., Any]:
         return user
 
     return _make
-
-
-@pytest.fixture
-def auth_headers() -> Callable[[Any], dict[str, str]]:
-    from ingest_app.accounts.security import create_access_token
-
-    def _headers(user: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {create_access_token(user.id).access_token}"}
-
-    return _headers

@@ -73,11 +73,10 @@ def test_import_accepts_a_csv_upload(demo, client, session, make_user, auth_head
     assert bad.status_code == 422 and bad.json() == {"detail": "The file is not UTF-8 text; save it as CSV (UTF-8)"}
 
 
-def test_import_refuses_unreadable_input_with_a_clear_message(client, make_user, auth_headers, monkeypatch) -> None:
-    from ingest_app.core.settings import get_settings
+def test_import_refuses_unreadable_input_with_a_clear_message(client, make_user, auth_headers, settings) -> None:
 
     headers = auth_headers(make_user())
-    monkeypatch.setattr(get_settings(), "import_max_rows", 2)
+    settings(import_max_rows=2)
     answer = client.post("/api/companies/import", json={"text": "lever:a\nlever:b\nlever:c\n"}, headers=headers)
     assert answer.status_code == 422 and answer.json() == {"detail": "The import has more than 2 rows; split it"}
     assert client.post("/api/companies/import", json={"text": ""}, headers=headers).status_code == 422

@@ -180,11 +180,9 @@ def test_a_redirected_careers_page_is_proposed_at_its_final_url(demo, server) ->
     assert [p.source for p in found.proposals] == [f"careers:{target}"]
 
 
-def test_a_redirect_to_a_private_address_is_refused_when_private_hosts_are(monkeypatch, server) -> None:
-    from ingest_app.core.settings import reset_settings_cache
+def test_a_redirect_to_a_private_address_is_refused_when_private_hosts_are(settings, server) -> None:
 
-    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_HOSTS", "0")
-    reset_settings_cache()
+    settings(CRAWLER_ALLOW_PRIVATE_HOSTS="0")
     found = detect(server.url("/anything"))
     assert found.proposals == [] and "refused to connect" in found.tried[0]
     assert server.hits["/anything"] == 0
@@ -218,11 +216,9 @@ def test_a_bad_or_missing_source_probes_not_ok_with_the_reason(demo) -> None:
     assert not bad.ok and bad.jobs_listed == 0 and bad.error.startswith("Source must look like")
 
 
-def test_a_slow_board_is_cut_by_the_detection_deadline(demo, monkeypatch) -> None:
-    from ingest_app.core.settings import reset_settings_cache
+def test_a_slow_board_is_cut_by_the_detection_deadline(demo, settings) -> None:
 
-    monkeypatch.setenv("DETECT_TIMEOUT", "0.5")
-    reset_settings_cache()
+    settings(DETECT_TIMEOUT="0.5")
     demo.site.set_latency(3.0, "/lever/")
     found = detect("https://jobs.lever.co/bluefin")
     assert found.proposals == [] and found.error == "no board found"
@@ -271,13 +267,11 @@ def test_a_page_that_only_mentions_a_vendor_is_still_a_careers_page(demo) -> Non
     assert [t.split(":", 1)[0] for t in found.tried] == ["personio"]  # guessed from the words, tried, refused
 
 
-def test_a_users_detections_beyond_the_per_user_limit_are_refused_at_once(demo, monkeypatch) -> None:
+def test_a_users_detections_beyond_the_per_user_limit_are_refused_at_once(demo, settings) -> None:
     from ingest_app.core import listing_pool
     from ingest_app.core.listing_pool import PreviewBusy
-    from ingest_app.core.settings import reset_settings_cache
 
-    monkeypatch.setenv("PREVIEW_PER_USER_LIMIT", "1")
-    reset_settings_cache()
+    settings(PREVIEW_PER_USER_LIMIT="1")
     listing_pool.reset_pool()
     demo.site.set_latency(0.5, "/lever/")
 

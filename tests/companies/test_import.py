@@ -54,13 +54,12 @@ def test_bad_rows_keep_their_row_number_and_say_what_is_wrong() -> None:
     ]
 
 
-def test_an_input_over_the_size_limit_is_refused_whole(monkeypatch) -> None:
-    from ingest_app.core.settings import get_settings
+def test_an_input_over_the_size_limit_is_refused_whole(settings) -> None:
 
-    monkeypatch.setattr(get_settings(), "import_max_bytes", 2048)
+    settings(import_max_bytes=2048)
     with pytest.raises(ImportInputError, match="larger than 2 KB"):
         parse_rows("lever:acme\n" * 300)
-    monkeypatch.setattr(get_settings(), "import_max_rows", 3)
+    settings(import_max_rows=3)
     with pytest.raises(ImportInputError, match="more than 3 rows"):
         parse_rows("lever:a\nlever:b\nlever:c\nlever:d\n")
 
@@ -113,10 +112,9 @@ def test_commit_adds_the_new_rows_and_reports_the_rest(demo, session, make_user)
     assert stored == {("Bluefin", "lever:bluefin"), ("Cobalt", "ashby:cobalt")}
 
 
-def test_an_import_over_the_company_limit_says_which_rows_were_not_added(demo, session, make_user, monkeypatch):
-    from ingest_app.core.settings import get_settings
+def test_an_import_over_the_company_limit_says_which_rows_were_not_added(demo, session, make_user, settings):
 
-    monkeypatch.setattr(get_settings(), "max_companies_per_user", 3)
+    settings(max_companies_per_user=3)
     user = make_user()
     add_company(session, user.id, name="Northwind", source="greenhouse:northwind")
     session.commit()

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingest_app.core.settings import reset_settings_cache
-from tests.crawl.fixture_server import FixtureServer
+from tests.support.demo import demo  # noqa: F401 (a fixture)
+from tests.support.fixture_server import FixtureServer
 
 FAST_SETTINGS = {
     "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
@@ -22,18 +22,14 @@ FAST_SETTINGS = {
 
 
 @pytest.fixture(autouse=True)
-def crawl_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def crawl_settings(settings) -> Iterator[None]:
     from ingest_app.core.crawl.robots import clear_robots_cache
     from ingest_app.core.crawl.sources import clear_caches
 
-    for key, value in FAST_SETTINGS.items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(FAST_SETTINGS)
     clear_robots_cache()
     clear_caches()
     yield
-    monkeypatch.undo()
-    reset_settings_cache()
     clear_robots_cache()
     clear_caches()
 
@@ -41,18 +37,5 @@ def crawl_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def server() -> Iterator[FixtureServer]:
     srv = FixtureServer()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def demo(monkeypatch: pytest.MonkeyPatch):
-    """The default demo site (no rotation), with the crawler pointed at it."""
-    from devtools.demo.site import DemoSite, start_demo_server
-
-    srv = start_demo_server(DemoSite.default(rotate=False))
-    for key, value in srv.settings_env().items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
     yield srv
     srv.stop()

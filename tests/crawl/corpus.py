@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from tests.crawl.fixture_server import FixtureServer
+from tests.support.fixture_server import FixtureServer
 
 CORPUS = Path(__file__).parent / "fixtures" / "job_corpus"
 SETTINGS_ENV = ("GREENHOUSE_API_BASE", "LEVER_API_BASE", "ASHBY_API_BASE")

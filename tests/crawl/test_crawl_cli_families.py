@@ -51,12 +51,10 @@ def test_extract_with_a_source_that_does_not_own_the_url_is_refused(demo, capsys
     assert "not both" in json.loads(capsys.readouterr().out)["reason"]
 
 
-def test_extract_a_public_job_url_reads_the_ats_api(server, monkeypatch, capsys) -> None:
-    from ingest_app.core.settings import reset_settings_cache
-    from tests.crawl.fixture_server import FIXTURES
+def test_extract_a_public_job_url_reads_the_ats_api(server, settings, capsys) -> None:
+    from tests.support.fixture_server import FIXTURES
 
-    monkeypatch.setenv("SMARTRECRUITERS_API_BASE", server.url("/sr-api"))
-    reset_settings_cache()
+    settings(SMARTRECRUITERS_API_BASE=server.url("/sr-api"))
     body = (FIXTURES / "families" / "smartrecruiters_posting.json").read_bytes()
     server.page("/sr-api/v1/companies/AcmeFreight/postings/744000051234567", body, "application/json")
     url = "https://jobs.smartrecruiters.com/AcmeFreight/744000051234567-warehouse-robotics-technician"

@@ -10,18 +10,15 @@ import pytest
 
 from ingest_app.cli import main
 from ingest_app.core.crawl import extract_job
-from ingest_app.core.settings import reset_settings_cache
 from tests.crawl.corpus import field_matches, load_cases, serve
 
 CASES = load_cases()
 
 
 @pytest.fixture
-def corpus(server, monkeypatch):
+def corpus(server, settings):
     cases, env = serve(server)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(env)
     return {case.name: case for case in cases}
 
 

@@ -16,7 +16,6 @@ import pytest
 from devtools.demo.data import ALL_KINDS
 from devtools.demo.site import DemoSite, demo_company_sources, start_demo_server
 from ingest_app.core.crawl import CrawlError, extract_job, list_company_jobs
-from ingest_app.core.settings import reset_settings_cache
 
 # What each family's answers say about a job (the demo data holds everything; an API may not).
 CARRIES_PAY = {"greenhouse", "lever", "ashby", "careers", "recruitee", "pinpoint", "rippling", "breezy"}
@@ -115,13 +114,11 @@ def test_site_drops_two_jobs_and_adds_one(demo) -> None:
     assert exc.value.kind == "not_found"
 
 
-def test_rotating_listing_swaps_one_posting_after_the_first_listing(monkeypatch) -> None:
+def test_rotating_listing_swaps_one_posting_after_the_first_listing(settings) -> None:
     site = DemoSite.default(rotate=True)
     site.rotate_min_interval = 0
     with start_demo_server(site) as srv:
-        for key, value in srv.settings_env().items():
-            monkeypatch.setenv(key, value)
-        reset_settings_cache()
+        settings(srv.settings_env())
         for entry in srv.company_sources():
             first = [j.url for j in list_company_jobs(entry["source"])]
             second = list_company_jobs(entry["source"])
@@ -156,12 +153,10 @@ def test_latency_and_failure_injection(demo) -> None:
     assert extract_job(url).title == job.title
 
 
-def test_generated_site_serves_big_jsonld_pages_with_pagination(monkeypatch) -> None:
+def test_generated_site_serves_big_jsonld_pages_with_pagination(settings) -> None:
     site = DemoSite.generate(companies=4, jobs_per_company=12, page_kb=50, page_size=5)
     with start_demo_server(site) as srv:
-        for key, value in srv.settings_env().items():
-            monkeypatch.setenv(key, value)
-        reset_settings_cache()
+        settings(srv.settings_env())
         careers = srv.company_sources()[3]
         assert careers["source"].startswith("careers:")
         jobs = list_company_jobs(careers["source"])

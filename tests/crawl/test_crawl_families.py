@@ -11,18 +11,18 @@ import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, extract_job_for_source, list_company_jobs
 from ingest_app.core.crawl.sources import get_family, recruitee, smartrecruiters
-from ingest_app.core.settings import reset_settings_cache
-from tests.crawl.fixture_server import FIXTURES
+from tests.support.fixture_server import FIXTURES
 
 F = FIXTURES / "families"
 
 
 @pytest.fixture
-def ats(server, monkeypatch):
-    monkeypatch.setenv("SMARTRECRUITERS_API_BASE", server.url("/sr-api"))
-    monkeypatch.setenv("WORKABLE_API_BASE", server.url("/wk-api"))
-    monkeypatch.setenv("RIPPLING_API_BASE", server.url("/rp-api"))
-    reset_settings_cache()
+def ats(server, settings):
+    settings(
+        SMARTRECRUITERS_API_BASE=server.url("/sr-api"),
+        WORKABLE_API_BASE=server.url("/wk-api"),
+        RIPPLING_API_BASE=server.url("/rp-api"),
+    )
     yield server  # the crawl conftest clears every board cache around each test
 
 

@@ -12,9 +12,9 @@ from ingest_app.core.crawl import CrawlError, hints_for_url
 from ingest_app.core.crawl.sources import FAMILIES, FAMILY_NAMES, get_family, match_url
 from ingest_app.core.crawl.sources.common import post_json
 from ingest_app.core.models import SOURCE_KINDS
-from ingest_app.core.settings import get_settings, reset_settings_cache
+from ingest_app.core.settings import get_settings
 from ingest_app.core.sources import InvalidSourceSpec, parse_source_spec
-from tests.crawl.fixture_server import respond
+from tests.support.fixture_server import respond
 
 
 def test_the_family_table_is_the_one_list_of_source_kinds() -> None:
@@ -223,9 +223,8 @@ def test_post_sends_the_json_body_with_the_fetchers_headers(server) -> None:
     assert headers["Content-Type"] == "application/json" and get_settings().user_agent == headers["User-Agent"]
 
 
-def test_post_to_a_private_address_is_refused_before_connecting(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_HOSTS", "0")
-    reset_settings_cache()
+def test_post_to_a_private_address_is_refused_before_connecting(server, settings) -> None:
+    settings(CRAWLER_ALLOW_PRIVATE_HOSTS="0")
     url = server.page("/api", "{}", "application/json")
     with pytest.raises(CrawlError) as exc:
         post_json(url, {})
@@ -244,9 +243,8 @@ def test_post_retries_429_after_retry_after_and_never_follows_a_redirect(server)
     assert server.hits["/elsewhere"] == 0
 
 
-def test_post_answer_size_is_capped(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_MAX_API_BYTES", "1000")
-    reset_settings_cache()
+def test_post_answer_size_is_capped(server, settings) -> None:
+    settings(CRAWLER_MAX_API_BYTES="1000")
     url = server.page("/big", json.dumps(["x" * 5000]), "application/json")
     with pytest.raises(CrawlError) as exc:
         post_json(url, {})

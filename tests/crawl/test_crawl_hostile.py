@@ -4,7 +4,6 @@ deadline per fetch holds even while a server trickles its headers."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -15,8 +14,8 @@ from ingest_app.core.crawl.charset import declared_charset, decode_body
 from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.robots import check_robots
 from ingest_app.core.crawl.urls import host_key
-from ingest_app.core.settings import get_settings, reset_settings_cache
-from tests.crawl.fixture_server import TrickleServer
+from ingest_app.core.settings import get_settings
+from tests.support.fixture_server import FixtureServer, TrickleServer, respond
 
 pytestmark = pytest.mark.timeout(60)
 FAST = 1.0  # seconds: each hostile case took seconds to hours before
@@ -54,9 +53,9 @@ def test_noise_attributes_do_not_multiply_with_links(server) -> None:
     assert took < 2 * FAST
 
 
-def test_job_links_per_company_are_capped(server, monkeypatch) -> None:
+def test_job_links_per_company_are_capped(server, settings) -> None:
     """A 2.3 MB careers page gave 60,000 items; the listing keeps the first N and says so."""
-    _settings(monkeypatch, CRAWLER_MAX_JOBS_PER_COMPANY=300)
+    settings(CRAWLER_MAX_JOBS_PER_COMPANY=300)
     links = "".join(f'<li><a href="/careers/role-{i}">Engineer {i}</a></li>' for i in range(2000))
     url = server.page("/careers/", f"<main><ul>{links}</ul></main>")
     jobs = list_company_jobs(f"careers:{url}")
@@ -125,16 +124,10 @@ def trickle() -> Iterator[TrickleServer]:
     srv.stop()
 
 
-def _settings(monkeypatch, **values) -> None:
-    for key, value in values.items():
-        monkeypatch.setenv(key, str(value))
-    reset_settings_cache()
-
-
-def test_trickled_headers_end_at_the_total_deadline(trickle, monkeypatch) -> None:
+def test_trickled_headers_end_at_the_total_deadline(trickle, settings) -> None:
     """One header byte every 0.2 s never trips the 1 s read timeout: only the deadline ends it
     (before: 2,200 header bytes held the thread for over 7 minutes, times each retry)."""
-    _settings(monkeypatch, CRAWLER_READ_TIMEOUT=1, CRAWLER_TOTAL_TIMEOUT=1.5, CRAWLER_MAX_RETRIES=3)
+    settings(CRAWLER_READ_TIMEOUT=1, CRAWLER_TOTAL_TIMEOUT=1.5, CRAWLER_MAX_RETRIES=3)
     started = time.monotonic()
     with pytest.raises(CrawlError) as exc:
         fetch(trickle.url("/careers"))
@@ -143,8 +136,8 @@ def test_trickled_headers_end_at_the_total_deadline(trickle, monkeypatch) -> Non
     assert took < 2.5  # one deadline for the fetch and all its retries
 
 
-def test_robots_txt_shares_the_page_deadline(trickle, monkeypatch) -> None:
-    _settings(monkeypatch, CRAWLER_READ_TIMEOUT=1, CRAWLER_TOTAL_TIMEOUT=1.5)
+def test_robots_txt_shares_the_page_deadline(trickle, settings) -> None:
+    settings(CRAWLER_READ_TIMEOUT=1, CRAWLER_TOTAL_TIMEOUT=1.5)
     started = time.monotonic()
     with pytest.raises(CrawlError) as exc:
         fetch(trickle.url("/careers"), robots=True)  # robots.txt trickles as well
@@ -152,10 +145,10 @@ def test_robots_txt_shares_the_page_deadline(trickle, monkeypatch) -> None:
     assert time.monotonic() - started < 2.5
 
 
-def test_redirect_hops_and_retries_share_one_deadline(server, monkeypatch) -> None:
+def test_redirect_hops_and_retries_share_one_deadline(server, settings) -> None:
     """Five hops of 0.4 s each under a 1 s deadline: the fetch ends at the deadline, not after 2 s
     per attempt times the retries."""
-    _settings(monkeypatch, CRAWLER_READ_TIMEOUT=2, CRAWLER_TOTAL_TIMEOUT=1, CRAWLER_MAX_RETRIES=3)
+    settings(CRAWLER_READ_TIMEOUT=2, CRAWLER_TOTAL_TIMEOUT=1, CRAWLER_MAX_RETRIES=3)
 
     def hop(n: int):
         def route(h) -> None:
@@ -173,8 +166,8 @@ def test_redirect_hops_and_retries_share_one_deadline(server, monkeypatch) -> No
     assert time.monotonic() - started < 1.8
 
 
-def test_backoff_that_would_pass_the_deadline_is_not_slept(server, monkeypatch) -> None:
-    _settings(monkeypatch, CRAWLER_TOTAL_TIMEOUT=1, CRAWLER_MAX_RETRY_AFTER=30, CRAWLER_MAX_RETRIES=3)
+def test_backoff_that_would_pass_the_deadline_is_not_slept(server, settings) -> None:
+    settings(CRAWLER_TOTAL_TIMEOUT=1, CRAWLER_MAX_RETRY_AFTER=30, CRAWLER_MAX_RETRIES=3)
     server.page("/busy", "slow down", "text/plain", status=429, headers={"Retry-After": "20"})
     started = time.monotonic()
     with pytest.raises(CrawlError) as exc:
@@ -204,43 +197,17 @@ def test_ipv6_host_key_keeps_brackets() -> None:
 def test_ipv6_literal_careers_page_is_listed_with_its_robots_txt() -> None:
     """Before, the robots.txt URL of `http://[::1]:port/` lost its brackets, so every IPv6 careers
     page failed with invalid_url."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            seen.append(self.path)
-            if self.path == "/robots.txt":
-                body, kind = b"User-agent: *\nDisallow: /private/\n", "text/plain"
-            else:
-                body, kind = (
-                    b'<main><ul><li><a href="/careers/backend-engineer-42">Backend Engineer</a></li></ul></main>',
-                    "text/html",
-                )
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    class V6Server(ThreadingHTTPServer):
-        address_family = socket.AF_INET6
-
-    httpd = V6Server(("::1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    careers = b'<main><ul><li><a href="/careers/backend-engineer-42">Backend Engineer</a></li></ul></main>'
+    httpd = FixtureServer(host="::1", fallback=respond(200, careers, "text/html"))
+    httpd.page("/robots.txt", b"User-agent: *\nDisallow: /private/\n", "text/plain")
     try:
-        port = httpd.server_address[1]
+        port = httpd.port
         jobs = list_company_jobs(f"careers:http://[::1]:{port}/careers/")
         with pytest.raises(CrawlError) as exc:
             list_company_jobs(f"careers:http://[::1]:{port}/private/careers/")
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        httpd.stop()
+    seen = [path for path, _ in httpd.requests]
     assert [j.url for j in jobs] == [f"http://[::1]:{port}/careers/backend-engineer-42"]
     assert seen[0] == "/robots.txt"
     assert exc.value.kind == "blocked_by_robots"
@@ -274,9 +241,9 @@ def test_address_guard_ranges(address: str, allowed: bool) -> None:
 
 
 @pytest.mark.parametrize("host", ["[fec0::1]", "[3fff::1]", "[64:ff9b::a00:1]"])
-def test_refused_ipv6_addresses_are_never_connected(host: str, monkeypatch) -> None:
+def test_refused_ipv6_addresses_are_never_connected(settings, host: str, monkeypatch) -> None:
     """The guard refuses before any socket is opened (nothing leaves this machine)."""
-    _settings(monkeypatch, CRAWLER_ALLOW_PRIVATE_HOSTS=0)
+    settings(CRAWLER_ALLOW_PRIVATE_HOSTS=0)
     opened: list = []
 
     def no_socket(*args, **kwargs):
@@ -341,7 +308,7 @@ def test_robots_txt_cut_short_by_a_callers_deadline_is_not_remembered(server) ->
     """A preview's deadline ending during robots.txt says nothing about the site: the next fetch
     asks again instead of refusing the site for the next 30 s."""
     from ingest_app.core.crawl import deadline
-    from tests.crawl.fixture_server import respond, slow
+    from tests.support.fixture_server import slow
 
     server.sequence("/robots.txt", slow(0.8, respond(200, "", "text/plain")), respond(200, "", "text/plain"))
     page = server.page("/careers/", "<main>open roles</main>")
@@ -351,10 +318,10 @@ def test_robots_txt_cut_short_by_a_callers_deadline_is_not_remembered(server) ->
     assert fetch(page, robots=True).status == 200
 
 
-def test_a_listing_has_one_deadline_over_all_its_pages(server, monkeypatch) -> None:
+def test_a_listing_has_one_deadline_over_all_its_pages(server, settings) -> None:
     """Twenty slow pages of 0.4 s each (every one inside the per-fetch limits) end at the listing
     deadline, not after 8 s."""
-    _settings(monkeypatch, CRAWLER_LISTING_TIMEOUT=1, CRAWLER_MAX_PAGES=20)
+    settings(CRAWLER_LISTING_TIMEOUT=1, CRAWLER_MAX_PAGES=20)
 
     def route(h) -> None:
         time.sleep(0.4)

@@ -16,18 +16,14 @@ from ingest_app.core.crawl import CrawlError, extract_job, netguard
 from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.netguard import address_allowed
 from ingest_app.core.crawl.robots import clear_robots_cache
-from ingest_app.core.settings import get_settings, reset_settings_cache
-from tests.crawl.fixture_server import respond, slow
+from ingest_app.core.settings import get_settings
+from tests.support.fixture_server import respond, slow
 
 
 @pytest.fixture
-def private_hosts_refused(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_HOSTS", "0")
-    reset_settings_cache()
+def private_hosts_refused(settings) -> None:
+    settings(CRAWLER_ALLOW_PRIVATE_HOSTS="0")
     assert get_settings().crawler_allow_private_hosts is False
-    yield
-    monkeypatch.setenv("CRAWLER_ALLOW_PRIVATE_HOSTS", "1")
-    reset_settings_cache()
 
 
 @pytest.fixture
@@ -237,9 +233,8 @@ def test_429_retries_are_bounded_and_typed(server) -> None:
     assert server.hits["/always-busy"] == 3  # 1 + CRAWLER_MAX_RETRIES (2)
 
 
-def test_retry_after_is_capped_by_settings(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_MAX_RETRY_AFTER", "0.2")
-    reset_settings_cache()
+def test_retry_after_is_capped_by_settings(server, settings) -> None:
+    settings(CRAWLER_MAX_RETRY_AFTER="0.2")
     url = server.sequence("/capped", respond(503, "", headers={"Retry-After": "3600"}), respond(200, "<p>ok</p>"))
     started = time.monotonic()
     assert fetch(url).content == b"<p>ok</p>"
@@ -265,10 +260,8 @@ def test_client_errors_are_final(server, status: int, kind: str) -> None:
     assert server.hits[f"/s{status}"] == 1
 
 
-def test_slow_response_times_out(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "0")
-    monkeypatch.setenv("CRAWLER_READ_TIMEOUT", "0.3")
-    reset_settings_cache()
+def test_slow_response_times_out(server, settings) -> None:
+    settings(CRAWLER_MAX_RETRIES="0", CRAWLER_READ_TIMEOUT="0.3")
     url = server.add("/slow", slow(2.0, respond(200, "<p>late</p>")))
     started = time.monotonic()
     with pytest.raises(CrawlError) as exc:
@@ -291,9 +284,8 @@ def test_user_agent_names_the_product(server) -> None:
     assert agent.startswith("JobIngestBot/") and get_settings().crawler_contact_url in agent
 
 
-def test_per_host_concurrency_limit(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_PER_HOST_CONCURRENCY", "2")
-    reset_settings_cache()
+def test_per_host_concurrency_limit(server, settings) -> None:
+    settings(CRAWLER_PER_HOST_CONCURRENCY="2")
     state = {"now": 0, "max": 0}
     lock = threading.Lock()
 
@@ -395,10 +387,8 @@ def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_count
     assert exc.value.kind == "connection_error" and "CERTIFICATE_VERIFY_FAILED" in exc.value.reason
 
 
-def test_trickling_response_hits_the_total_deadline(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "0")
-    monkeypatch.setenv("CRAWLER_TOTAL_TIMEOUT", "1")
-    reset_settings_cache()
+def test_trickling_response_hits_the_total_deadline(server, settings) -> None:
+    settings(CRAWLER_MAX_RETRIES="0", CRAWLER_TOTAL_TIMEOUT="1")
 
     def trickle(h) -> None:
         h.send_response(200)
@@ -456,9 +446,8 @@ def test_redirect_to_a_malformed_url_is_typed(server) -> None:
         assert exc.value.kind == "invalid_url", location
 
 
-def test_a_robots_txt_answering_5xx_means_crawl_nothing_for_now(server, monkeypatch) -> None:
-    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "0")
-    reset_settings_cache()
+def test_a_robots_txt_answering_5xx_means_crawl_nothing_for_now(server, settings) -> None:
+    settings(CRAWLER_MAX_RETRIES="0")
     server.add("/robots.txt", lambda h: h.send_body(503, b"busy"))
     server.page("/jobs/1", "<h1>x</h1>")
     with pytest.raises(CrawlError) as exc:

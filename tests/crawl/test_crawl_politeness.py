@@ -8,18 +8,14 @@ import multiprocessing
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
 
 from ingest_app.core.crawl.politeness import FleetBudget, HostBusy
+from tests.support.fixture_server import FixtureServer
 
 LIMIT = 3
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
 
 
 def _counting_server(hold: float = 0.08):
@@ -28,52 +24,34 @@ def _counting_server(hold: float = 0.08):
     state = {"now": 0, "max": 0, "total": 0, "throttled_at": None, "after": []}
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            with lock:
-                state["now"] += 1
-                state["total"] += 1
-                state["max"] = max(state["max"], state["now"])
-                if state["throttled_at"] is not None:
-                    state["after"].append(time.monotonic())
-            try:
-                if self.path.startswith("/throttle"):
-                    with lock:
-                        state["throttled_at"] = time.monotonic()
-                    body, status, extra = b"slow down", 429, {"Retry-After": "2"}
-                else:
-                    time.sleep(hold)
-                    body, status, extra = b"{}", 200, {}
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in extra.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            finally:
+    def count(h) -> None:
+        with lock:
+            state["now"] += 1
+            state["total"] += 1
+            state["max"] = max(state["max"], state["now"])
+            if state["throttled_at"] is not None:
+                state["after"].append(time.monotonic())
+        try:
+            if h.path.startswith("/throttle"):
                 with lock:
-                    state["now"] -= 1
+                    state["throttled_at"] = time.monotonic()
+                h.send_body(429, b"slow down", "application/json", {"Retry-After": "2"})
+            else:
+                time.sleep(hold)
+                h.send_body(200, b"{}", "application/json")
+        finally:
+            with lock:
+                state["now"] -= 1
 
-    server = _Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, state
+    return FixtureServer(fallback=count), state
 
 
 def _worker(base: str, requests: int, threads: int, start_at: float) -> None:
     """One worker process: its own fleet budget, `threads` threads fetching from `base`."""
-    os.environ["CRAWLER_PER_HOST_CONCURRENCY"] = str(LIMIT)
-    os.environ["CRAWLER_HOST_BUDGET"] = "fleet"
-    os.environ["CRAWLER_SLOT_WAIT_SECONDS"] = "30"
     from ingest_app.core.crawl import http, politeness
-    from ingest_app.core.settings import reset_settings_cache
+    from tests.support.settings import apply_env
 
-    reset_settings_cache()
+    apply_env({"CRAWLER_PER_HOST_CONCURRENCY": LIMIT, "CRAWLER_HOST_BUDGET": "fleet", "CRAWLER_SLOT_WAIT_SECONDS": 30})
     politeness.set_budget(politeness.budget_from_settings())
     while time.time() < start_at:
         time.sleep(0.005)
@@ -103,7 +81,7 @@ def leases(engine):
 @pytest.mark.parametrize("processes", [2, 4])
 def test_worker_processes_never_exceed_the_per_host_limit(leases, processes):
     server, state = _counting_server()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base = server.base_url
     ctx = multiprocessing.get_context("spawn")
     start_at = time.time() + 3.0  # every process imported and ready: they start together
     workers = [ctx.Process(target=_worker, args=(base, 4, 3, start_at)) for _ in range(processes)]
@@ -117,22 +95,19 @@ def test_worker_processes_never_exceed_the_per_host_limit(leases, processes):
         for p in workers:
             if p.is_alive():
                 p.kill()
-        server.shutdown()
+        server.stop()
     assert state["total"] == processes * 4 * 3
     # 3 threads per process: without the shared budget up to 3 x processes would be in flight.
     assert state["max"] == LIMIT
 
 
-def test_a_429_with_retry_after_pauses_the_host_for_the_other_process(leases, monkeypatch):
+def test_a_429_with_retry_after_pauses_the_host_for_the_other_process(leases, settings):
     from ingest_app.core.crawl import http, politeness
     from ingest_app.core.crawl.types import CrawlError
 
     server, state = _counting_server()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    monkeypatch.setenv("CRAWLER_MAX_RETRY_AFTER", "1")  # this fetch itself gives up at once
-    from ingest_app.core.settings import reset_settings_cache
-
-    reset_settings_cache()
+    base = server.base_url
+    settings(CRAWLER_MAX_RETRY_AFTER=1)  # this fetch itself gives up at once
     previous = politeness.set_budget(FleetBudget())
     try:
         with pytest.raises(CrawlError) as err:
@@ -146,7 +121,7 @@ def test_a_429_with_retry_after_pauses_the_host_for_the_other_process(leases, mo
         assert other.exitcode == 0
     finally:
         politeness.set_budget(previous)
-        server.shutdown()
+        server.stop()
     assert len(state["after"]) == 1
     assert state["after"][0] - state["throttled_at"] >= 1.9  # Retry-After: 2
 

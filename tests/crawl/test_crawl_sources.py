@@ -9,15 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ingest_app.core.crawl import CrawlError, extract_job, list_company_jobs
-from ingest_app.core.settings import reset_settings_cache
-from tests.crawl.fixture_server import FIXTURES
+from tests.support.fixture_server import FIXTURES
 
 
 @pytest.fixture
-def ats(server, monkeypatch):
-    for name in ("GREENHOUSE", "LEVER", "ASHBY"):
-        monkeypatch.setenv(f"{name}_API_BASE", server.url(f"/{name.lower()}"))
-    reset_settings_cache()
+def ats(server, settings):
+    settings({f"{name}_API_BASE": server.url(f"/{name.lower()}") for name in ("GREENHOUSE", "LEVER", "ASHBY")})
     return server
 
 
@@ -236,16 +233,11 @@ def test_job_cards_with_their_own_header_are_kept(server) -> None:
     assert [j.url for j in jobs] == [server.url("/careers/card-role-1"), server.url("/careers/card-role-2")]
 
 
-def test_careers_listing_cut_at_the_page_limit_says_it_is_incomplete(server, monkeypatch) -> None:
+def test_careers_listing_cut_at_the_page_limit_says_it_is_incomplete(settings, server) -> None:
     server.add("/careers/", _careers_route(server))
     complete = list_company_jobs(f"careers:{server.url('/careers/')}")
     assert complete.incomplete is None
-    monkeypatch.setenv("CRAWLER_MAX_PAGES", "1")
-    reset_settings_cache()
-    try:
-        cut = list_company_jobs(f"careers:{server.url('/careers/')}")
-    finally:
-        monkeypatch.delenv("CRAWLER_MAX_PAGES")
-        reset_settings_cache()
+    settings(CRAWLER_MAX_PAGES="1")
+    cut = list_company_jobs(f"careers:{server.url('/careers/')}")
     assert len(cut) < len(complete)
     assert "more than 1 pages" in cut.incomplete

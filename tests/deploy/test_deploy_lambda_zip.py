@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_lambda_zip  # noqa: E402
 
-from tests.deploy.conftest import LOCAL_PYTHON  # noqa: E402
+from tests.support.local_aws import LOCAL_PYTHON  # noqa: E402
 
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "dateutil", "six", "urllib3")

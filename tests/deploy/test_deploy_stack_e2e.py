@@ -9,7 +9,6 @@ the packaged `lambda_worker.crawl_job_lambda.handler`, which writes to the test 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -20,8 +19,9 @@ import pytest
 import sqlalchemy as sa
 
 from devtools.emulator import stop_process
-from tests.conftest import TEST_DB_URL
-from tests.deploy.conftest import LOCAL_PYTHON, LambdaBuild, LocalAws, start_local_aws
+from tests.support.database import TEST_DB_URL
+from tests.support.local_aws import LOCAL_PYTHON, LambdaBuild, LocalAws, start_local_aws
+from tests.support.settings import override_settings
 
 pytestmark = pytest.mark.slow
 
@@ -106,24 +106,13 @@ def stacks(demo, lambda_build: LambdaBuild, tmp_path_factory) -> Iterator[dict[s
 @pytest.fixture
 def app_env(stacks, demo) -> Iterator[None]:
     """This process (the web app's side) sends to the stack's queue on the emulator."""
-    from ingest_app.core.queue import reset_clients
-    from ingest_app.core.settings import reset_settings_cache
-
     env = {
         "SQS_ENDPOINT_URL": stacks["aws"].endpoint_url,
         "CRAWL_QUEUE_URL": stacks["queues"]["CrawlQueueUrl"],
         **demo.settings_env(),
     }
-    previous = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    reset_settings_cache(), reset_clients()
-    yield
-    for key, value in previous.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_settings_cache(), reset_clients()
+    with override_settings(env):
+        yield
 
 
 def wait_for_run(engine: sa.Engine, run_id: int, aws: LocalAws, timeout: float = 90) -> dict[str, Any]:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRunItem
 from ingest_app.core.pipeline import ItemMessage, ItemResult, process_items, record_item_results, reset_run
-from tests.pipeline.conftest import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
+from tests.support.runs import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
+from tests.support.settings import override_settings
 
 URL = "https://jobs.example.com/acme/{}"
 
@@ -67,39 +68,33 @@ def test_a_batch_is_recorded_in_one_go_with_exact_counters_and_completion(engine
     assert (run_row(engine, run_id).jobs_processed, len(jobs_of(engine, user.id))) == (10, 6)
 
 
-def test_overlapping_batches_delivered_concurrently_count_exactly_and_complete_once(
-    engine, session, make_user, monkeypatch, caplog
-):
+def test_overlapping_batches_delivered_concurrently_count_exactly_and_complete_once(engine, session, make_user, caplog):
     from ingest_app.core.db import dispose_engines
-    from ingest_app.core.settings import reset_settings_cache
 
-    monkeypatch.setenv("DB_MAX_OVERFLOW", "20")
-    reset_settings_cache()
-    dispose_engines()
-    user = make_user()
-    urls = [URL.format(i) for i in range(60)]
-    run_id, item_ids = seed_run(session, user.id, urls)
-    failing = set(item_ids[::5])
-    every = [result(run_id, i, u, fail=i in failing) for i, u in zip(item_ids, urls, strict=True)]
-    # Every item delivered three times, grouped into batches of up to 10 in different orders.
-    rng = random.Random(11)
-    deliveries = every * 3
-    rng.shuffle(deliveries)
-    batches = [deliveries[start : start + 10] for start in range(0, len(deliveries), 10)]
-    barrier = threading.Barrier(len(batches))
-    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
-
-    def deliver(batch: list[ItemResult]) -> list:
-        barrier.wait()
-        return record_item_results(batch)
-
-    try:
-        with ThreadPoolExecutor(max_workers=len(batches)) as pool:
-            outcomes = [o for batch in pool.map(deliver, batches) for o in batch]
-    finally:
-        monkeypatch.undo()
-        reset_settings_cache()
+    with override_settings(DB_MAX_OVERFLOW=20):
         dispose_engines()
+        user = make_user()
+        urls = [URL.format(i) for i in range(60)]
+        run_id, item_ids = seed_run(session, user.id, urls)
+        failing = set(item_ids[::5])
+        every = [result(run_id, i, u, fail=i in failing) for i, u in zip(item_ids, urls, strict=True)]
+        # Every item delivered three times, grouped into batches of up to 10 in different orders.
+        rng = random.Random(11)
+        deliveries = every * 3
+        rng.shuffle(deliveries)
+        batches = [deliveries[start : start + 10] for start in range(0, len(deliveries), 10)]
+        barrier = threading.Barrier(len(batches))
+        caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
+
+        def deliver(batch: list[ItemResult]) -> list:
+            barrier.wait()
+            return record_item_results(batch)
+
+        try:
+            with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+                outcomes = [o for batch in pool.map(deliver, batches) for o in batch]
+        finally:
+            dispose_engines()
 
     assert not [o for o in outcomes if isinstance(o, BaseException)]  # no deadlock, no error
     assert outcomes.count("succeeded") == 48 and outcomes.count("failed") == 12
@@ -212,23 +207,16 @@ def test_batches_of_several_runs_are_each_recorded(engine, session, make_user):
     assert (run_row(engine, run_b).jobs_added, run_row(engine, run_b).status) == (1, "completed")
 
 
-def test_an_unreachable_database_reports_every_record_of_the_batch(monkeypatch):
+def test_an_unreachable_database_reports_every_record_of_the_batch(settings):
     import socket
-
-    from ingest_app.core.settings import reset_settings_cache
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/ingest")
-    reset_settings_cache()
-    try:
-        bodies = [ItemMessage(run_id=1, item_id=i, url=URL.format(i), company="Acme") for i in (1, 2)]
-        outcomes = process_items(bodies)
-        recorded = record_item_results([result(1, 1, URL.format(1))])
-    finally:
-        monkeypatch.undo()
-        reset_settings_cache()
+    settings(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/ingest")
+    bodies = [ItemMessage(run_id=1, item_id=i, url=URL.format(i), company="Acme") for i in (1, 2)]
+    outcomes = process_items(bodies)
+    recorded = record_item_results([result(1, 1, URL.format(1))])
     assert [type(o) for o, _ in outcomes] == [sa.exc.OperationalError] * 2
     assert isinstance(recorded[0], sa.exc.OperationalError)
 
@@ -308,18 +296,14 @@ def test_an_infrastructure_error_while_crawling_reports_only_that_record(engine,
     assert run_row(engine, run_id).status == "completed"
 
 
-def test_a_lock_held_on_one_run_does_not_delay_recording_another_run_of_the_batch(
-    engine, session, make_user, monkeypatch
-):
+def test_a_lock_held_on_one_run_does_not_delay_recording_another_run_of_the_batch(engine, session, make_user, settings):
     import threading
     import time
 
     from ingest_app.core.models import IngestionRun
-    from ingest_app.core.settings import reset_settings_cache
 
     runs = IngestionRun.__table__
-    monkeypatch.setenv("WORKER_DB_LOCK_TIMEOUT_MS", "1500")
-    reset_settings_cache()
+    settings(WORKER_DB_LOCK_TIMEOUT_MS="1500")
     alice, bob = make_user(), make_user()
     run_a, items_a = seed_run(session, alice.id, [URL.format(1)])
     run_b, items_b = seed_run(session, bob.id, [URL.format(2)])
@@ -352,7 +336,6 @@ def test_a_lock_held_on_one_run_does_not_delay_recording_another_run_of_the_batc
         release.set()
         holder.join(10)
         watcher.join(10)
-        reset_settings_cache()
 
     assert outcomes[1] == "succeeded"
     assert isinstance(outcomes[0], sa.exc.OperationalError) and "lock timeout" in str(outcomes[0])

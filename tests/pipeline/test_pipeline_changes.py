@@ -12,7 +12,8 @@ from ingest_app.core import changes
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import Job, RunChange, utcnow
 from ingest_app.core.pipeline import ItemMessage, list_history, process_items, run_stage3, start_run
-from tests.pipeline.conftest import CollectingSend, add_archived_job, jobs_of, posting, run_row, seed_run
+from tests.support.fleet import CollectingSend
+from tests.support.runs import add_archived_job, jobs_of, posting, run_row, seed_run
 
 JOBS = Job.__table__
 CHANGES = RunChange.__table__

@@ -11,24 +11,20 @@ import pytest
 from devtools.demo.data import ALL_KINDS
 from ingest_app.core.companies import add_company
 from ingest_app.core.pipeline import get_progress, process_item, run_stage3, start_run
-from tests.pipeline.conftest import CollectingSend, jobs_of, run_row
+from tests.support.fleet import CollectingSend
+from tests.support.runs import jobs_of, run_row
 
 
 @pytest.fixture
-def demo(monkeypatch) -> Iterator:
+def demo(settings) -> Iterator:
     from devtools.demo.site import DemoSite, start_demo_server
-    from ingest_app.core.settings import reset_settings_cache
 
     server = start_demo_server(DemoSite.default(rotate=False))
-    for key, value in server.settings_env().items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(server.settings_env())
     try:
         yield server
     finally:
         server.stop()
-        monkeypatch.undo()
-        reset_settings_cache()
 
 
 def _ingest(session, user_id: int) -> int:

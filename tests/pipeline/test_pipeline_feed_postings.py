@@ -18,9 +18,9 @@ from ingest_app.core.companies import add_company
 from ingest_app.core.jobs import POSTING_FIELDS
 from ingest_app.core.models import IngestionRunItem, Job
 from ingest_app.core.pipeline import incremental
-from tests.pipeline.conftest import run_row
 from tests.pipeline.test_pipeline_incremental import _jobs, _run
 from tests.support.conditional_site import ConditionalServer
+from tests.support.runs import run_row
 
 JOBS = Job.__table__
 ITEMS = IngestionRunItem.__table__

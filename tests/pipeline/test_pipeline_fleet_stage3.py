@@ -13,7 +13,9 @@ from ingest_app.core.companies import add_company
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.pipeline import begin_stage3, detect_stale_runs, process_listing, stage3, start_run
 from ingest_app.core.pipeline.listing import list_company
-from tests.pipeline.conftest import CollectingSend, FixtureSite, run_row
+from tests.support.fleet import CollectingSend
+from tests.support.greenhouse_site import FixtureSite
+from tests.support.runs import run_row
 
 RUNS = IngestionRun.__table__
 

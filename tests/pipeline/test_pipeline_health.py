@@ -14,8 +14,9 @@ from ingest_app.core import health
 from ingest_app.core.companies import CompanyNotFound, add_company, get_company
 from ingest_app.core.models import IngestionRun, Job, utcnow
 from ingest_app.core.pipeline import get_progress, run_stage3, start_run
-from ingest_app.core.settings import reset_settings_cache
-from tests.pipeline.conftest import CollectingSend, FixtureSite, jobs_of, run_row
+from tests.support.fleet import CollectingSend
+from tests.support.greenhouse_site import FixtureSite
+from tests.support.runs import jobs_of, run_row
 
 RUNS = IngestionRun.__table__
 
@@ -113,10 +114,9 @@ def test_an_empty_board_is_suspect_for_n_runs_before_its_jobs_are_archived(
 
 
 def test_a_board_that_lists_again_ends_the_zero_streak_and_keeps_its_jobs(
-    engine, session, make_user, fixture_site: FixtureSite, monkeypatch
+    engine, session, make_user, fixture_site: FixtureSite, settings
 ):
-    monkeypatch.setenv("EMPTY_BOARD_SUSPECT_RUNS", "3")
-    reset_settings_cache()
+    settings(EMPTY_BOARD_SUSPECT_RUNS="3")
     user = make_user()
     company = add_company(session, user.id, name="Acme", source="greenhouse:acme")
     session.commit()
@@ -167,25 +167,23 @@ def test_health_is_per_user_and_starts_afresh_when_the_source_changes(
 
 
 @pytest.fixture
-def demo(monkeypatch) -> Iterator:
+def demo(settings) -> Iterator:
     """The demo site with one company on Lever only; the token families pointed at it."""
     from devtools.demo.site import DemoSite, start_demo_server
 
     site = DemoSite()
     site.add_company("Northwind", "lever", slug="northwind", jobs=5)
     server = start_demo_server(site)
-    for key, value in server.settings_env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HEALTH_MOVED_FAMILIES", "greenhouse,lever,ashby")
-    monkeypatch.setenv("HEALTH_MOVED_PER_TICK", "10")
-    monkeypatch.setenv("CRAWLER_MAX_RETRIES", "1")
-    reset_settings_cache()
+    settings(
+        server.settings_env(),
+        HEALTH_MOVED_FAMILIES="greenhouse,lever,ashby",
+        HEALTH_MOVED_PER_TICK="10",
+        CRAWLER_MAX_RETRIES="1",
+    )
     try:
         yield server
     finally:
         server.stop()
-        monkeypatch.undo()
-        reset_settings_cache()
 
 
 def test_a_missing_board_is_found_on_another_family_and_the_move_applies_in_one_call(engine, session, make_user, demo):
@@ -238,9 +236,8 @@ def test_a_board_that_went_from_many_jobs_to_none_is_flagged_for_the_search(
     assert (h.status, h.needs_move_check, h.moved) == ("healthy", False, None)
 
 
-def test_the_search_gives_up_at_its_deadline(engine, session, make_user, demo, monkeypatch):
-    monkeypatch.setenv("HEALTH_MOVED_TIMEOUT", "0.5")
-    reset_settings_cache()
+def test_the_search_gives_up_at_its_deadline(engine, session, make_user, demo, settings):
+    settings(HEALTH_MOVED_TIMEOUT="0.5")
     demo.site.set_latency(2.0, "/lever")
     user = make_user()
     company = add_company(session, user.id, name="Northwind", source="greenhouse:northwind")

@@ -18,31 +18,27 @@ from ingest_app.core.companies import add_company
 from ingest_app.core.models import HttpValidator, Job
 from ingest_app.core.pipeline import process_item, run_stage3, start_run
 from ingest_app.core.pipeline.process import process_items
-from tests.pipeline.conftest import CollectingSend, run_row
 from tests.support.conditional_site import ConditionalServer
+from tests.support.fleet import CollectingSend
+from tests.support.runs import run_row
 
 JOBS = Job.__table__
 
 
 @pytest.fixture
-def site(monkeypatch) -> Iterator[ConditionalServer]:
+def site(settings) -> Iterator[ConditionalServer]:
     from ingest_app.core.crawl.sources import clear_caches
-    from ingest_app.core.settings import reset_settings_cache
 
     demo = DemoSite()
     for kind in ("greenhouse", "lever", "ashby", "careers"):
         demo.add_company(f"{kind.title()} Works", kind, slug=f"{kind}-works", jobs=3)
     server = ConditionalServer(demo)
-    for key, value in server.settings_env().items():
-        monkeypatch.setenv(key, value)
-    reset_settings_cache()
+    settings(server.settings_env())
     clear_caches()
     try:
         yield server
     finally:
         server.stop()
-        monkeypatch.undo()
-        reset_settings_cache()
         clear_caches()
 
 

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRunItem
 from ingest_app.core.pipeline import RunNotActive, record_item_result, reset_run
-from tests.pipeline.conftest import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
+from tests.support.runs import add_archived_job, item_states, jobs_of, posting, run_row, seed_run
+from tests.support.settings import override_settings
 
 URL = "https://jobs.example.com/acme/{}"
 
@@ -49,32 +50,26 @@ def test_every_message_delivered_twice_concurrently_counts_exactly(engine, sessi
     assert sum(1 for s, e in states.values() if s == "failed" and e == "not_found: HTTP 404") == 10
 
 
-def test_32_workers_finishing_the_last_items_at_once_complete_the_run_once(
-    engine, session, make_user, monkeypatch, caplog
-):
+def test_32_workers_finishing_the_last_items_at_once_complete_the_run_once(engine, session, make_user, caplog):
     from ingest_app.core.db import dispose_engines
-    from ingest_app.core.settings import reset_settings_cache
 
-    monkeypatch.setenv("DB_MAX_OVERFLOW", "40")  # 32 truly concurrent transactions
-    reset_settings_cache()
-    dispose_engines()
-    user = make_user()
-    urls = [URL.format(i) for i in range(32)]
-    run_id, item_ids = seed_run(session, user.id, urls)
-    barrier = threading.Barrier(32)
-
-    def finish(args: tuple[int, str]) -> bool:
-        barrier.wait()
-        return _record(run_id, args[0], args[1], fail=args[0] % 5 == 0)
-
-    caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
-    try:
-        with ThreadPoolExecutor(max_workers=32) as pool:
-            results = list(pool.map(finish, zip(item_ids, urls, strict=True)))
-    finally:
-        monkeypatch.undo()
-        reset_settings_cache()
+    with override_settings(DB_MAX_OVERFLOW=40):  # 32 truly concurrent transactions
         dispose_engines()
+        user = make_user()
+        urls = [URL.format(i) for i in range(32)]
+        run_id, item_ids = seed_run(session, user.id, urls)
+        barrier = threading.Barrier(32)
+
+        def finish(args: tuple[int, str]) -> bool:
+            barrier.wait()
+            return _record(run_id, args[0], args[1], fail=args[0] % 5 == 0)
+
+        caplog.set_level(logging.INFO, logger="ingest_app.core.pipeline.record")
+        try:
+            with ThreadPoolExecutor(max_workers=32) as pool:
+                results = list(pool.map(finish, zip(item_ids, urls, strict=True)))
+        finally:
+            dispose_engines()
 
     assert all(results)
     completions = [r for r in caplog.records if r.getMessage() == f"run {run_id} completed"]
@@ -185,20 +180,14 @@ def test_a_company_deleted_during_the_run_still_gets_its_jobs(engine, session, m
     assert run_row(engine, run_id).status == "completed"
 
 
-def test_an_unreachable_database_raises_so_the_message_is_delivered_again(monkeypatch):
+def test_an_unreachable_database_raises_so_the_message_is_delivered_again(settings):
     import socket
 
     from ingest_app.core.pipeline import ItemMessage, process_item
-    from ingest_app.core.settings import reset_settings_cache
 
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/ingest")
-    reset_settings_cache()
-    try:
-        with pytest.raises(sa.exc.OperationalError):
-            process_item(ItemMessage(run_id=1, item_id=1, url=URL.format(1), company="Acme"))
-    finally:
-        monkeypatch.undo()
-        reset_settings_cache()
+    settings(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/ingest")
+    with pytest.raises(sa.exc.OperationalError):
+        process_item(ItemMessage(run_id=1, item_id=1, url=URL.format(1), company="Acme"))

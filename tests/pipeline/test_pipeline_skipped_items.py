@@ -24,8 +24,9 @@ from ingest_app.core.pipeline import (
     record_item_result,
     record_item_results,
 )
-from tests.pipeline.conftest import CollectingSend, item_states, jobs_of, run_row, seed_run
+from tests.support.fleet import CollectingSend
 from tests.support.pages import PageServer
+from tests.support.runs import item_states, jobs_of, run_row, seed_run
 
 RUNS = IngestionRun.__table__
 NOT_A_JOB_ERROR = "not_a_job_page: no job posting found on the page"

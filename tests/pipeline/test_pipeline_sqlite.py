@@ -11,25 +11,22 @@ from sqlmodel import Session
 from ingest_app.core.companies import add_company
 from ingest_app.core.models import Job, utcnow
 from ingest_app.core.pipeline import get_progress, list_history, process_item, reset_run, run_stage3, start_run
-from tests.pipeline.conftest import CollectingSend, FixtureSite
+from tests.support.fleet import CollectingSend
+from tests.support.greenhouse_site import FixtureSite
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path, monkeypatch) -> Iterator:
+def sqlite_engine(settings, tmp_path) -> Iterator:
     from ingest_app.core.db import dispose_engines, get_engine
-    from ingest_app.core.settings import reset_settings_cache
     from ingest_app.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'ingest.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    reset_settings_cache()
+    settings(DATABASE_URL=url)
     upgrade(url)
     try:
         yield get_engine()
     finally:
         dispose_engines()
-        monkeypatch.undo()
-        reset_settings_cache()
 
 
 def test_a_whole_run_on_sqlite(sqlite_engine, fixture_site: FixtureSite):

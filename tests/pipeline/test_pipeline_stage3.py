@@ -28,7 +28,9 @@ from ingest_app.core.pipeline import (
     run_stage3,
     start_run,
 )
-from tests.pipeline.conftest import CollectingSend, FixtureSite, item_states, jobs_of, run_row
+from tests.support.fleet import CollectingSend
+from tests.support.greenhouse_site import FixtureSite
+from tests.support.runs import item_states, jobs_of, run_row
 
 RUNS = IngestionRun.__table__
 
@@ -220,18 +222,16 @@ def test_a_send_that_keeps_failing_fails_the_run_with_the_reason(engine, session
 
 
 def test_begin_stage3_with_an_unreachable_queue_records_the_failure_on_the_run(
-    engine, session, make_user, fixture_site, monkeypatch
+    engine, session, make_user, fixture_site, settings
 ):
     import socket
 
     from ingest_app.core.queue import reset_clients
-    from ingest_app.core.settings import reset_settings_cache
 
     with socket.socket() as probe:  # a loopback port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    monkeypatch.setenv("SQS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
-    reset_settings_cache()
+    settings(SQS_ENDPOINT_URL=f"http://127.0.0.1:{port}")
     reset_clients()
     user = make_user()
     fixture_site.boards["acme"] = [1]
@@ -429,9 +429,8 @@ def test_a_job_that_moved_to_another_company_of_the_run_is_not_archived(engine, 
     assert run_row(engine, run.run_id).jobs_archived == 1
 
 
-def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(engine, session, make_user, sent, monkeypatch):
+def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(settings, engine, session, make_user, sent):
     from devtools.demo.site import DemoSite, start_demo_server
-    from ingest_app.core.settings import reset_settings_cache
 
     site = DemoSite()
     site.add_company("Paged Careers", "careers", slug="paged", jobs=6, page_size=2)
@@ -443,15 +442,12 @@ def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(engine, sessio
         session.commit()
         listed = site.listed_urls("paged")
         _existing_jobs(session, user.id, company, [listed[-1], server.base_url + "/careers/paged/jobs/old-1"])
-        monkeypatch.setenv("CRAWLER_MAX_PAGES", "1")
-        reset_settings_cache()
+        settings(CRAWLER_MAX_PAGES="1")
         run = start_run(session, user.id)
 
         run_stage3(run.run_id, send=sent)
     finally:
         server.stop()
-        monkeypatch.delenv("CRAWLER_MAX_PAGES")
-        reset_settings_cache()
 
     row = run_row(engine, run.run_id)
     result = row.companies[0]
@@ -461,20 +457,12 @@ def test_a_careers_listing_cut_at_the_page_limit_archives_nothing(engine, sessio
     assert row.jobs_archived == 0 and row.total_jobs_found == 2
 
 
-def _limits(monkeypatch, **values) -> None:
-    from ingest_app.core.settings import reset_settings_cache
-
-    for key, value in values.items():
-        monkeypatch.setenv(key, str(value))
-    reset_settings_cache()
-
-
 def test_job_urls_per_company_and_per_run_are_capped_and_the_results_say_so(
-    engine, session, make_user, fixture_site, sent, monkeypatch
+    engine, session, make_user, fixture_site, sent, settings
 ):
     """A 2.3 MB careers page once made 60,000 items: the caps keep the first URLs, the run's
     per-company results name what was cut, and a company cut short archives nothing."""
-    _limits(monkeypatch, CRAWLER_MAX_JOBS_PER_COMPANY=5, INGEST_MAX_JOBS_PER_RUN=7)
+    settings(CRAWLER_MAX_JOBS_PER_COMPANY=5, INGEST_MAX_JOBS_PER_RUN=7)
     user = make_user()
     fixture_site.boards.update(big=list(range(1, 9)), second=list(range(20, 24)), third=[30])
     big = _company(session, user.id, "big")
@@ -498,11 +486,11 @@ def test_job_urls_per_company_and_per_run_are_capped_and_the_results_say_so(
     assert set(item_states(engine, run.run_id)) == {fixture_site.job_url(i) for i in (1, 2, 3, 4, 5, 20, 21)}
 
 
-def test_previews_run_in_the_pool_with_a_per_user_limit(session, make_user, fixture_site, monkeypatch):
+def test_previews_run_in_the_pool_with_a_per_user_limit(session, make_user, fixture_site, settings):
     """A user with previews in flight gets a clear refusal at once; another user is unaffected."""
     from ingest_app.core import listing_pool
 
-    _limits(monkeypatch, PREVIEW_PER_USER_LIMIT=1, PREVIEW_TIMEOUT=5)
+    settings(PREVIEW_PER_USER_LIMIT=1, PREVIEW_TIMEOUT=5)
     listing_pool.reset_pool()
     try:
         user, other = make_user(), make_user()
@@ -524,12 +512,12 @@ def test_previews_run_in_the_pool_with_a_per_user_limit(session, make_user, fixt
         listing_pool.reset_pool()
 
 
-def test_a_preview_stops_at_its_deadline(session, make_user, monkeypatch):
+def test_a_preview_stops_at_its_deadline(session, make_user, settings):
     """A careers page whose headers trickle in ends at the preview deadline with a reason."""
     from ingest_app.core import listing_pool
-    from tests.crawl.fixture_server import TrickleServer
+    from tests.support.fixture_server import TrickleServer
 
-    _limits(monkeypatch, PREVIEW_TIMEOUT=1.5, CRAWLER_READ_TIMEOUT=1, CRAWLER_ALLOW_PRIVATE_HOSTS=1)
+    settings(PREVIEW_TIMEOUT=1.5, CRAWLER_READ_TIMEOUT=1, CRAWLER_ALLOW_PRIVATE_HOSTS=1)
     listing_pool.reset_pool()
     slow = TrickleServer(delay=0.2)
     try:

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.pipeline import detect_stale_runs, record_item_result
-from tests.pipeline.conftest import CollectingSend, posting, run_row, seed_run
+from tests.support.fleet import CollectingSend
+from tests.support.runs import posting, run_row, seed_run
 
 RUNS = IngestionRun.__table__
 URLS = [f"https://jobs.example.com/acme/{i}" for i in range(5)]

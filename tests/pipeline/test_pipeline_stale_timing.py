@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.pipeline import ItemResult, detect_stale_runs, record_item_results
-from ingest_app.core.settings import reset_settings_cache
-from tests.pipeline.conftest import CollectingSend, posting, run_row, seed_run
+from tests.support.fleet import CollectingSend
+from tests.support.runs import posting, run_row, seed_run
 
 RUNS = IngestionRun.__table__
 URLS = [f"https://jobs.example.com/acme/{i}" for i in range(4)]
@@ -26,9 +26,8 @@ def _age(engine, run_id: int, seconds: float) -> None:
         )
 
 
-def test_a_slow_cycle_retries_no_run_twice_and_leaves_a_live_run_alone(engine, session, make_user, monkeypatch):
-    monkeypatch.setenv("STALE_AFTER_MINUTES", str(THRESHOLD_SECONDS / 60))
-    reset_settings_cache()
+def test_a_slow_cycle_retries_no_run_twice_and_leaves_a_live_run_alone(engine, session, make_user, settings):
+    settings(STALE_AFTER_MINUTES=str(THRESHOLD_SECONDS / 60))
     first, second, live = make_user(), make_user(), make_user()
     run_1, items_1 = seed_run(session, first.id, URLS)
     run_2, items_2 = seed_run(session, second.id, [u + "?b" for u in URLS])
@@ -45,11 +44,8 @@ def test_a_slow_cycle_retries_no_run_twice_and_leaves_a_live_run_alone(engine, s
             assert record_item_results([ItemResult(run_3, items_3[0], "u", posting(URLS[0] + "?c"))]) == ["succeeded"]
         return queue(bodies)
 
-    try:
-        first_cycle = detect_stale_runs(send=slow_send)
-        second_cycle = detect_stale_runs(send=slow_send)  # right after the slow one
-    finally:
-        reset_settings_cache()
+    first_cycle = detect_stale_runs(send=slow_send)
+    second_cycle = detect_stale_runs(send=slow_send)  # right after the slow one
 
     assert sorted((r["run_id"], r["action"]) for r in first_cycle) == [(run_1, "retried"), (run_2, "retried")]
     assert second_cycle == []
@@ -89,13 +85,10 @@ def test_a_retry_whose_messages_the_queue_refuses_is_reported_failed_with_the_re
     assert run_row(engine, run_id).status == "failed"
 
 
-def test_a_run_locked_elsewhere_does_not_hold_the_detector_back_from_other_runs(
-    engine, session, make_user, monkeypatch
-):
+def test_a_run_locked_elsewhere_does_not_hold_the_detector_back_from_other_runs(engine, session, make_user, settings):
     import threading
 
-    monkeypatch.setenv("WORKER_DB_LOCK_TIMEOUT_MS", "300")
-    reset_settings_cache()
+    settings(WORKER_DB_LOCK_TIMEOUT_MS="300")
     locked_user, other_user = make_user(), make_user()
     locked, _ = seed_run(session, locked_user.id, URLS)
     other, other_items = seed_run(session, other_user.id, [u + "?o" for u in URLS])
@@ -120,7 +113,6 @@ def test_a_run_locked_elsewhere_does_not_hold_the_detector_back_from_other_runs(
         took = time.monotonic() - started
         release.set()
         holder.join(10)
-        reset_settings_cache()
 
     assert [(r["run_id"], r["action"]) for r in reports] == [(other, "retried")]
     assert took < 3, f"the detector waited {took:.1f} s behind the lock"

@@ -1,6 +1,6 @@
-"""The demo site behind a local HTTP server that sends ETag / Last-Modified and answers 304 to a
-matching If-None-Match, counting every request by path and status (what a test asserts on). A
-path in `answers` gets that fixed answer instead (a board that refuses its API, has no feed...)."""
+"""The demo site as routes of the fixture server, sending ETag and answering 304 to a matching
+If-None-Match, counting every request by path and status (what a test asserts on). A path in
+`answers` gets that fixed answer instead (a board that refuses its API, has no feed...)."""
 
 from __future__ import annotations
 
@@ -8,65 +8,48 @@ import hashlib
 import json
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from devtools.demo.site import DemoSite
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
-        self._answer("GET", None)
-
-    def do_POST(self) -> None:  # noqa: N802 - Workable lists its jobs by POST
-        size = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(size) if size else b""
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
-        self._answer("POST", data)
-
-    def _answer(self, method: str, data) -> None:
-        server: ConditionalServer = self.server.owner
-        parts = urlsplit(self.path)
-        fixed = server.answers.get(parts.path)
-        if fixed is not None:
-            status, ctype, body = fixed
-        else:
-            host = self.headers.get("Host", "")
-            status, ctype, body, _ = server.site.respond(parts.path, parse_qs(parts.query), host, method, data)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if status == 200 and self.headers.get("If-None-Match") == etag:
-            status, body = 304, b""
-        server.record(parts.path, parts.query, status, self.headers.get("If-None-Match"))
-        self.send_response(status)
-        if status != 304:
-            self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("ETag", etag)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
-        pass
+from tests.support.fixture_server import FixtureServer, Handler
 
 
 class ConditionalServer:
     def __init__(self, site: DemoSite) -> None:
         self.site = site
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.owner = self
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = FixtureServer(fallback=self._answer)
+        self.base_url = self._server.base_url
         site.base_url = self.base_url
         self.requests: list[tuple[str, str, int]] = []  # (path, query, status)
         self.answers: dict[str, tuple[int, str, bytes]] = {}  # path -> (status, content type, body)
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+
+    def _answer(self, h: Handler) -> None:
+        parts = urlsplit(h.path)
+        fixed = self.answers.get(parts.path)
+        if fixed is not None:
+            status, ctype, body = fixed
+        else:
+            method = h.command  # Workable lists its jobs by POST
+            data = None
+            if method == "POST" and h.body:
+                try:
+                    data = json.loads(h.body)
+                except ValueError:
+                    data = None
+            host = h.headers.get("Host", "")
+            status, ctype, body, _ = self.site.respond(parts.path, parse_qs(parts.query), host, method, data)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if status == 200 and h.headers.get("If-None-Match") == etag:
+            status, body = 304, b""
+        self.record(parts.path, parts.query, status, h.headers.get("If-None-Match"))
+        h.send_response(status)
+        if status != 304:
+            h.send_header("Content-Type", ctype)
+        h.send_header("Content-Length", str(len(body)))
+        h.send_header("ETag", etag)
+        h.end_headers()
+        h.wfile.write(body)
 
     def record(self, path: str, query: str, status: int, sent_etag: str | None) -> None:
         with self._lock:
@@ -94,5 +77,4 @@ class ConditionalServer:
         }
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()

@@ -7,15 +7,14 @@ Use from a conftest: `from tests.support.emulator import sqs_emulator, crawl_que
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 
 from devtools.emulator import EmulatorHandle, start_emulator
+from tests.support.settings import apply_env
 
 
 @dataclass
@@ -45,21 +44,6 @@ def sqs_emulator() -> Iterator[EmulatorHandle]:
         handle.stop()
 
 
-def apply_env(env: dict[str, str | None]) -> dict[str, str | None]:
-    from ingest_app.core.queue import reset_clients
-    from ingest_app.core.settings import reset_settings_cache
-
-    previous = {key: os.environ.get(key) for key in env}
-    for key, value in env.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_settings_cache()
-    reset_clients()
-    return previous
-
-
 def make_test_queue(
     handle: EmulatorHandle, *, visibility_timeout: int = 30, max_receive_count: int = 5, prefix: str = "test-crawl"
 ) -> tuple[LocalQueue, dict[str, str | None]]:
@@ -85,15 +69,5 @@ def crawl_queue(sqs_emulator: EmulatorHandle) -> Iterator[LocalQueue]:
     queue, previous = make_test_queue(sqs_emulator)
     try:
         yield queue
-    finally:
-        apply_env(previous)
-
-
-@contextmanager
-def env_applied(env: dict[str, str | None]) -> Iterator[None]:
-    """Set env vars (None removes) and refresh the cached settings; restore both afterwards."""
-    previous = apply_env(env)
-    try:
-        yield
     finally:
         apply_env(previous)

@@ -16,7 +16,7 @@ from ingest_app.core.models import NotificationChannel, NotificationDelivery, No
 from ingest_app.core.notify import channels as notify
 from ingest_app.core.notify.dispatch import daily_due, dispatch_due
 from ingest_app.core.notify.send import sign
-from tests.tracking.conftest import completed_run
+from tests.support.runs import completed_run
 
 DELIVERIES = NotificationDelivery.__table__
 THREE_JOBS = [("a", "Python Engineer", "Berlin"), ("b", "Data Analyst", "Remote"), ("c", "Python SRE", "Paris")]
@@ -151,7 +151,7 @@ def test_filters_pick_the_jobs_and_nothing_matching_sends_nothing(engine, sessio
 
 
 def test_reopened_and_changed_jobs_only_when_the_rule_asks(engine, session, make_user, webhook):
-    from tests.pipeline.conftest import add_archived_job, posting, seed_run
+    from tests.support.runs import add_archived_job, posting, seed_run
 
     webhook.start()
     user = make_user()

@@ -17,25 +17,21 @@ from ingest_app.core.models import IngestionRun, Job, utcnow
 from ingest_app.core.notify import channels as notify
 from ingest_app.core.notify.dispatch import dispatch_due
 from ingest_app.core.pipeline import process_item, run_stage3
-from tests.pipeline.conftest import CollectingSend
+from tests.support.fleet import CollectingSend
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path, monkeypatch) -> Iterator:
+def sqlite_engine(settings, tmp_path) -> Iterator:
     from ingest_app.core.db import dispose_engines, get_engine
-    from ingest_app.core.settings import reset_settings_cache
     from ingest_app.migrations import upgrade
 
     url = f"sqlite:///{tmp_path / 'ingest.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    reset_settings_cache()
+    settings(DATABASE_URL=url)
     upgrade(url)
     try:
         yield get_engine()
     finally:
         dispose_engines()
-        monkeypatch.undo()
-        reset_settings_cache()
 
 
 def test_tracking_on_sqlite(sqlite_engine, fixture_site, webhook):

@@ -24,7 +24,8 @@ from pathlib import Path
 from devtools.demo.site import DemoServer, DemoSite, start_demo_server
 from devtools.emulator import free_port
 from ingest_app.core.settings import PROJECT_ROOT
-from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
+from tests.support.emulator import make_test_queue, start_test_emulator
+from tests.support.settings import apply_env
 from tests.support.worker import start_worker, stop_worker
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Pages a browser test opened: a failing test leaves a screenshot of each (tests/ui/conftest.py).
+OPEN_PAGES: list = []
 
 
 class AppServer:

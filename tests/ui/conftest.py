@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from ingest_app.core.settings import PROJECT_ROOT
-from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS
+from tests.ui.app_server import CHROMIUM, CHROMIUM_ARGS, OPEN_PAGES
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "ui"
-OPEN_PAGES: list = []
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,7 @@ from sqlmodel import select
 from ingest_app.core.models import Company, IngestionRun, Job
 from ingest_app.core.settings import PROJECT_ROOT
 from tests.ui.a11y import check_page, focused, tab_until
-from tests.ui.app_server import Stack, demo_stack
-from tests.ui.conftest import OPEN_PAGES
+from tests.ui.app_server import OPEN_PAGES, Stack, demo_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 

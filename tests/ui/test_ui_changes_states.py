@@ -7,7 +7,7 @@ from ingest_app.core.pipeline import record_item_result
 from ingest_app.states.history import HistoryState
 from ingest_app.states.jobs import JobsState
 from ingest_app.states.run import RunState
-from tests.pipeline.conftest import add_archived_job, posting, seed_run
+from tests.support.runs import add_archived_job, posting, seed_run
 from tests.ui.state_helpers import call, new_state
 
 

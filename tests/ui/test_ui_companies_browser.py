@@ -13,8 +13,7 @@ import pytest
 from sqlmodel import select
 
 from ingest_app.core.models import Company, IngestionRun
-from tests.ui.app_server import Stack, demo_stack
-from tests.ui.conftest import OPEN_PAGES
+from tests.ui.app_server import OPEN_PAGES, Stack, demo_stack
 from tests.ui.test_ui_browser import PASSWORD, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]

@@ -12,7 +12,7 @@ from ingest_app.states.companies import CompaniesState
 from ingest_app.states.preview import PreviewState, apply_preview, error_text, preview_one
 from ingest_app.states.rows import PreviewRow
 from tests.support.demo import serving
-from tests.support.emulator import env_applied
+from tests.support.settings import override_settings
 from tests.ui.state_helpers import call, new_state
 
 
@@ -73,10 +73,10 @@ def test_a_duplicate_source_is_refused_at_the_source_field(make_user):
 
 def test_demo_companies_button_follows_the_demo_site(make_user):
     state = new_state(CompaniesState, user_id=make_user().id)
-    with env_applied({"DEMO_SITE_URL": None}):
+    with override_settings({"DEMO_SITE_URL": None}):
         call(state, "load")
         assert state.demo_available is False
-    with serving(DemoSite.default(rotate=False)) as demo, env_applied({"DEMO_SITE_URL": demo.base_url}):
+    with serving(DemoSite.default(rotate=False)) as demo, override_settings({"DEMO_SITE_URL": demo.base_url}):
         call(state, "load")
         assert state.demo_available is True
         call(state, "add_demo_companies")
@@ -88,7 +88,7 @@ def test_demo_companies_button_follows_the_demo_site(make_user):
 
 def test_demo_companies_say_so_when_the_demo_site_does_not_answer(make_user):
     state = new_state(CompaniesState, user_id=make_user().id)
-    with env_applied({"DEMO_SITE_URL": "http://127.0.0.1:9", "CRAWLER_ALLOW_PRIVATE_HOSTS": "1"}):
+    with override_settings({"DEMO_SITE_URL": "http://127.0.0.1:9", "CRAWLER_ALLOW_PRIVATE_HOSTS": "1"}):
         call(state, "add_demo_companies")
     assert state.list_error.startswith("The demo site's company list cannot be read")
     assert state.companies == []

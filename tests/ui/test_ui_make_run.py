@@ -18,8 +18,7 @@ from sqlmodel import select
 from ingest_app.core.models import IngestionRun
 from tests.support.doc_commands import doc_commands
 from tests.ui.a11y import check_page
-from tests.ui.app_server import MakeStack, tcp_listeners
-from tests.ui.conftest import OPEN_PAGES
+from tests.ui.app_server import OPEN_PAGES, MakeStack, tcp_listeners
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -163,10 +163,10 @@ def test_ui_sign_in_shares_the_rest_rate_limit(session, make_user, monkeypatch):
     assert redirect_target(result) is None and "Too many" in tab.form_error and tab._auth_user_id == 0
 
 
-def test_ui_registration_shares_the_rest_registration_limit(monkeypatch):
+def test_ui_registration_shares_the_rest_registration_limit(settings):
     from ingest_app.api.main import api
 
-    monkeypatch.setattr(get_settings(), "register_rate_limit_per_address", 2)
+    settings(register_rate_limit_per_address=2)
     with TestClient(api) as client:
         for i in range(2):
             body = {"email": f"r{i}@example.com", "password": PASSWORD}

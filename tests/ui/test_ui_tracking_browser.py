@@ -15,9 +15,10 @@ from sqlmodel import select
 
 from devtools.demo.site import DemoServer, DemoSite, start_demo_server
 from ingest_app.core.models import IngestionRun
-from tests.support.emulator import apply_env, make_test_queue, start_test_emulator
+from tests.support.emulator import make_test_queue, start_test_emulator
+from tests.support.receivers import Mailbox, smtp_server  # noqa: F401  (a local SMTP server)
+from tests.support.settings import apply_env
 from tests.support.worker import start_worker, stop_worker
-from tests.tracking.conftest import Mailbox, smtp_server  # noqa: F401  (a local SMTP server)
 from tests.ui.app_server import AppServer
 from tests.ui.test_ui_browser import new_page, register, shot, text
 

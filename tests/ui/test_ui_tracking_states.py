@@ -7,9 +7,10 @@ from ingest_app.core.models import Company
 from ingest_app.core.notify.dispatch import dispatch_due
 from ingest_app.states.notifications import NotificationsState
 from ingest_app.states.schedule import ScheduleState
-from tests.pipeline.conftest import fixture_site, run_row  # noqa: F401
 from tests.support.fleet import FleetQueue
-from tests.tracking.conftest import smtp_server  # noqa: F401
+from tests.support.greenhouse_site import fixture_site  # noqa: F401
+from tests.support.receivers import smtp_server  # noqa: F401
+from tests.support.runs import run_row  # noqa: F401
 from tests.ui.state_helpers import call, new_state, redirect_target
 
 

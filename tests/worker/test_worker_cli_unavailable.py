@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from devtools.emulator import free_port
 from ingest_app.core.models import IngestionRun, utcnow
 from ingest_app.core.settings import PROJECT_ROOT
-from tests.support.emulator import env_applied
-from tests.support.runs import seed_ingesting_run
+from tests.support.runs import seed_run
+from tests.support.settings import override_settings
 from tests.support.tcp_proxy import database_proxy
 
 RUNS = IngestionRun.__table__
@@ -53,7 +53,7 @@ def test_ingest_wait_keeps_waiting_through_a_database_outage(session, engine, ma
     from ingest_app.commands.ingest import wait_for_run
 
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, ["https://jobs.example.com/1"])
+    run_id, _ = seed_run(session, user.id, ["https://jobs.example.com/1"])
 
     with database_proxy(os.environ["DATABASE_URL"]) as proxy:
 
@@ -70,7 +70,7 @@ def test_ingest_wait_keeps_waiting_through_a_database_outage(session, engine, ma
             time.sleep(1.0)
             proxy.open()
 
-        with env_applied({"DATABASE_URL": proxy.url(os.environ["DATABASE_URL"])}):
+        with override_settings({"DATABASE_URL": proxy.url(os.environ["DATABASE_URL"])}):
             events = threading.Thread(target=outage_then_the_workers_finish)
             events.start()
             progress = wait_for_run(user.id, run_id, timeout=30, poll_interval=0.1)

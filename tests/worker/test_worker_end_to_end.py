@@ -16,8 +16,9 @@ from ingest_app.cli import main
 from ingest_app.core import queue as q
 from ingest_app.core.pipeline import run_stage3, start_run
 from tests.support.demo import add_demo_companies, serving
-from tests.support.emulator import LocalQueue, apply_env, make_test_queue
-from tests.support.runs import counters, item_states, job_counts
+from tests.support.emulator import LocalQueue, make_test_queue
+from tests.support.runs import counters, item_counts, job_counts
+from tests.support.settings import apply_env
 from tests.support.worker import start_worker, stop_worker
 
 pytestmark = pytest.mark.slow
@@ -121,7 +122,7 @@ def test_every_message_delivered_twice_through_the_queue_counts_once(
     }
     assert result == expected
     assert counters(engine, run_id) == expected
-    assert item_states(engine, run_id) == {"succeeded": 30}
+    assert item_counts(engine, run_id) == {"succeeded": 30}
     assert job_counts(engine, user.id) == {"active": 30}
 
 
@@ -168,7 +169,7 @@ def test_a_worker_killed_mid_batch_still_ends_with_exact_counters_after_redelive
         "jobs_failed": 0,
         "jobs_archived": 0,
     }
-    assert item_states(engine, run_id) == {"succeeded": 40}
+    assert item_counts(engine, run_id) == {"succeeded": 40}
     assert job_counts(engine, user.id) == {"active": 40}
     survivor_stats = json.loads(metrics.read_text())
     assert survivor_stats["received"] >= 40 - at_kill["jobs_processed"]
@@ -198,7 +199,7 @@ def test_a_listed_link_that_is_not_a_job_page_ends_skipped_and_the_cli_summary_s
         "jobs_archived": 0,
         "skipped_items": [{"url": page_server.url(2), "reason": "not a job posting"}],
     }
-    assert item_states(engine, summary["run_id"]) == {"succeeded": 2, "skipped": 1}
+    assert item_counts(engine, summary["run_id"]) == {"succeeded": 2, "skipped": 1}
     assert job_counts(engine, user.id) == {"active": 2}
 
 

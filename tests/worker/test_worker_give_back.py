@@ -14,7 +14,8 @@ from devtools.poller import LocalContext, to_lambda_record
 from ingest_app.core import queue as q
 from ingest_app.core.db import database_health
 from lambda_worker import crawl_job_lambda
-from tests.support.emulator import apply_env, env_applied, make_test_queue
+from tests.support.emulator import make_test_queue
+from tests.support.settings import apply_env, override_settings
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_a_message_given_back_returns_after_a_delay_that_grows_per_receive(slow_
     counts: list[str] = []
     given_back_at: float | None = None
     fast = {"WORKER_RETRY_DELAY_SECONDS": "1", "WORKER_RETRY_DELAY_MAX_SECONDS": "5", "DATABASE_URL": nowhere}
-    with env_applied(fast):
+    with override_settings(fast):
         for _ in range(4):
             deadline = time.monotonic() + 12
             messages: list[dict] = []
@@ -63,11 +64,11 @@ def test_a_message_given_back_returns_after_a_delay_that_grows_per_receive(slow_
 def test_while_the_database_is_down_a_lambda_batch_goes_back_uncrawled_then_counts_once_it_is_back(
     session, engine, make_user, page_server, slow_queue
 ) -> None:
-    from tests.support.runs import counters, item_bodies, seed_ingesting_run
+    from tests.support.runs import counters, item_bodies, seed_run
     from tests.support.tcp_proxy import database_proxy
 
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1), page_server.url(2)])
+    run_id, _ = seed_run(session, user.id, [page_server.url(1), page_server.url(2)])
     q.send_messages(item_bodies(session, run_id))
     client = q.get_client()
     arn = q.queue_arn(slow_queue.url)
@@ -84,7 +85,7 @@ def test_while_the_database_is_down_a_lambda_batch_goes_back_uncrawled_then_coun
 
     with database_proxy(os.environ["DATABASE_URL"]) as proxy:
         env = {"DATABASE_URL": proxy.url(os.environ["DATABASE_URL"]), "WORKER_RETRY_DELAY_SECONDS": "1"}
-        with env_applied(env):
+        with override_settings(env):
             proxy.close()
             first = crawl_job_lambda.handler(receive_event(), LocalContext())  # learns the database is down
             assert database_health.is_down

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +14,10 @@ import sqlalchemy as sa
 from devtools.emulator import free_port
 from devtools.poller import LocalContext
 from ingest_app.core.pipeline.messages import ItemMessage
-from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda, stale_run_lambda
 from tests.support.pages import PageServer
-from tests.support.runs import counters, item_bodies, item_states, job_counts, run_row, seed_ingesting_run
+from tests.support.runs import counters, item_bodies, item_counts, job_counts, run_row, seed_run
+from tests.support.settings import override_settings
 
 EVENTS = Path(__file__).parent / "events"
 
@@ -42,14 +41,8 @@ def failures(response: dict[str, Any]) -> list[str]:
 @contextmanager
 def database_unreachable() -> Iterator[None]:
     """Point the settings at a PostgreSQL port where nothing listens."""
-    saved = os.environ["DATABASE_URL"]
-    os.environ["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
-    reset_settings_cache()
-    try:
+    with override_settings(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"):
         yield
-    finally:
-        os.environ["DATABASE_URL"] = saved
-        reset_settings_cache()
 
 
 def test_a_batch_is_recorded_and_a_missing_page_is_a_failed_item_not_a_retry(
@@ -57,7 +50,7 @@ def test_a_batch_is_recorded_and_a_missing_page_is_a_failed_item_not_a_retry(
 ) -> None:
     user = make_user()
     urls = [page_server.url(1), page_server.base_url + "/gone/2", page_server.url(3)]
-    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    run_id, _ = seed_run(session, user.id, urls)
     event = load_event("sqs_batch.json", item_bodies(session, run_id))
 
     response = crawl_job_lambda.handler(event, context)
@@ -79,7 +72,7 @@ def test_a_page_that_is_not_a_job_is_skipped_not_failed_and_its_redelivery_count
 ) -> None:
     user = make_user()
     urls = [page_server.url(1), page_server.not_a_job_url(2), page_server.url(3)]
-    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    run_id, _ = seed_run(session, user.id, urls)
     event = load_event("sqs_batch.json", item_bodies(session, run_id))
 
     assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}
@@ -93,27 +86,27 @@ def test_a_page_that_is_not_a_job_is_skipped_not_failed_and_its_redelivery_count
         "jobs_failed": 0,
         "jobs_archived": 0,
     }
-    assert run_row(engine, run_id)["jobs_skipped"] == 1
-    assert item_states(engine, run_id) == {"succeeded": 2, "skipped": 1}
+    assert run_row(engine, run_id).jobs_skipped == 1
+    assert item_counts(engine, run_id) == {"succeeded": 2, "skipped": 1}
     assert job_counts(engine, user.id) == {"active": 2}
 
 
 def test_malformed_bodies_are_dropped_not_retried(session, engine, make_user, context) -> None:
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, ["http://127.0.0.1:9/jobs/1"])
+    run_id, _ = seed_run(session, user.id, ["http://127.0.0.1:9/jobs/1"])
 
     response = crawl_job_lambda.handler(load_event("sqs_malformed.json"), context)
 
     assert response == {"batchItemFailures": []}
     assert counters(engine, run_id)["jobs_processed"] == 0
-    assert item_states(engine, run_id) == {"pending": 1}
+    assert item_counts(engine, run_id) == {"pending": 1}
 
 
 def test_database_unreachable_reports_the_records_for_redelivery_then_they_count_once(
     session, engine, make_user, page_server: PageServer, context
 ) -> None:
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1), page_server.url(2)])
+    run_id, _ = seed_run(session, user.id, [page_server.url(1), page_server.url(2)])
     bodies = item_bodies(session, run_id) + [{"run_id": run_id, "url": "no item id"}]
     event = load_event("sqs_batch.json", bodies)
     valid_ids = sorted(r["messageId"] for r in event["Records"][:2])
@@ -141,7 +134,7 @@ def test_messages_of_a_reset_run_change_nothing(session, engine, make_user, page
     from ingest_app.core.pipeline import reset_run
 
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1), page_server.url(2)])
+    run_id, _ = seed_run(session, user.id, [page_server.url(1), page_server.url(2)])
     reset_run(session, user.id, run_id)
     event = load_event("sqs_batch.json", item_bodies(session, run_id))
 
@@ -161,16 +154,14 @@ def test_an_event_without_records_reports_nothing(context) -> None:
 
 
 def test_a_host_without_a_free_slot_gives_the_item_back_instead_of_failing_it(
-    session, engine, make_user, page_server: PageServer, context, monkeypatch
+    session, engine, make_user, page_server: PageServer, context, settings
 ) -> None:
     from ingest_app.core.crawl import politeness
     from ingest_app.core.crawl.urls import host_key
-    from ingest_app.core.settings import get_settings
 
-    monkeypatch.setattr(get_settings(), "crawler_per_host_concurrency", 1)
-    monkeypatch.setattr(get_settings(), "crawler_slot_wait_seconds", 0.5)
+    settings(crawler_per_host_concurrency=1, crawler_slot_wait_seconds=0.5)
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, [page_server.url(1)])
+    run_id, _ = seed_run(session, user.id, [page_server.url(1)])
     event = load_event("sqs_batch.json", item_bodies(session, run_id))
     event["Records"] = event["Records"][:1]
     other_process = politeness.FleetBudget()  # another worker holds the host's only slot
@@ -179,24 +170,23 @@ def test_a_host_without_a_free_slot_gives_the_item_back_instead_of_failing_it(
     try:
         busy = crawl_job_lambda.handler(event, context)
         assert failures(busy) == [event["Records"][0]["messageId"]]
-        assert item_states(engine, run_id) == {"pending": 1}  # not failed: it comes back
+        assert item_counts(engine, run_id) == {"pending": 1}  # not failed: it comes back
         other_process.release(held, 1)
         assert crawl_job_lambda.handler(event, context) == {"batchItemFailures": []}
     finally:
         politeness.set_budget(previous)
         other_process.dispose()
-    assert counters(engine, run_id)["status"] == "completed" and item_states(engine, run_id) == {"succeeded": 1}
+    assert counters(engine, run_id)["status"] == "completed" and item_counts(engine, run_id) == {"succeeded": 1}
 
 
 def test_a_listing_message_is_dispatched_to_stage3_and_a_bad_type_is_dropped(
-    session, engine, make_user, context, monkeypatch
+    session, engine, make_user, context, settings
 ):
     from ingest_app.core.models import IngestionRun
-    from ingest_app.core.settings import get_settings
 
     # The board API is a loopback port where nothing listens: the listing fails at once.
-    monkeypatch.setattr(get_settings(), "greenhouse_api_base", f"http://127.0.0.1:{free_port()}")
-    monkeypatch.setattr(get_settings(), "crawler_max_retries", 0)
+    settings(greenhouse_api_base=f"http://127.0.0.1:{free_port()}")
+    settings(crawler_max_retries=0)
 
     user = make_user()
     run = IngestionRun(

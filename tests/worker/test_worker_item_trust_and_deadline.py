@@ -13,11 +13,9 @@ import pytest
 
 from devtools.poller import LocalContext
 from ingest_app.core.pipeline.messages import ItemMessage
-from ingest_app.core.settings import reset_settings_cache
 from lambda_worker import crawl_job_lambda
 from tests.support.pages import PageServer
-from tests.support.runs import counters, item_bodies, seed_ingesting_run
-from tests.support.runs import run_row as run_row_dict
+from tests.support.runs import counters, item_bodies, item_states, run_row, seed_run
 
 
 def _event(bodies: list[ItemMessage | dict]) -> dict:
@@ -61,7 +59,7 @@ def test_a_forged_message_cannot_replace_a_job_with_other_content(
     from ingest_app.core.models import Job
 
     user = make_user()
-    run_id, item_ids = seed_ingesting_run(session, user.id, [page_server.url(1)])
+    run_id, item_ids = seed_run(session, user.id, [page_server.url(1)])
     # Anyone who can send to the queue: the right ids, another page and other hints.
     forged = {
         "run_id": run_id,
@@ -88,8 +86,8 @@ def test_a_forged_message_for_an_item_of_another_run_changes_nothing(
     session, engine, make_user, page_server: PageServer, attacker: PageServer
 ) -> None:
     victim, other = make_user(), make_user()
-    victim_run, victim_items = seed_ingesting_run(session, victim.id, [page_server.url(1)])
-    other_run, _ = seed_ingesting_run(session, other.id, [page_server.url(2)])
+    victim_run, victim_items = seed_run(session, victim.id, [page_server.url(1)])
+    other_run, _ = seed_run(session, other.id, [page_server.url(2)])
     forged = {"run_id": other_run, "item_id": victim_items[0], "url": attacker.url(1)}
 
     assert crawl_job_lambda.handler(_event([forged]), LocalContext()) == {"batchItemFailures": []}
@@ -100,14 +98,12 @@ def test_a_forged_message_for_an_item_of_another_run_changes_nothing(
 
 
 def test_a_slow_page_does_not_hold_back_the_rest_of_its_batch(
-    session, engine, make_user, page_server: PageServer, monkeypatch, record_property
+    session, engine, make_user, page_server: PageServer, settings, record_property
 ) -> None:
-    monkeypatch.setenv("WORKER_ITEM_TIMEOUT_SECONDS", "2")
-    monkeypatch.setenv("CRAWLER_READ_TIMEOUT", "30")
-    reset_settings_cache()
+    settings(WORKER_ITEM_TIMEOUT_SECONDS="2", CRAWLER_READ_TIMEOUT="30")
     user = make_user()
     urls = [page_server.url(n) for n in range(9)] + [page_server.slow_url(9, seconds=8)]
-    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    run_id, _ = seed_run(session, user.id, urls)
     event = _event(item_bodies(session, run_id))
     responses: list[dict] = []
     started = time.monotonic()
@@ -120,7 +116,6 @@ def test_a_slow_page_does_not_hold_back_the_rest_of_its_batch(
     nine_recorded = time.monotonic() - started
     handler.join(20)
     returned = time.monotonic() - started
-    reset_settings_cache()
 
     record_property("nine_fast_items_recorded_after", round(nine_recorded, 2))
     record_property("batch_returned_after", round(returned, 2))
@@ -135,8 +130,7 @@ def test_a_slow_page_does_not_hold_back_the_rest_of_its_batch(
         "jobs_failed": 1,
         "jobs_archived": 0,
     }
-    from tests.pipeline.conftest import item_states
 
     state, error = item_states(engine, run_id)[urls[9]]
     assert state == "failed" and error.startswith("timeout:") and "2 s" in error
-    assert run_row_dict(engine, run_id)["completed_at"] is not None
+    assert run_row(engine, run_id).completed_at is not None

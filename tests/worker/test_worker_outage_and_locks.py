@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from ingest_app.core import queue as q
 from ingest_app.core.models import IngestionRun
-from ingest_app.core.settings import reset_settings_cache
-from tests.support.emulator import apply_env, make_test_queue
+from tests.support.emulator import make_test_queue
 from tests.support.pages import PageServer
-from tests.support.runs import counters, item_bodies, seed_ingesting_run
+from tests.support.runs import counters, item_bodies, posting, seed_run
+from tests.support.settings import apply_env
 from tests.support.tcp_proxy import database_proxy
 from tests.support.worker import read_metrics, start_worker, stop_worker
 
@@ -57,7 +57,7 @@ def test_a_database_outage_delays_a_run_by_seconds_not_the_visibility_timeout(
 ) -> None:
     user = make_user()
     urls = [page_server.slow_url(n, seconds=0.3) for n in range(40)]
-    run_id, _ = seed_ingesting_run(session, user.id, urls)
+    run_id, _ = seed_run(session, user.id, urls)
     outage = 6.0
     with database_proxy(os.environ["DATABASE_URL"]) as proxy:
         metrics = tmp_path / "metrics.json"
@@ -111,8 +111,8 @@ def test_a_run_row_lock_held_elsewhere_does_not_stop_another_users_run(
     session, engine, make_user, page_server: PageServer, production_queue, tmp_path: Path, record_property
 ) -> None:
     alice, bob = make_user(), make_user()
-    run_a, _ = seed_ingesting_run(session, alice.id, [page_server.url(n) for n in range(20)])
-    run_b, _ = seed_ingesting_run(session, bob.id, [page_server.url(n) for n in range(100, 120)])
+    run_a, _ = seed_run(session, alice.id, [page_server.url(n) for n in range(20)])
+    run_b, _ = seed_run(session, bob.id, [page_server.url(n) for n in range(100, 120)])
     bodies_a, bodies_b = item_bodies(session, run_a), item_bodies(session, run_b)
     interleaved = [body for pair in zip(bodies_a, bodies_b, strict=True) for body in pair]
     release, held = threading.Event(), threading.Event()
@@ -151,16 +151,13 @@ def test_a_run_row_lock_held_elsewhere_does_not_stop_another_users_run(
     assert production_queue.depths()["dlq"]["visible"] == 0
 
 
-def test_a_worker_transaction_left_idle_is_ended_and_its_lock_released(session, engine, make_user, monkeypatch) -> None:
+def test_a_worker_transaction_left_idle_is_ended_and_its_lock_released(session, engine, make_user, settings) -> None:
     from ingest_app.core.db import worker_transaction
     from ingest_app.core.pipeline import record_item_results
-    from tests.pipeline.conftest import posting
 
-    monkeypatch.setenv("WORKER_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", "1000")
-    monkeypatch.setenv("WORKER_DB_LOCK_TIMEOUT_MS", "10000")
-    reset_settings_cache()
+    settings(WORKER_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS="1000", WORKER_DB_LOCK_TIMEOUT_MS="10000")
     user = make_user()
-    run_id, (item_id,) = seed_ingesting_run(session, user.id, ["https://jobs.example.com/1"])
+    run_id, (item_id,) = seed_run(session, user.id, ["https://jobs.example.com/1"])
     frozen = engine.connect()
     frozen.begin()
     worker_transaction(frozen)  # a worker that froze (SIGSTOP, a partition) holding the run row
@@ -176,7 +173,6 @@ def test_a_worker_transaction_left_idle_is_ended_and_its_lock_released(session, 
     finally:
         frozen.invalidate()
         frozen.close()
-        reset_settings_cache()
     assert outcome == ["succeeded"]
     assert 0.5 < waited < 5, f"waited {waited:.1f} s for the frozen transaction"
     assert counters(engine, run_id)["status"] == "completed"

@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSEvent
 
 from devtools.poller import Poller, to_lambda_record
 from ingest_app.core import queue as q
-from tests.support.emulator import LocalQueue, apply_env, make_test_queue
+from tests.support.emulator import LocalQueue, make_test_queue
+from tests.support.settings import apply_env
 from tests.support.worker import start_worker, stop_worker
 
 

@@ -62,7 +62,8 @@ def test_an_entry_sqs_rejects_raises_queue_error_at_once(crawl_queue: LocalQueue
 
 
 def test_queue_depths_count_messages_redriven_to_the_dlq(sqs_emulator) -> None:
-    from tests.support.emulator import apply_env, make_test_queue
+    from tests.support.emulator import make_test_queue
+    from tests.support.settings import apply_env
 
     queue, previous = make_test_queue(sqs_emulator, visibility_timeout=1, max_receive_count=1)
     try:

@@ -13,7 +13,7 @@ import pytest
 from ingest_app.cli import main
 from tests.support.emulator import LocalQueue
 from tests.support.pages import PageServer
-from tests.support.runs import counters, seed_ingesting_run
+from tests.support.runs import counters, seed_run
 from tests.support.worker import start_worker, stop_worker
 
 
@@ -23,9 +23,7 @@ def test_the_worker_schedule_re_enqueues_a_stale_run_and_it_completes(
 ) -> None:
     user = make_user()
     # Its messages never reached a worker (lost, or in the DLQ): only the detector can finish it.
-    run_id, _ = seed_ingesting_run(
-        session, user.id, [page_server.url(1), page_server.url(2)], heartbeat_age=timedelta(hours=1)
-    )
+    run_id, _ = seed_run(session, user.id, [page_server.url(1), page_server.url(2)], heartbeat_age=timedelta(hours=1))
     worker = start_worker(stale_interval=1, log_path=tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + 60
@@ -68,7 +66,7 @@ def test_companies_add_refuses_a_bad_source_and_an_unknown_user(make_user, capsy
 
 def test_stale_check_completes_a_stale_run_whose_items_all_finished(session, engine, make_user, capsys) -> None:
     user = make_user()
-    run_id, _ = seed_ingesting_run(session, user.id, ["http://127.0.0.1:9/jobs/1"], heartbeat_age=timedelta(hours=1))
+    run_id, _ = seed_run(session, user.id, ["http://127.0.0.1:9/jobs/1"], heartbeat_age=timedelta(hours=1))
     with engine.begin() as conn:
         from sqlalchemy import text
 
@@ -96,7 +94,7 @@ def test_queue_up_starts_an_emulator_on_a_silent_loopback_endpoint_and_queue_dow
     tmp_path: Path, capsys
 ) -> None:
     from devtools.emulator import _alive, endpoint_answers, free_port
-    from tests.support.emulator import env_applied
+    from tests.support.settings import override_settings
 
     endpoint = f"http://127.0.0.1:{free_port()}"
     env = {
@@ -105,7 +103,7 @@ def test_queue_up_starts_an_emulator_on_a_silent_loopback_endpoint_and_queue_dow
         "CRAWL_QUEUE_NAME": "up-test",
         "CRAWL_QUEUE_URL": None,
     }
-    with env_applied(env):
+    with override_settings(env):
         assert main(["queue", "up"]) == 0
         up = json.loads(capsys.readouterr().out)
         try:

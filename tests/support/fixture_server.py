@@ -1,5 +1,10 @@
-"""A local HTTP server on 127.0.0.1 whose routes a test declares: fixture files and hostile
-behaviours (huge bodies, redirect chains, 429 with Retry-After, slow answers...)."""
+"""The raw-HTTP fixture server of the tests: a local server on 127.0.0.1 whose routes a test
+declares, for the edge cases no fake ATS shows: fixture files and hostile behaviours (huge
+bodies, redirect chains, 429 with Retry-After, slow or endless answers, status codes, headers,
+304s). A route is a callable given the request handler (`respond(...)` builds the common one);
+`fallback` answers every path without a route of its own, which is how a route set with dynamic
+paths (a board API, numbered job pages) is served. `TrickleServer` is the one below HTTP: a raw
+socket that sends its head one byte at a time."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "crawl" / "fixtures"
 
 Route = Callable[["Handler"], None]
 
@@ -37,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         server.hits[path] += 1
         server.requests.append((path, dict(self.headers)))
-        route = server.routes.get(path)
+        route = server.routes.get(path, server.fallback)
         try:
             if route is None:
                 self.send_body(404, b"not found", "text/plain")
@@ -63,6 +68,7 @@ class Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    address_family = socket.AF_INET
 
     def process_request(self, request, client_address) -> None:
         with self.owner.lock:
@@ -70,18 +76,25 @@ class _HTTPServer(ThreadingHTTPServer):
         super().process_request(request, client_address)
 
 
+class _HTTP6Server(_HTTPServer):
+    address_family = socket.AF_INET6
+
+
 class FixtureServer:
-    def __init__(self) -> None:
+    """`host` is a loopback address ("::1" serves IPv6); `port` 0 takes a free one."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, fallback: Route | None = None) -> None:
         self.routes: dict[str, Route] = {}
+        self.fallback = fallback
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict]] = []
         self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self.lock = threading.Lock()
         self.sockets: set[socket.socket] = set()
-        self._httpd = _HTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = (_HTTP6Server if ":" in host else _HTTPServer)((host, port), Handler)
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
