@@ -91,6 +91,99 @@ def _child_env(python: str) -> dict[str, str]:
     return env
 
 
+def _options(frontend_port, backend_port, demo_port, demo_latency, demo, reload) -> _Options:
+    """The command line's values, Settings' where the command line gives none."""
+    settings = get_settings()
+    return _Options(
+        frontend_port=settings.frontend_port if frontend_port is None else frontend_port,
+        backend_port=settings.backend_port if backend_port is None else backend_port,
+        demo_port=settings.demo_site_port if demo_port is None else demo_port,
+        demo_latency=settings.demo_site_latency if demo_latency is None else demo_latency,
+        no_demo=not (settings.demo if demo is None else demo),
+        reload=reload,
+    )
+
+
+@dataclass
+class _Stop:
+    """Set by SIGINT/SIGTERM; every wait loop checks it."""
+
+    requested: bool = False
+
+    def install(self) -> None:
+        def _on_signal(signum, _frame):
+            self.requested = True
+
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+
+
+def _start_demo(sup: Supervisor, env: dict[str, str], args: _Options, python: str) -> None:
+    """The demo site, and every ATS endpoint of the children pointed at it."""
+    demo_url = f"http://127.0.0.1:{args.demo_port}"
+    demo_argv = [python, "-m", "ingest_app", "demo-site", "--port", str(args.demo_port)]
+    if args.demo_latency > 0:
+        demo_argv += ["--latency", str(args.demo_latency)]
+    sup.start("demo site", demo_argv)
+    env.update(
+        {
+            "DEMO_SITE_URL": demo_url,
+            "GREENHOUSE_API_BASE": f"{demo_url}/greenhouse",
+            "LEVER_API_BASE": f"{demo_url}/lever",
+            "ASHBY_API_BASE": f"{demo_url}/ashby",
+            "SMARTRECRUITERS_API_BASE": f"{demo_url}/smartrecruiters-api",
+            "WORKABLE_API_BASE": f"{demo_url}/workable-api",
+            "RIPPLING_API_BASE": f"{demo_url}/rippling-api",
+            "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
+        }
+    )
+
+
+def _start_app(
+    sup: Supervisor, env: dict[str, str], args: _Options, python: str, frontend: FrontendServer | None, stop: _Stop
+) -> int | None:
+    """The app: `reflex run` (development), or the prod backend plus the one-off frontend build
+    that `frontend` serves when it is done. An exit code when the app cannot come up."""
+    reflex = [python, "-m", "reflex"]
+    backend = ["--backend-port", str(args.backend_port), "--backend-host", "127.0.0.1"]
+    if args.reload:
+        sup.start("app", [*reflex, "run", "--frontend-port", str(args.frontend_port), *backend])
+        return None
+    sup.start("backend", [*reflex, "run", "--env", "prod", "--backend-only", *backend])
+    # `localhost` is the page's own host name to the frontend (its websocket and the session
+    # cookie then go to one host, whether the browser opened localhost or 127.0.0.1).
+    build_env = {**env, "API_URL": env.get("API_URL") or f"http://localhost:{args.backend_port}"}
+    build = sup.start(
+        "frontend build", [*reflex, "export", "--frontend-only", "--no-zip", "--env", "prod"], env=build_env
+    )
+    while build.poll() is None and not stop.requested:
+        problem = sup.check()
+        if problem and "frontend build" not in problem:
+            print(f"[dev] {problem}; stopping", file=sys.stderr, flush=True)
+            return 1
+        time.sleep(0.5)
+    if stop.requested:
+        return 0
+    sup.finished(build)
+    if build.returncode != 0:
+        frontend.failed(f"The frontend build exited with code {build.returncode}.")
+        print("[dev] the frontend build failed; see the messages above", file=sys.stderr, flush=True)
+        return 1
+    frontend.ready()
+    return None
+
+
+def _supervise(sup: Supervisor, stop: _Stop) -> int:
+    """Until Ctrl-C (0) or a child exits (1)."""
+    while not stop.requested:
+        problem = sup.check()
+        if problem:
+            print(f"[dev] {problem}; stopping", file=sys.stderr, flush=True)
+            return 1
+        time.sleep(0.5)
+    return 0
+
+
 def run(
     *,
     frontend_port: int | None = None,
@@ -101,15 +194,7 @@ def run(
     reload: bool = False,
 ) -> int:
     """`python -m ingest_app dev`: start everything, supervise it, stop it all on Ctrl-C."""
-    settings = get_settings()
-    args = _Options(
-        frontend_port=settings.frontend_port if frontend_port is None else frontend_port,
-        backend_port=settings.backend_port if backend_port is None else backend_port,
-        demo_port=settings.demo_site_port if demo_port is None else demo_port,
-        demo_latency=settings.demo_site_latency if demo_latency is None else demo_latency,
-        no_demo=not (settings.demo if demo is None else demo),
-        reload=reload,
-    )
+    args = _options(frontend_port, backend_port, demo_port, demo_latency, demo, reload)
     python = sys.executable
     env = _child_env(python)
     # The ports leave the environment (above), so rxconfig.py would grant CORS to port 3000 only:
@@ -117,14 +202,8 @@ def run(
     frontend_origins = f"http://localhost:{args.frontend_port},http://127.0.0.1:{args.frontend_port}"
     env.setdefault("FRONTEND_ORIGIN", frontend_origins)
     sup = Supervisor(env=env)
-    stopping = False
-
-    def _on_signal(signum, _frame):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    stop = _Stop()
+    stop.install()
 
     frontend: FrontendServer | None = None
     queue_started = False
@@ -139,64 +218,18 @@ def run(
             print("[dev] could not start the local queue; see the message above", file=sys.stderr)
             return rc
         queue_started = True
-
         if not args.no_demo:
-            demo_url = f"http://127.0.0.1:{args.demo_port}"
-            demo_argv = [python, "-m", "ingest_app", "demo-site", "--port", str(args.demo_port)]
-            if args.demo_latency > 0:
-                demo_argv += ["--latency", str(args.demo_latency)]
-            sup.start("demo site", demo_argv)
-            env.update(
-                {
-                    "DEMO_SITE_URL": demo_url,
-                    "GREENHOUSE_API_BASE": f"{demo_url}/greenhouse",
-                    "LEVER_API_BASE": f"{demo_url}/lever",
-                    "ASHBY_API_BASE": f"{demo_url}/ashby",
-                    "SMARTRECRUITERS_API_BASE": f"{demo_url}/smartrecruiters-api",
-                    "WORKABLE_API_BASE": f"{demo_url}/workable-api",
-                    "RIPPLING_API_BASE": f"{demo_url}/rippling-api",
-                    "CRAWLER_ALLOW_PRIVATE_HOSTS": "1",
-                }
-            )
+            _start_demo(sup, env, args, python)
         sup.start("worker", [python, "-m", "ingest_app", "worker"])
-        reflex = [python, "-m", "reflex"]
-        backend = ["--backend-port", str(args.backend_port), "--backend-host", "127.0.0.1"]
-        if args.reload:
-            sup.start("app", [*reflex, "run", "--frontend-port", str(args.frontend_port), *backend])
-        else:
-            sup.start("backend", [*reflex, "run", "--env", "prod", "--backend-only", *backend])
-            # `localhost` is the page's own host name to the frontend (its websocket and the session
-            # cookie then go to one host, whether the browser opened localhost or 127.0.0.1).
-            build_env = {**env, "API_URL": env.get("API_URL") or f"http://localhost:{args.backend_port}"}
-            build = sup.start(
-                "frontend build", [*reflex, "export", "--frontend-only", "--no-zip", "--env", "prod"], env=build_env
-            )
-            while build.poll() is None and not stopping:
-                problem = sup.check()
-                if problem and "frontend build" not in problem:
-                    print(f"[dev] {problem}; stopping", file=sys.stderr, flush=True)
-                    return 1
-                time.sleep(0.5)
-            if stopping:
-                return 0
-            sup.finished(build)
-            if build.returncode != 0:
-                frontend.failed(f"The frontend build exited with code {build.returncode}.")
-                print("[dev] the frontend build failed; see the messages above", file=sys.stderr, flush=True)
-                return 1
-            frontend.ready()
+        rc = _start_app(sup, env, args, python, frontend, stop)
+        if rc is not None:
+            return rc
         print(
             f"[dev] app: http://localhost:{args.frontend_port}  api: http://localhost:{args.backend_port}/api/docs"
             "  (Ctrl-C stops everything)",
             flush=True,
         )
-        while not stopping:
-            problem = sup.check()
-            if problem:
-                print(f"[dev] {problem}; stopping", file=sys.stderr, flush=True)
-                return 1
-            time.sleep(0.5)
-        return 0
+        return _supervise(sup, stop)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         sup.stop()
