@@ -19,6 +19,7 @@ and tools that want stage 3 done before they go on.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -245,7 +247,19 @@ def pending_bodies(conn: sa.Connection, run_id: int) -> list[dict[str, Any]]:
         .where(ITEMS.c.run_id == run_id, ITEMS.c.state == "pending")
         .order_by(ITEMS.c.id)
     ).all()
-    return [item_body(run_id, r.id, r.url, r.company, r.hints) for r in rows]
+    return [item_body(run_id, r.id, r.url, r.company, r.hints) for r in _across_hosts(rows)]
+
+
+def _across_hosts(rows: list[Any]) -> list[Any]:
+    """The rows taken in turn from each host (in id order within a host): a batch of 10 messages
+    then asks 10 hosts for a page each, instead of one host for 10 pages, which its per-host
+    limit would serialize while the rest of the batch waits."""
+    by_host: dict[str, list[Any]] = {}
+    for row in rows:
+        by_host.setdefault(urlsplit(row.url).netloc, []).append(row)
+    if len(by_host) < 2:
+        return rows
+    return [row for turn in itertools.zip_longest(*by_host.values()) for row in turn if row is not None]
 
 
 def _run_status(run_id: int) -> str | None:
@@ -358,19 +372,15 @@ def begin_stage3(run_id: int, send: SendFn | None = None) -> int:
 
 def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[bool, bool]:
     """Record one company's listing once: (recorded, last), where `last` says every company of
-    the run is listed now (the caller then finishes stage 3). The run row lock, taken first,
-    serializes the recordings of one run, so exactly one of them sees the last count."""
+    the run is listed now (the caller then finishes stage 3). The row is inserted first, then the
+    run row lock serializes the recordings of one run for the count (each sees its own row and
+    every committed one), so exactly one of them sees the last count; the lock is held only for
+    the count and the commit. The commit does not wait for the disk flush: one lost in a crash
+    leaves that listing missing, and the stale detector sends its message again."""
+    row = _listing_row(run_id, company_index, listing)
     with get_engine().begin() as conn:
-        worker_transaction(conn)  # a lock held elsewhere: a lock timeout, the message comes back
-        alive = conn.execute(
-            sa.update(RUNS)
-            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
-            .values(last_heartbeat=utcnow())
-            .returning(RUNS.c.companies)
-        ).first()
-        if alive is None:
-            return False, False
-        row = _listing_row(run_id, company_index, listing)
+        # A lock held elsewhere: a lock timeout, the message comes back.
+        worker_transaction(conn, relax_commit=True)
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects import postgresql as pg
 
@@ -379,6 +389,15 @@ def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[b
             stmt = sqlite.insert(LISTINGS).values(**row).on_conflict_do_nothing()
         if conn.execute(stmt.returning(LISTINGS.c.run_id)).first() is None:
             return False, False  # a duplicate delivery: recorded before
+        alive = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
+            .values(last_heartbeat=utcnow())
+            .returning(RUNS.c.companies)
+        ).first()
+        if alive is None:
+            conn.rollback()  # the run left stage 3: nothing of this listing stays
+            return False, False
         listed = conn.execute(sa.select(_listed_count(run_id))).scalar_one()
     return True, listed >= len(alive.companies)
 
