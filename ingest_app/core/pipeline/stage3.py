@@ -37,7 +37,7 @@ from ingest_app.core import health, listing_pool
 from ingest_app.core.companies import get_company
 from ingest_app.core.crawl.types import CrawlError, ListedJob
 from ingest_app.core.db import get_engine, session_scope, worker_transaction
-from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
+from ingest_app.core.jobs import active_jobs_by_company, archive_unlisted_jobs, count_active_jobs
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline import incremental
 from ingest_app.core.pipeline.listing import Listing, list_company
@@ -166,6 +166,9 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
         # A URL still listed by any company of this run is never archived (it moved between boards).
         listed_anywhere = {job.url for listing in listings for job in listing.jobs}
         verdicts = health.record_listings(conn, run_id, _outcomes(conn, run.user_id, run.companies, listings), now=now)
+        active_by_company = active_jobs_by_company(
+            conn, user_id=run.user_id, company_ids={c["company_id"] for c in run.companies if c.get("company_id")}
+        )
         for config, listing in zip(run.companies, listings, strict=True):
             entry = {k: v for k, v in config.items() if k not in _RESULT_KEYS}
             entry.update(listed=len(listing.jobs), archived=0, error=listing.error_text, skipped_reason=None)
@@ -191,6 +194,7 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
                         listed_urls=listed_anywhere,
                         now=now,
                         run_id=run_id,
+                        active=active_by_company.get(company_id),
                     )
                     archived_total += entry["archived"]
             if company_id in verdicts:
