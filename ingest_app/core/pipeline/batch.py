@@ -322,7 +322,7 @@ def crawl_as_completed(
     concurrency: int,
     item_timeout: float,
     deadline: float | None = None,
-    linger: float = 0.25,
+    linger: float = 0.05,
 ) -> Iterator[list[tuple[int, CrawlResult]]]:
     """Crawl `bodies` in `executor` (at most `concurrency` at once) and yield groups of
     (position, result) as they finish, so each group can be recorded without waiting for the
@@ -350,9 +350,7 @@ def crawl_as_completed(
             wakes.append(now + 0.5)
         done, _ = wait(pending, timeout=max(0.0, min(wakes) - now), return_when=FIRST_COMPLETED)
         if done and linger > 0 and len(done) < len(pending):
-            # Items that finish moments apart are recorded together, in one transaction: most
-            # of a batch's pages answer within a quarter second of each other, and each
-            # recording transaction costs a dozen statements whatever its size.
+            # Items that finish moments apart are recorded together, in one transaction.
             more, _ = wait(pending - done, timeout=linger, return_when=ALL_COMPLETED)
             done |= more
         group: list[tuple[int, CrawlResult]] = []
