@@ -136,7 +136,9 @@ class Settings(BaseSettings):
     stale_after_minutes: float = 15.0
     stale_check_interval_seconds: float = 300.0
     stale_max_retries: int = 3
-    stage3_list_concurrency: int = Field(default=4, ge=1)
+    # Listings run_stage3 (the CLI, schedules tick) lists at once. Each host still gets at most
+    # CRAWLER_PER_HOST_CONCURRENCY of them, and companies mostly live on different hosts.
+    stage3_list_concurrency: int = Field(default=16, ge=1)
     # Board health (core/health.py). A board that lists nothing while its jobs are active is
     # "suspect" and keeps them for this many consecutive empty runs; the last of them archives.
     empty_board_suspect_runs: int = Field(default=2, ge=1)

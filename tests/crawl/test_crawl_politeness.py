@@ -168,3 +168,41 @@ def test_release_survives_a_dropped_connection(leases, engine):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM host_leases WHERE holder IS NOT NULL")).scalar() == 0
     budget.dispose()
+
+
+def test_threads_of_one_process_hand_slots_over_without_exceeding_the_limit(leases, engine):
+    budget = FleetBudget()
+    takes = []
+    real_take = budget._try_take
+
+    def counting_take(*args):
+        result = real_take(*args)
+        if result[0] is not None:
+            takes.append(1)
+        return result
+
+    budget._try_take = counting_take
+    state = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def run() -> None:
+        for _ in range(10):
+            lease = budget.acquire("handoff.example:443", 2, timeout=10.0)
+            with lock:
+                state["now"] += 1
+                state["max"] = max(state["max"], state["now"])
+            time.sleep(0.01)
+            with lock:
+                state["now"] -= 1
+            budget.release(lease, 2)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state["max"] == 2
+    assert len(takes) < 60  # most slots went from thread to thread, not through the database
+    with engine.connect() as conn:  # nobody waits any more: every slot is free again
+        assert conn.execute(sa.text("SELECT count(*) FROM host_leases WHERE holder IS NOT NULL")).scalar() == 0
+    budget.dispose()

@@ -10,8 +10,10 @@ Two implementations of one small interface (`acquire`, `release`, `observe`):
   slot of a SIGKILLed worker frees itself when its lease expires), giving it back one UPDATE.
   A host paused by Retry-After or repeated 429/503 (`host_pauses.paused_until`) gives no slot to
   anyone until the pause ends; an optional rate (`CRAWLER_PER_HOST_RPS`) spaces request starts
-  through `host_pauses.next_start_at`. A process-local semaphore is taken first, so threads of
-  one process never queue on the database.
+  through `host_pauses.next_start_at`. Threads of one process never queue on the database: at
+  most the limit of them hold or ask for a lease, the others wait in line in the process, and a
+  lease given back while a thread of the process waits for that host is handed to it directly
+  (no database round trip), for `LEASE_HANDOFF_SECONDS` after it was taken.
 
 A slot not obtained within `CRAWLER_SLOT_WAIT_SECONDS` (or the fetch deadline) raises `HostBusy`,
 which is not a crawl failure: the worker gives the message back to the queue instead of holding
@@ -25,6 +27,7 @@ import random
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -51,6 +54,7 @@ class Lease:
     host: str
     slot: int | None = None  # the fleet slot; None for a process-only lease
     holder: str | None = None
+    taken_at: float = 0.0  # time.monotonic() when the fleet slot was taken
 
 
 class ProcessBudget:
@@ -118,23 +122,25 @@ _ENSURE_SLOTS = sa.text(
     "INSERT INTO host_leases (host, slot) SELECT :host, s FROM generate_series(0, :limit - 1) AS s "
     "ON CONFLICT DO NOTHING"
 )
-# One statement takes a free slot unless the host is paused (or its next start lies ahead).
+# One statement (one round trip) takes a free slot unless the host is paused (or its next start
+# lies ahead), and says how long the pause or the spacing lasts when it takes none.
 _TAKE = sa.text(
     """
-    UPDATE host_leases SET holder = :holder, expires_at = now() + make_interval(secs => :ttl)
-    WHERE (host, slot) = (
-        SELECT host, slot FROM host_leases
-        WHERE host = :host AND slot < :limit AND (holder IS NULL OR expires_at < now())
-          AND NOT EXISTS (
-              SELECT 1 FROM host_pauses AS p WHERE p.host = :host
-              AND (p.paused_until > now() OR p.next_start_at > now()))
-        ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
-    RETURNING slot
+    WITH pause AS (
+        SELECT paused_until, next_start_at FROM host_pauses WHERE host = :host
+    ), taken AS (
+        UPDATE host_leases SET holder = :holder, expires_at = now() + make_interval(secs => :ttl)
+        WHERE (host, slot) = (
+            SELECT host, slot FROM host_leases
+            WHERE host = :host AND slot < :limit AND (holder IS NULL OR expires_at < now())
+              AND NOT EXISTS (SELECT 1 FROM pause WHERE paused_until > now() OR next_start_at > now())
+            ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING slot
+    )
+    SELECT (SELECT slot FROM taken) AS slot,
+        (SELECT EXTRACT(EPOCH FROM (greatest(paused_until, next_start_at) - now())) FROM pause) AS wait,
+        (SELECT paused_until > now() FROM pause) AS paused
     """
-)
-_WAIT = sa.text(
-    "SELECT EXTRACT(EPOCH FROM (greatest(paused_until, next_start_at) - now())) AS wait, "
-    "paused_until > now() AS paused FROM host_pauses WHERE host = :host"
 )
 _SPACE = sa.text(
     "INSERT INTO host_pauses (host, next_start_at) VALUES (:host, now() + make_interval(secs => :gap)) "
@@ -151,13 +157,46 @@ _PAUSE = sa.text(
     "reason = EXCLUDED.reason"
 )
 
+# A lease given back while another thread of this process waits for the same host goes to that
+# thread without a database round trip, while it is younger than this: its expiry was set this
+# much later than one request needs, so the next request is still covered. Then it goes back to
+# the database (where other processes can take it), and a pause set by another process is seen
+# by this one within this time.
+LEASE_HANDOFF_SECONDS = 2.0
+
+
+class _Waiter:
+    """A thread waiting for a lease to be handed over (`event` set: `lease`, or None when it was
+    given a share instead and asks the database itself)."""
+
+    __slots__ = ("event", "has_share", "lease")
+
+    def __init__(self, has_share: bool) -> None:
+        self.event = threading.Event()
+        self.has_share = has_share
+        self.lease: Lease | None = None
+
+
+class _HostLine:
+    """This process's threads for one host and limit: `share` of them hold a fleet lease or ask the
+    database for one (at most the limit: the fleet has no more slots), the others wait in
+    `waiting`; `polling` are sharers sleeping between two database attempts."""
+
+    __slots__ = ("polling", "share", "waiting")
+
+    def __init__(self) -> None:
+        self.share = 0
+        self.waiting: deque[_Waiter] = deque()
+        self.polling: deque[_Waiter] = deque()
+
 
 class FleetBudget:
     """Slots and pauses shared by every process through PostgreSQL (see the module docstring).
 
     Uses its own small engine in autocommit with `synchronous_commit=off` (a lease lost in a
     database crash frees the slot early, nothing else), so a lease never waits for a WAL flush
-    nor for a connection of the recording pool."""
+    nor for a connection of the recording pool. No ping before each use: a dropped connection
+    fails the statement, and the pool is disposed and the statement tried once more."""
 
     def __init__(self, database_url: str | None = None, *, pool_size: int = 4) -> None:
         self._url = database_url or get_settings().database_url
@@ -168,6 +207,8 @@ class FleetBudget:
         self._ensured: set[tuple[str, int]] = set()
         self._strikes: dict[str, int] = {}
         self._strike_lock = threading.Lock()
+        self._lines: dict[tuple[str, int], _HostLine] = {}
+        self._lines_lock = threading.Lock()
         self.holder_prefix = uuid.uuid4().hex[:16]
 
     @property
@@ -180,7 +221,6 @@ class FleetBudget:
                         isolation_level="AUTOCOMMIT",
                         pool_size=self._pool_size,
                         max_overflow=self._pool_size,
-                        pool_pre_ping=True,
                         connect_args={"connect_timeout": 5, "options": "-c synchronous_commit=off"},
                     )
                     self._engine = engine
@@ -189,6 +229,21 @@ class FleetBudget:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+    def _execute(self, run):
+        """`run(conn)` on a pooled connection; a connection error disposes the pool and runs it
+        once more on a new connection."""
+        from ingest_app.core.db import is_connection_error
+
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect() as conn:
+                    return run(conn)
+            except sa.exc.DBAPIError as exc:
+                if attempt == 2 or not is_connection_error(exc):
+                    raise
+                self.dispose()
+        raise AssertionError("unreachable")
 
     def _ensure(self, conn: sa.Connection, host: str, limit: int) -> None:
         if (host, limit) not in self._ensured:
@@ -199,65 +254,141 @@ class FleetBudget:
         """(lease, seconds to wait before trying again, paused)."""
         holder = f"{self.holder_prefix}-{threading.get_ident()}"
         rps = get_settings().crawler_per_host_rps
-        with self.engine.connect() as conn:
+
+        def take(conn: sa.Connection):
             self._ensure(conn, host, limit)
-            slot = conn.execute(_TAKE, {"holder": holder, "ttl": ttl, "host": host, "limit": limit}).scalar()
-            if slot is not None:
-                if rps > 0:
-                    conn.execute(_SPACE, {"host": host, "gap": 1.0 / rps})
-                return Lease(host, slot, holder), 0.0, False
-            row = conn.execute(_WAIT, {"host": host}).first()
-        if row is not None and row.wait is not None and row.wait > 0:
+            row = conn.execute(_TAKE, {"holder": holder, "ttl": ttl, "host": host, "limit": limit}).first()
+            if row.slot is not None and rps > 0:
+                conn.execute(_SPACE, {"host": host, "gap": 1.0 / rps})
+            return row
+
+        taken_at = time.monotonic()
+        row = self._execute(take)
+        if row.slot is not None:
+            return Lease(host, row.slot, holder, taken_at), 0.0, False
+        if row.wait is not None and row.wait > 0:
             return None, float(row.wait), bool(row.paused)
         return None, 0.0, False
+
+    def _line(self, host: str, limit: int) -> _HostLine:
+        line = self._lines.get((host, limit))
+        if line is None:
+            line = self._lines[(host, limit)] = _HostLine()
+        return line
+
+    def _wait_handoff(self, line: _HostLine, waiter: _Waiter, seconds: float) -> bool:
+        """Wait up to `seconds` for a lease or a share handed to `waiter` (queued by the caller)."""
+        waiter.event.wait(max(0.0, seconds))
+        with self._lines_lock:
+            if waiter.event.is_set():
+                return True
+            queue = line.polling if waiter.has_share else line.waiting
+            queue.remove(waiter)
+            return False
+
+    def _drop_share(self, line: _HostLine) -> None:
+        """A sharer leaves without a lease to hand over: its share goes to the first waiting thread."""
+        with self._lines_lock:
+            if line.waiting:
+                waiter = line.waiting.popleft()
+                waiter.event.set()  # it asks the database itself, with this share
+            else:
+                line.share -= 1
 
     def acquire(self, host: str, limit: int, timeout: float) -> Lease:
         limit = max(1, limit)
         started = time.monotonic()
-        self._local.acquire(host, limit, timeout)  # this process's share first
+        paused = self._local.paused_for(host)  # a pause this process saw itself
+        if paused > 0:
+            if paused >= timeout:
+                raise HostBusy(host, f"the site asked us to wait {paused:.0f} s", retry_in=paused)
+            time.sleep(paused)
+        with self._lines_lock:
+            line = self._line(host, limit)
+            waiter = None
+            if line.share < limit:
+                line.share += 1
+            else:
+                waiter = _Waiter(has_share=False)
+                line.waiting.append(waiter)
+        if waiter is not None:
+            if not self._wait_handoff(line, waiter, timeout - (time.monotonic() - started)):
+                raise HostBusy(host, "too many requests to this site are under way; gave up waiting", retry_in=1.0)
+            if waiter.lease is not None:
+                return waiter.lease
         try:
-            backoff = 0.01
-            while True:
-                left = timeout - (time.monotonic() - started)
-                ttl = max(left, 0.0) + get_settings().crawler_total_timeout  # outlives any request
-                lease, wait, paused = self._try_take(host, limit, ttl)
-                if lease is not None:
-                    return lease
-                if paused and wait >= left:
-                    raise HostBusy(host, f"the site asked us to wait {wait:.0f} s", retry_in=wait)
-                delay = wait if wait > 0 else backoff * (0.5 + random.random())
-                if delay >= left:
-                    raise HostBusy(host, "too many requests to this site are under way; gave up waiting", retry_in=1.0)
-                time.sleep(delay)
-                backoff = min(backoff * 2, 0.2)
+            return self._take(host, limit, timeout, started, line)
         except BaseException:
-            self._local.release(Lease(host), limit)
+            self._drop_share(line)
             raise
 
-    def release(self, lease: Lease, limit: int) -> None:
-        """Free the fleet slot: on a connection error the pool is disposed and the release tried
-        once more; if that fails too the lease expires on its own."""
-        try:
-            for attempt in (1, 2):
-                try:
-                    with self.engine.connect() as conn:
-                        conn.execute(_RELEASE, {"host": lease.host, "slot": lease.slot, "holder": lease.holder})
-                    return
-                except sa.exc.DBAPIError as exc:
-                    from ingest_app.core.db import is_connection_error
+    def _take(self, host: str, limit: int, timeout: float, started: float, line: _HostLine) -> Lease:
+        """Ask the database for a slot until one is had (or handed over by a thread of this
+        process) or the time is up, backing off between attempts (HostBusy then)."""
+        backoff = 0.01
+        while True:
+            left = timeout - (time.monotonic() - started)
+            # Outlives any request, and one more handed over while the lease is young.
+            ttl = max(left, 0.0) + get_settings().crawler_total_timeout + LEASE_HANDOFF_SECONDS
+            lease, wait, paused = self._try_take(host, limit, ttl)
+            if lease is not None:
+                return lease
+            if paused and wait >= left:
+                raise HostBusy(host, f"the site asked us to wait {wait:.0f} s", retry_in=wait)
+            delay = wait if wait > 0 else backoff * (0.5 + random.random())
+            if delay >= left:
+                raise HostBusy(host, "too many requests to this site are under way; gave up waiting", retry_in=1.0)
+            waiter = _Waiter(has_share=True)
+            with self._lines_lock:
+                # The pollers of one host take turns: together they ask the database about as
+                # often as one would (slots freed in this process come by hand-over anyway).
+                delay = min(delay * (1 + len(line.polling)), left)
+                line.polling.append(waiter)
+            if self._wait_handoff(line, waiter, delay):
+                assert waiter.lease is not None
+                return waiter.lease
+            backoff = min(backoff * 2, 0.2)
 
-                    if attempt == 2 or not is_connection_error(exc):
-                        log.warning("could not release the slot of %s; it expires on its own: %s", lease.host, exc)
-                        return
-                    self.dispose()
+    def _hand_over(self, lease: Lease, limit: int) -> bool:
+        """Give a young lease straight to a thread of this process waiting for its host."""
+        if time.monotonic() - lease.taken_at >= LEASE_HANDOFF_SECONDS or get_settings().crawler_per_host_rps > 0:
+            return False  # spaced starts go through the database every time
+        if self._local.paused_for(lease.host) > 0:
+            return False
+        with self._lines_lock:
+            line = self._line(lease.host, max(1, limit))
+            if line.waiting:  # the releaser's share goes with the lease
+                waiter = line.waiting.popleft()
+            elif line.polling:  # it had a share already: the releaser's ends
+                waiter = line.polling.popleft()
+                line.share -= 1
+            else:
+                return False
+            waiter.lease = lease
+            waiter.event.set()
+        return True
+
+    def release(self, lease: Lease, limit: int) -> None:
+        """Hand the slot to a thread of this process waiting for the host, or free it in the
+        database: on a connection error the pool is disposed and the release tried once more; if
+        that fails too the lease expires on its own."""
+        if self._hand_over(lease, limit):
+            return
+        try:
+            self._execute(
+                lambda conn: conn.execute(_RELEASE, {"host": lease.host, "slot": lease.slot, "holder": lease.holder})
+            )
+        except sa.exc.DBAPIError as exc:
+            log.warning("could not release the slot of %s; it expires on its own: %s", lease.host, exc)
         finally:
-            self._local.release(Lease(lease.host), max(1, limit))
+            with self._lines_lock:
+                line = self._line(lease.host, max(1, limit))
+            self._drop_share(line)
 
     def pause(self, host: str, seconds: float, reason: str) -> None:
         self._local.pause(host, seconds, reason)
         try:
-            with self.engine.connect() as conn:
-                conn.execute(_PAUSE, {"host": host, "secs": seconds, "reason": reason[:200]})
+            self._execute(lambda conn: conn.execute(_PAUSE, {"host": host, "secs": seconds, "reason": reason[:200]}))
         except sa.exc.DBAPIError as exc:
             log.warning("could not share the pause of %s: %s", host, exc)
 

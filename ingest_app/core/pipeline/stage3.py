@@ -31,7 +31,7 @@ from sqlalchemy.dialects import sqlite
 from ingest_app.core import health
 from ingest_app.core.crawl.types import CrawlError, ListedJob
 from ingest_app.core.db import get_engine, worker_transaction
-from ingest_app.core.jobs import archive_unlisted_jobs, count_active_jobs
+from ingest_app.core.jobs import active_jobs_by_company, archive_unlisted_jobs, count_active_jobs
 from ingest_app.core.models import IngestionRun, IngestionRunItem, RunListing, utcnow
 from ingest_app.core.pipeline import incremental
 from ingest_app.core.pipeline.enqueue import SendFn, enqueue_items, enqueue_listings, pending_item_messages
@@ -123,9 +123,15 @@ def _apply_listings(run_id: int, listings: list[Listing]) -> str | None:
         # A URL still listed by any company of this run is never archived (it moved between boards).
         listed_anywhere = {job.url for listing in listings for job in listing.jobs}
         verdicts = health.record_listings(conn, run_id, _outcomes(conn, run.user_id, run.companies, listings), now=now)
+        active_by_company = active_jobs_by_company(
+            conn, user_id=run.user_id, company_ids={c["company_id"] for c in run.companies if c.get("company_id")}
+        )
         for config, listing in zip(run.companies, listings, strict=True):
             verdict = verdicts.get(config.get("company_id"))
-            entry = _company_result(conn, run_id, run.user_id, config, listing, verdict, listed_anywhere, now)
+            active = active_by_company.get(config.get("company_id"))
+            entry = _company_result(
+                conn, run_id, run.user_id, config, listing, verdict, listed_anywhere, now, active=active
+            )
             archived_total += entry["archived"]
             cut = _add_items(items, run_id, config, listing, run_limit, now)
             if cut:
@@ -176,8 +182,10 @@ def _company_result(
     verdict: health.ArchiveVerdict | None,
     listed_anywhere: set[str],
     now: Any,
+    active: Any = None,
 ) -> dict[str, Any]:
-    """One company's entry in the run's results, its unlisted jobs archived when the rules allow."""
+    """One company's entry in the run's results, its unlisted jobs archived when the rules allow
+    (`active`: the company's active jobs, read for every company of the run in one query)."""
     company_id = config.get("company_id")
     entry = {k: v for k, v in config.items() if k not in _RESULT_KEYS}
     entry.update(
@@ -188,7 +196,13 @@ def _company_result(
     )
     if company_id is not None and entry["skipped_reason"] is None:
         entry["archived"] = archive_unlisted_jobs(
-            conn, user_id=user_id, company_id=company_id, listed_urls=listed_anywhere, now=now, run_id=run_id
+            conn,
+            user_id=user_id,
+            company_id=company_id,
+            listed_urls=listed_anywhere,
+            now=now,
+            run_id=run_id,
+            active=active,
         )
     if verdict is not None:
         entry["archive_rule"] = verdict.rule
@@ -323,19 +337,15 @@ def begin_stage3(run_id: int, send: SendFn | None = None) -> int:
 
 def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[bool, bool]:
     """Record one company's listing once: (recorded, last), where `last` says every company of
-    the run is listed now (the caller then finishes stage 3). The run row lock, taken first,
-    serializes the recordings of one run, so exactly one of them sees the last count."""
+    the run is listed now (the caller then finishes stage 3). The row is inserted first, then the
+    run row lock serializes the recordings of one run for the count (each sees its own row and
+    every committed one), so exactly one of them sees the last count; the lock is held only for
+    the count and the commit. The commit does not wait for the disk flush: one lost in a crash
+    leaves that listing missing, and the stale detector sends its message again."""
+    row = _listing_row(run_id, company_index, listing)
     with get_engine().begin() as conn:
-        worker_transaction(conn)  # a lock held elsewhere: a lock timeout, the message comes back
-        alive = conn.execute(
-            sa.update(RUNS)
-            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
-            .values(last_heartbeat=utcnow())
-            .returning(RUNS.c.companies)
-        ).first()
-        if alive is None:
-            return False, False
-        row = _listing_row(run_id, company_index, listing)
+        # A lock held elsewhere: a lock timeout, the message comes back.
+        worker_transaction(conn, relax_commit=True)
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects import postgresql as pg
 
@@ -344,6 +354,15 @@ def record_listing(run_id: int, company_index: int, listing: Listing) -> tuple[b
             stmt = sqlite.insert(LISTINGS).values(**row).on_conflict_do_nothing()
         if conn.execute(stmt.returning(LISTINGS.c.run_id)).first() is None:
             return False, False  # a duplicate delivery: recorded before
+        alive = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.run_id == run_id, RUNS.c.status == "archiving")
+            .values(last_heartbeat=utcnow())
+            .returning(RUNS.c.companies)
+        ).first()
+        if alive is None:
+            conn.rollback()  # the run left stage 3: nothing of this listing stays
+            return False, False
         listed = conn.execute(sa.select(_listed_count(run_id))).scalar_one()
     return True, listed >= len(alive.companies)
 
