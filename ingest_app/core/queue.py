@@ -75,6 +75,10 @@ def get_client(settings: Settings | None = None, *, attempts: int = 4) -> Any:
                         connect_timeout=5,
                         read_timeout=LONG_POLL_SECONDS + 10,
                         retries={"max_attempts": attempts, "mode": "standard"},
+                        # The requests are built here from known-good values, and SQS validates
+                        # them anyway: checking each against the service model client-side cost
+                        # about 0.7 ms of CPU per receive or delete (a third of the call).
+                        parameter_validation=False,
                     ),
                     **credentials,
                 )
