@@ -114,3 +114,17 @@ def test_an_unreachable_database_means_fetching_robots_txt_and_obeying_it(server
         assert len(warnings) == 1
     finally:
         dispose_robots_cache()
+
+
+def test_a_robots_txt_the_table_cannot_hold_is_still_obeyed(server, engine) -> None:
+    RobotsSite("User-agent: *\nDisallow: /private/\n# \x00\n").install(server)
+    server.page("/private/1", "<h1>x</h1>")
+    for _ in range(2):
+        with pytest.raises(CrawlError) as exc:
+            fetch(server.url("/private/1"), robots=True)
+        assert exc.value.kind == "blocked_by_robots"
+    assert shared_robots(engine) == []
+    server.page("/jobs/1", "<h1>x</h1>")
+    _another_process()
+    assert fetch(server.url("/jobs/1"), robots=True).content == b"<h1>x</h1>"
+    assert server.hits["/robots.txt"] == 2

@@ -137,7 +137,10 @@ class _Shared:
                             isolation_level="AUTOCOMMIT",
                             pool_size=2,
                             max_overflow=4,
-                            connect_args={"connect_timeout": 5, "options": "-c synchronous_commit=off"},
+                            connect_args={
+                                "connect_timeout": 5,
+                                "options": "-c synchronous_commit=off -c statement_timeout=5000",
+                            },
                         )
                     else:
                         from ingest_app.core.db import get_engine
@@ -154,7 +157,10 @@ class _Shared:
             with engine.begin() as conn:
                 value = work(conn)
         except (sa.exc.SQLAlchemyError, OSError) as exc:
-            self._down_until = time.monotonic() + _SHARED_RETRY_SECONDS
+            from ingest_app.core.db import is_connection_error
+
+            if is_connection_error(exc) or not isinstance(exc, sa.exc.DBAPIError):
+                self._down_until = time.monotonic() + _SHARED_RETRY_SECONDS
             if not self._warned:
                 self._warned = True
                 log.warning("robots.txt cache in the database unavailable (%s); fetching robots.txt: %s", what, exc)
@@ -181,6 +187,8 @@ class _Shared:
         return answer, left
 
     def write(self, key: str, answer: _Answer, keep: float) -> None:
+        if answer.body and "\x00" in answer.body:
+            return  # a text column cannot hold it; this process keeps it, others fetch their own
         now = datetime.now(timezone.utc)
         values = {
             "host": key,
