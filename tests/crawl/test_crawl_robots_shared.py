@@ -5,6 +5,7 @@ database that cannot be reached only means every process fetches robots.txt itse
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from ingest_app.core.crawl import CrawlError
 from ingest_app.core.crawl.http import fetch
@@ -128,3 +129,27 @@ def test_a_robots_txt_the_table_cannot_hold_is_still_obeyed(server, engine) -> N
     _another_process()
     assert fetch(server.url("/jobs/1"), robots=True).content == b"<h1>x</h1>"
     assert server.hits["/robots.txt"] == 2
+
+
+def test_the_shared_cache_also_works_on_sqlite(server, settings, tmp_path) -> None:
+    from ingest_app.core.db import get_engine
+    from ingest_app.migrations import upgrade
+
+    url = f"sqlite:///{tmp_path / 'embedded.db'}"
+    upgrade(url)
+    settings(DATABASE_URL=url)
+    site = RobotsSite(RULES).install(server)
+    server.page("/private/1", "<h1>x</h1>")
+    for _ in range(2):
+        _another_process()
+        with pytest.raises(CrawlError) as exc:
+            fetch(server.url("/private/1"), robots=True)
+        assert exc.value.kind == "blocked_by_robots"
+    assert site.answers == [200]
+    with get_engine(url).begin() as conn:
+        conn.execute(sa.text("UPDATE robots_files SET expires_at = '2000-01-01 00:00:00.000000'"))
+    _another_process()
+    with pytest.raises(CrawlError):
+        fetch(server.url("/private/1"), robots=True)
+    assert site.answers == [200, 304]
+    get_engine(url).dispose()

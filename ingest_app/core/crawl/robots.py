@@ -51,8 +51,8 @@ _table = sa.table(
     sa.column("error_reason"),
     sa.column("etag"),
     sa.column("last_modified"),
-    sa.column("fetched_at"),
-    sa.column("expires_at"),
+    sa.column("fetched_at", sa.DateTime(timezone=True)),
+    sa.column("expires_at", sa.DateTime(timezone=True)),
 )
 
 
