@@ -156,10 +156,12 @@ class _Shared:
             engine = self._engine()
             with engine.begin() as conn:
                 value = work(conn)
-        except (sa.exc.SQLAlchemyError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the cache failing must never fail a crawl
             from ingest_app.core.db import is_connection_error
 
-            if is_connection_error(exc) or not isinstance(exc, sa.exc.DBAPIError):
+            if is_connection_error(exc) or (
+                isinstance(exc, (sa.exc.SQLAlchemyError, OSError)) and not isinstance(exc, sa.exc.DBAPIError)
+            ):
                 self._down_until = time.monotonic() + _SHARED_RETRY_SECONDS
             if not self._warned:
                 self._warned = True
@@ -172,19 +174,19 @@ class _Shared:
         """The stored answer and the seconds it stays fresh (<= 0: stale), or None."""
 
         def work(conn: sa.Connection):
-            return conn.execute(sa.select(_table).where(_table.c.host == key)).mappings().first()
+            row = conn.execute(sa.select(_table).where(_table.c.host == key)).mappings().first()
+            if row is None:
+                return None
+            expires = row["expires_at"]
+            if expires.tzinfo is None:  # SQLite keeps no zone: written as UTC
+                expires = expires.replace(tzinfo=timezone.utc)
+            left = (expires - datetime.now(timezone.utc)).total_seconds()
+            answer = _Answer(
+                row["kind"], row["body"], row["error_kind"], row["error_reason"], row["etag"], row["last_modified"]
+            )
+            return answer, left
 
-        row = self._run("read", work)
-        if row is None:
-            return None
-        expires = row["expires_at"]
-        if expires.tzinfo is None:
-            expires = expires.replace(tzinfo=timezone.utc)
-        left = (expires - datetime.now(timezone.utc)).total_seconds()
-        answer = _Answer(
-            row["kind"], row["body"], row["error_kind"], row["error_reason"], row["etag"], row["last_modified"]
-        )
-        return answer, left
+        return self._run("read", work)
 
     def write(self, key: str, answer: _Answer, keep: float) -> None:
         if answer.body and "\x00" in answer.body:
