@@ -59,7 +59,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         pass
 
 
-TABLES = ("ingestion_run_items", "jobs", "ingestion_runs", "companies", "users")
+TABLES = ("ingestion_run_items", "jobs", "ingestion_runs", "companies", "users", "robots_files")
 
 
 @pytest.fixture

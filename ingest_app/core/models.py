@@ -256,6 +256,26 @@ class HostPause(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
 
 
+class RobotsFile(SQLModel, table=True):
+    """One host's robots.txt answer as the last process that asked got it, so the fleet asks each
+    host once per `CRAWLER_ROBOTS_CACHE_SECONDS` (and then conditionally) instead of once per
+    process. `kind`: `rules` (the body), `allow_all` (no robots.txt: 4xx, or one that would not
+    parse) or `unavailable` (5xx/429/timeout: crawl nothing until `expires_at`)."""
+
+    __tablename__ = "robots_files"
+    __table_args__ = (sa.CheckConstraint("kind IN ('rules','allow_all','unavailable')", name="ck_robots_files_kind"),)
+
+    host: str = Field(sa_column=sa.Column(sa.String(300), primary_key=True))
+    kind: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
+    body: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    error_kind: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
+    error_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    etag: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    last_modified: str | None = Field(default=None, sa_column=sa.Column(sa.String(200)))
+    fetched_at: datetime = Field(sa_column=_ts(nullable=False))
+    expires_at: datetime = Field(sa_column=_ts(nullable=False))
+
+
 class IngestionRunItem(SQLModel, table=True):
     __tablename__ = "ingestion_run_items"
     __table_args__ = (
