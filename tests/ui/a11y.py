@@ -18,8 +18,16 @@ _AXE = Axe()
 FINDINGS: dict[str, list[tuple[str, str, int, str]]] = {}
 
 
+# Finite animations still running (a dialog fading out is half transparent: axe would measure the
+# contrast of a frame nobody reads); endless ones (spinners) are not waited for.
+_ANIMATING = """() => document.getAnimations().filter(a => a.playState === 'running'
+    && a.effect && Number.isFinite(a.effect.getComputedTiming().endTime)).length === 0"""
+
+
 def check_page(page, name: str) -> None:
-    """axe-core on the whole page as it is now (WCAG 2.x A/AA rules and best practices)."""
+    """axe-core on the whole page once its transitions have ended (WCAG 2.x A/AA rules and best
+    practices)."""
+    page.wait_for_function(_ANIMATING, timeout=10_000)
     results = _AXE.run(page, options={"resultTypes": ["violations"]})
     violations = results.response["violations"]
     FINDINGS[name] = [(v["id"], v.get("impact") or "", len(v["nodes"]), v["help"]) for v in violations]
