@@ -59,7 +59,10 @@ def focused(page) -> dict:
     return page.evaluate(
         """() => {
         const el = document.activeElement;
-        if (!el || el === document.body) return {id: "", tag: "BODY", visible: false, inDialog: false};
+        // Nothing focused (the focus is on <body>): the same keys, so every predicate can read them.
+        if (!el || el === document.body) {
+            return {id: "", tag: "BODY", text: "", role: "", visible: false, inDialog: false};
+        }
         // The ring may be drawn by the control's wrapper (Radix text fields: :focus-within),
         let visible = false;
         // Or by a pseudo-element (Radix switches: ::before).
