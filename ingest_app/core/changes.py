@@ -15,6 +15,7 @@ commits, never for a duplicate delivery, and never without the write.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -205,9 +206,43 @@ def record_upserts(
     return changes
 
 
+_CHANGE_COLUMNS = (
+    ("run_id", "integer"),
+    ("user_id", "integer"),
+    ("job_id", "integer"),
+    ("kind", "text"),
+    ("company", "text"),
+    ("title", "text"),
+    ("location", "text"),
+    ("source_url", "text"),
+    ("before", "jsonb"),
+    ("after", "jsonb"),
+    ("related_job_id", "integer"),
+    ("created_at", "timestamptz"),
+)
+# All of a transaction's change rows in one prebuilt statement, one array parameter per column
+# (an executemany INSERT built its parameters row by row: ~1 ms of CPU per recording transaction).
+_MANY_CHANGES = sa.text(
+    f"INSERT INTO {CHANGES.name} ({', '.join(name for name, _ in _CHANGE_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"CAST(:p_{name} AS {kind}[])" for name, kind in _CHANGE_COLUMNS)
+    + ")"
+)
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
 def insert_changes(conn: sa.Connection, changes: list[dict[str, Any]]) -> None:
-    if changes:
+    if not changes:
+        return
+    if conn.dialect.name != "postgresql":
         conn.execute(sa.insert(CHANGES), changes)
+        return
+    params = {f"p_{name}": [change[name] for change in changes] for name, _ in _CHANGE_COLUMNS}
+    params["p_before"] = [_json_or_none(change["before"]) for change in changes]
+    params["p_after"] = [_json_or_none(change["after"]) for change in changes]
+    conn.execute(_MANY_CHANGES, params)
 
 
 def record_closed(conn: sa.Connection, *, user_id: int, run_id: int, closed_rows: Iterable[Any], now: datetime) -> None:

@@ -370,20 +370,50 @@ def crawl(body: dict[str, Any], extract) -> Crawled:
     return Crawled(posting=posting, validators=scope.seen.get(url))
 
 
+_TOUCH_JOBS = (
+    sa.update(JOBS)
+    .where(JOBS.c.user_id == sa.bindparam("p_user_id"), JOBS.c.source_url.in_(sa.bindparam("p_urls", expanding=True)))
+    .values(last_seen_at=sa.bindparam("p_now"), last_run_id=sa.bindparam("p_run_id"))
+)
+
+
 def touch_jobs(conn: sa.Connection, user_id: int, urls: list[str], run_id: int, now: datetime) -> None:
     """Unchanged jobs (a 304): seen now, in this run; nothing else changes."""
     if urls:
-        conn.execute(
-            sa.update(JOBS)
-            .where(JOBS.c.user_id == user_id, JOBS.c.source_url.in_(sorted(urls)))
-            .values(last_seen_at=now, last_run_id=run_id)
-        )
+        conn.execute(_TOUCH_JOBS, {"p_user_id": user_id, "p_urls": sorted(urls), "p_now": now, "p_run_id": run_id})
+
+
+# A worker's batch of page validators in one prebuilt statement, one array parameter per column
+# (building and compiling a multi-row INSERT per recording transaction cost ~1 ms of CPU).
+_PAGE_VALIDATORS_UPSERT = sa.text(
+    f"INSERT INTO {VALIDATORS.name} (user_id, url, etag, last_modified, updated_at) "
+    "SELECT :p_user_id, v.url, v.etag, v.last_modified, :p_now "
+    "FROM unnest(CAST(:p_urls AS text[]), CAST(:p_etags AS text[]), CAST(:p_modified AS text[])) "
+    "AS v(url, etag, last_modified) "
+    "ON CONFLICT (user_id, url) DO UPDATE SET "
+    "etag = excluded.etag, last_modified = excluded.last_modified, updated_at = excluded.updated_at"
+).bindparams(sa.bindparam("p_now", type_=VALIDATORS.c.updated_at.type))
 
 
 def store_page_validators(conn: sa.Connection, user_id: int, pages: dict[str, tuple], now: datetime) -> None:
+    """The ETag / Last-Modified of pages just recorded, for the next run's conditional requests."""
+    if not pages:
+        return
+    ordered = sorted(pages.items())
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            _PAGE_VALIDATORS_UPSERT,
+            {
+                "p_user_id": user_id,
+                "p_now": now,
+                "p_urls": [url for url, _ in ordered],
+                "p_etags": [v[0] for _, v in ordered],
+                "p_modified": [v[1] for _, v in ordered],
+            },
+        )
+        return
     rows = [
-        {"user_id": user_id, "url": url, "etag": v[0], "last_modified": v[1], "updated_at": now}
-        for url, v in sorted(pages.items())
+        {"user_id": user_id, "url": url, "etag": v[0], "last_modified": v[1], "updated_at": now} for url, v in ordered
     ]
     _upsert_validators(conn, rows, with_listing=False)
 
