@@ -186,3 +186,91 @@ def test_a_rich_item_delivered_twice_concurrently_counts_once(engine, session, m
     row = run_row(engine, run.run_id)
     assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_added) == ("completed", 6, 6, 6)
     assert site.count("/lever/") == 1 and site.count("/ashby/") == 1  # no per-job request at all
+
+
+@pytest.fixture
+def paged_site(settings) -> Iterator[ConditionalServer]:
+    """One careers company whose 5 jobs take 3 listing pages (2 a page)."""
+    from ingest_app.core.crawl.sources import clear_caches
+
+    demo = DemoSite()
+    demo.add_company("Paged Works", "careers", slug="paged-works", jobs=5, page_size=2)
+    server = ConditionalServer(demo)
+    settings(server.settings_env())
+    clear_caches()
+    try:
+        yield server
+    finally:
+        server.stop()
+        clear_caches()
+
+
+def _listing_requests(server: ConditionalServer) -> list[tuple[str, int]]:
+    return [(query, status) for path, query, status in server.requests if path.startswith("/careers/paged-works/")]
+
+
+def test_an_unchanged_listing_of_several_pages_answers_304_on_every_page(
+    engine, session, make_user, paged_site
+) -> None:
+    user = make_user()
+    _add(session, user.id, paged_site, ("careers",))
+    first, _ = _run(session, user.id)
+    assert [status for _, status in _listing_requests(paged_site)] == [200, 200, 200]
+    with engine.connect() as conn:
+        listing = conn.execute(
+            sa.select(HttpValidator.__table__.c.listing).where(HttpValidator.__table__.c.listing.is_not(None))
+        ).scalar_one()
+    assert [page[0].rsplit("?", 1)[-1] for page in listing["pages"]] == ["page=2", "page=3"]
+    paged_site.reset()
+
+    second, sent = _run(session, user.id)
+
+    row = run_row(engine, second)
+    assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_added, row.jobs_archived) == (
+        "completed", 5, 5, 0, 0
+    )  # fmt: skip
+    assert [status for _, status in _listing_requests(paged_site)] == [304, 304, 304]  # no page read in full
+    assert paged_site.count("/jobs/paged-works/", 304) == 5
+    assert paged_site.statuses().get(200, 0) == 0
+    assert len(sent.bodies) == 5
+
+
+def test_a_change_on_a_later_page_has_the_listing_read_again_in_full(engine, session, make_user, paged_site) -> None:
+    user = make_user()
+    _add(session, user.id, paged_site, ("careers",))
+    _run(session, user.id)
+    last = paged_site.site.jobs("paged-works")[-1]
+    last.title = "Principal Paging Engineer"  # shown on page 3 only
+    paged_site.reset()
+
+    second, _ = _run(session, user.id)
+
+    # Page 1 and 2 answer 304, page 3 has changed: the listing is read again in full.
+    assert [status for _, status in _listing_requests(paged_site)] == [304, 304, 200, 200, 200, 200]
+    row = run_row(engine, second)
+    assert (row.status, row.total_jobs_found, row.jobs_processed, row.jobs_archived) == ("completed", 5, 5, 0)
+    assert "Principal Paging Engineer" in {j.title for j in _jobs(engine, user.id).values()}
+
+    paged_site.site.remove_job("paged-works", last.id)
+    paged_site.reset()
+
+    third, _ = _run(session, user.id)
+
+    row = run_row(engine, third)
+    assert (row.status, row.total_jobs_found, row.jobs_archived) == ("completed", 4, 1)
+
+
+def test_only_a_listing_read_by_gets_with_validators_is_remembered() -> None:
+    from ingest_app.core.crawl.validators import Conditional
+    from ingest_app.core.pipeline.incremental import _remember
+
+    def scope(fetched, seen, other_answers=0, robots=()):
+        return Conditional(fetched=list(fetched), seen=dict(seen), other_answers=other_answers, robots=set(robots))
+
+    a, b = "https://x.example/jobs", "https://x.example/jobs?page=2"
+    kept = _remember(scope([a, b], {a: ('"1"', None), b: (None, "Tue")}, robots=[b]), {"jobs": []})
+    assert (kept.url, kept.etag, kept.listing["pages"]) == (a, '"1"', [[b, None, "Tue", True]])
+    assert _remember(scope([a], {a: ('"1"', None)}), {"jobs": []}).listing == {"jobs": []}
+    assert _remember(scope([a, b], {a: ('"1"', None)}), {}) is None  # page 2 sent no validators
+    assert _remember(scope([a], {a: ('"1"', None)}, other_answers=1), {}) is None  # a POST was answered
+    assert _remember(scope([], {}), {}) is None

@@ -290,7 +290,6 @@ def _read_answer(
     url: str,
     accept: tuple[str, ...] | None,
     max_bytes: int,
-    method: str,
     conditional: bool,
     observe: Callable[[int, float | None], None],
 ) -> tuple[FetchResult | None, str | None]:
@@ -306,8 +305,6 @@ def _read_answer(
     _check_status(status, url, conditional, retry_after)
     media_type = _media_type(response, accept, url)
     content = _read_body(response, max_bytes, url)
-    if method == "GET":
-        validators.note_response(url, response.headers)
     return FetchResult(url=url, status=status, headers=response.headers, content=content, media_type=media_type), None
 
 
@@ -336,7 +333,6 @@ def _fetch_hop(
                 url,
                 accept,
                 max_bytes,
-                method,
                 bool(conditional),
                 lambda status, retry_after: budget.observe(host, status, retry_after),
             )
@@ -395,6 +391,7 @@ def _fetch_following(
             _robots_check(url)
         result, location = _fetch_hop(transport, url, s, accept, max_bytes, headers, method, body)
         if result is not None:
+            validators.note_response(url, result.headers, method=method, robots=robots)
             return result
         if method != "GET":  # a POST is never replayed to another URL
             raise CrawlError("http_error", f"the site redirected the request to {location[:200]}", url=url)

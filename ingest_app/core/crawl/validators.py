@@ -36,8 +36,10 @@ class NotModified(CrawlError):
 class Conditional:
     send: Mapping[str, Validators] = field(default_factory=dict)
     seen: dict[str, Validators] = field(default_factory=dict)  # URL -> validators of its 200 answer
-    fetched: list[str] = field(default_factory=list)  # every URL answered 200 (robots.txt aside)
+    fetched: list[str] = field(default_factory=list)  # every URL a GET got a 200 for (robots.txt aside)
     not_modified: list[str] = field(default_factory=list)
+    robots: set[str] = field(default_factory=set)  # the fetched URLs that robots.txt was checked for
+    other_answers: int = 0  # answers to requests other than GET (a POST is never conditional)
 
 
 _current: ContextVar[Conditional | None] = ContextVar("conditional_fetch", default=None)
@@ -74,12 +76,18 @@ def answered_not_modified(url: str) -> NotModified:
     return NotModified(url)
 
 
-def note_response(url: str, headers: Mapping[str, str]) -> None:
-    """Remember the validators of a 200 answer (robots.txt is not a page of the product)."""
+def note_response(url: str, headers: Mapping[str, str], *, method: str = "GET", robots: bool = False) -> None:
+    """Remember the validators of a 200 answer (robots.txt is not a page of the product), and
+    that a request other than a GET was answered."""
     scope = _current.get()
     if scope is None or urlsplit(url).path == "/robots.txt":
         return
+    if method != "GET":
+        scope.other_answers += 1
+        return
     scope.fetched.append(url)
+    if robots:
+        scope.robots.add(url)
     etag = _bounded(headers.get("etag"))
     modified = _bounded(headers.get("last-modified"))
     if etag or modified:

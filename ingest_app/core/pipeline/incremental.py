@@ -8,9 +8,11 @@
   `source_updated_at` is finished in stage 3 (`finish_unchanged`: counted processed, not added;
   the job's `last_seen_at` refreshed) and never sent.
 - **Conditional re-fetches.** The ETag / Last-Modified of every 200 answer is kept per user and URL
-  (`http_validators`). A listing answered by one request stores its result (URLs, hints, update
-  times) with its validators, so a 304 is still a complete listing (it archives exactly what the
-  stored one would). A job page is fetched conditionally only while the user's job for it is
+  (`http_validators`). A listing read by GET requests stores its result (URLs, hints, update
+  times) with the first page's validators and, for a listing of several pages, the other pages'
+  validators; a 304 to the first page, then to every other page asked conditionally, is still a
+  complete listing (it archives exactly what the stored one would); any other answer lists it in
+  full. A listing that takes a POST (Workday, Workable's v3 API) is listed in full. A job page is fetched conditionally only while the user's job for it is
   active; a 304 records the item as succeeded and unchanged.
 
 Validators are per user because a 304 says "unchanged since what *this user's* jobs were built
@@ -74,7 +76,8 @@ def posting_from_dict(data: dict[str, Any]) -> Posting:
 
 @dataclass
 class Remembered:
-    """A listing answered by one request, to store with its validators."""
+    """A listing read by GETs, to store with its first page's validators (the other pages' are in
+    `listing["pages"]`)."""
 
     url: str
     etag: str | None
@@ -83,7 +86,7 @@ class Remembered:
 
 
 def stored_listings(conn: sa.Connection, user_id: int, *, source: str | None = None) -> dict[str, dict[str, Any]]:
-    """The user's stored single-request listings (of one source, or all): request URL ->
+    """The user's stored listings (of one source, or all): first request URL ->
     {etag, last_modified, listing}."""
     query = sa.select(VALIDATORS.c.url, VALIDATORS.c.etag, VALIDATORS.c.last_modified, VALIDATORS.c.listing).where(
         VALIDATORS.c.user_id == user_id, VALIDATORS.c.listing.is_not(None)
@@ -171,7 +174,11 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
             jobs, postings, scope = _fetch_listing(family, spec.value, send)
         except validators.NotModified as answer:
             cached = stored.get(answer.url or "")
-            if cached is not None and cached["listing"].get("source") == source:
+            if (
+                cached is not None
+                and cached["listing"].get("source") == source
+                and _other_pages_unchanged(cached["listing"])
+            ):
                 jobs, updated = _from_json(cached["listing"])
                 # Which jobs the stored answer carried postings for is known when it was read with
                 # them (or when every job has a fingerprint); a listing stored before its family
@@ -187,18 +194,55 @@ def list_company(source: str, stored: dict[str, dict[str, Any]], unchanged_jobs)
     except Exception as exc:  # any failure to list means "do not archive this company"
         log.exception("listing %s failed unexpectedly", source)
         return Listing(error=CrawlError("connection_error", f"{type(exc).__name__}: {exc}"))
-    remember = None
-    if len(scope.fetched) == 1 and scope.fetched[0] in scope.seen:
-        url = scope.fetched[0]
-        etag, modified = scope.seen[url]
-        remember = Remembered(url, etag, modified, _listing_json(source, family.name, jobs, postings, _rich(family)))
     return Listing(
         jobs=list(jobs),
         incomplete=jobs.incomplete,
         postings=postings,
         updated={url: (family.name, posting_fingerprint(p, family.name)) for url, p in postings.items()},
-        remember=remember,
+        remember=_remember(scope, _listing_json(source, family.name, jobs, postings, _rich(family))),
     )
+
+
+def _remember(scope: validators.Conditional, listing: dict[str, Any]) -> Remembered | None:
+    """What to store of a listing read by GETs only, every one answered with validators: the first
+    page's validators with the listing, and the other pages' in it (`pages`: [url, etag,
+    last-modified, robots]), checked again after the first page answers 304. A listing that took a
+    POST, or a page without validators, is stored for nothing (the next run lists it in full)."""
+    if not scope.fetched or scope.other_answers or any(url not in scope.seen for url in scope.fetched):
+        return None
+    first, *others = list(dict.fromkeys(scope.fetched))
+    if others:
+        listing["pages"] = [[url, *scope.seen[url], url in scope.robots] for url in others]
+    etag, modified = scope.seen[first]
+    return Remembered(first, etag, modified, listing)
+
+
+def _other_pages_unchanged(listing: dict[str, Any]) -> bool:
+    """After the first page of a stored listing answered 304: whether every other page of it
+    (`pages`) answers 304 too, asked conditionally one after the other, stopping at the first that
+    does not. Any other answer, or any failure, means "list it again"."""
+    pages = listing.get("pages") or []
+    if not pages:
+        return True
+    from ingest_app.core.crawl.http import fetch
+
+    try:
+        send = {str(url): (etag, modified) for url, etag, modified, _robots in pages}
+        robots = {str(url) for url, _etag, _modified, checked in pages if checked}
+    except (TypeError, ValueError):  # a stored shape this code does not know
+        return False
+    with validators.conditional(send), deadline.within(get_settings().crawler_listing_timeout):
+        for url in send:
+            try:
+                fetch(url, accept=None, robots=url in robots)
+            except validators.NotModified:
+                continue
+            except HostBusy:
+                raise
+            except CrawlError:
+                return False
+            return False  # answered in full: the page changed
+    return True
 
 
 def list_one(user_id: int, source: str) -> Any:
