@@ -1,6 +1,7 @@
 """Scale benchmark: many companies, each on its own host, a first run and an unchanged re-run.
 
     python bench/scale_bench.py --companies 40 --jobs-per-company 20 [--latency-ms 200] [--workers 2]
+        [--page-size 50]
 
 Serves Greenhouse, Lever, Ashby and careers-page companies (a quarter each) from one asyncio
 server in this process: each ATS family on its own loopback address (127.0.0.2-4, like the one
@@ -168,7 +169,7 @@ class ConditionalSite:
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
-def build_site(companies: int, per_company: int):
+def build_site(companies: int, per_company: int, page_size: int = 50):
     from devtools.demo.site import DemoSite
 
     site = DemoSite(page_kb=8, nav_links=40)
@@ -176,7 +177,7 @@ def build_site(companies: int, per_company: int):
     sources: list[tuple[str, str, str]] = []  # (name, kind, slug)
     for i in range(companies):
         kind = kinds[i % len(kinds)]
-        company = site.add_company(f"Scale {kind} {i}", kind, slug=f"{kind}-{i}", jobs=per_company, page_size=50)
+        company = site.add_company(f"Scale {kind} {i}", kind, slug=f"{kind}-{i}", jobs=per_company, page_size=page_size)
         sources.append((company.name, kind, company.slug))
     return site, sources
 
@@ -242,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=40)
     parser.add_argument("--jobs-per-company", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument(
+        "--page-size", type=int, default=50, help="jobs per page of a careers listing (and of paged ATS answers)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight per worker")
     parser.add_argument("--batch-concurrency", type=int, default=10, help="records crawled at once per batch")
@@ -270,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         emulator = start_emulator(None)
         stack.callback(emulator.stop)
 
-        site_data, sources = build_site(args.companies, args.jobs_per_company)
+        site_data, sources = build_site(args.companies, args.jobs_per_company, args.page_size)
         site = ConditionalSite(site_data, args.latency_ms / 1000)
         careers = [slug for _, kind, slug in sources if kind == "careers"]
         careers_host = {slug: f"127.0.0.{CAREERS_FIRST + i}" for i, slug in enumerate(careers)}
