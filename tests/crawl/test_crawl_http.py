@@ -17,7 +17,7 @@ from ingest_app.core.crawl.http import fetch
 from ingest_app.core.crawl.netguard import address_allowed
 from ingest_app.core.crawl.robots import clear_robots_cache
 from ingest_app.core.settings import get_settings
-from tests.support.fixture_server import respond, slow
+from tests.support.fixture_server import FixtureServer, respond, slow
 
 
 @pytest.fixture
@@ -329,8 +329,11 @@ def test_robots_txt_is_respected_for_pages_and_cached(server) -> None:
     assert server.hits["/robots.txt"] == 1
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
-def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_counts_as_public, monkeypatch) -> None:
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+
+
+def _self_signed(tmp_path, name: str):
+    """A certificate and key for `name` (self-signed, valid one day)."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [
@@ -349,11 +352,19 @@ def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_count
             "-days",
             "1",
             "-subj",
-            "/CN=jobs.pelican.example",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
         ],
         check=True,
         capture_output=True,
     )
+    return cert, key
+
+
+@needs_openssl
+def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_counts_as_public, monkeypatch) -> None:
+    cert, key = _self_signed(tmp_path, "jobs.pelican.example")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     names: list[str | None] = []
@@ -385,6 +396,67 @@ def test_https_by_checked_ip_keeps_the_hostname_for_sni(tmp_path, loopback_count
         listener.close()
     assert names == ["jobs.pelican.example"]  # connected to 127.0.0.1, SNI still names the host
     assert exc.value.kind == "connection_error" and "CERTIFICATE_VERIFY_FAILED" in exc.value.reason
+
+
+@needs_openssl
+def test_https_pages_are_fetched_over_one_kept_connection(tmp_path, loopback_counts_as_public, monkeypatch) -> None:
+    from ingest_app.core.crawl import transport
+
+    cert, key = _self_signed(tmp_path, "jobs.pelican.example")
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    tls = FixtureServer(tls=server_context)
+    trusting = ssl.create_default_context(cafile=str(cert))  # the crawler trusts this one certificate
+    monkeypatch.setattr(transport, "_tls_context", trusting)
+    real = netguard.socket.getaddrinfo
+    monkeypatch.setattr(
+        netguard.socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1" if host == "jobs.pelican.example" else host, *a, **k),
+    )
+    tls.page("/careers", "<h1>Careers</h1>")
+    tls.page("/jobs/1", "<h1>Job</h1>")
+    try:
+        first = fetch(f"https://jobs.pelican.example:{tls.port}/careers", retries=0)
+        second = fetch(f"https://jobs.pelican.example:{tls.port}/jobs/1", retries=0)
+    finally:
+        tls.stop()
+    assert (first.status, first.content, second.content) == (200, b"<h1>Careers</h1>", b"<h1>Job</h1>")
+    assert len(tls.sockets) == 1  # the second request reused the TLS connection
+
+
+def test_a_path_with_spaces_and_accents_is_sent_percent_encoded(server) -> None:
+    server.page("/jobs/Ing%C3%A9nieur%20dev", "<h1>x</h1>")
+
+    result = fetch(server.url("/jobs/Ingénieur dev"))
+
+    assert result.content == b"<h1>x</h1>"
+    assert server.hits["/jobs/Ing%C3%A9nieur%20dev"] == 1
+
+
+def test_kept_connections_stay_within_their_bounds(monkeypatch) -> None:
+    from ingest_app.core.crawl import transport
+
+    monkeypatch.setattr(transport, "_MAX_IDLE", 3)
+    monkeypatch.setattr(transport, "_IDLE_PER_ORIGIN", 2)
+    pool = transport.Transport()
+    servers = [FixtureServer() for _ in range(3)]
+    try:
+        for srv in servers:
+            srv.page("/", "<p>ok</p>")
+        timeouts = transport.Timeouts(connect=5, read=5, write=5)
+        for srv in servers:
+            answers = [pool.request("GET", srv.url("/"), {}, None, timeouts) for _ in range(3)]  # 3 at once
+            for answer in answers:
+                assert b"".join(answer.iter_raw()) == b"<p>ok</p>"
+                answer.close()
+        kept = {origin[2]: len(conns) for origin, conns in pool._idle.items()}
+    finally:
+        pool.close()
+        for srv in servers:
+            srv.stop()
+    # At most 2 kept per origin and 3 in all: the least recently used origin's went first.
+    assert kept == {servers[1].port: 1, servers[2].port: 2}
 
 
 def test_trickling_response_hits_the_total_deadline(server, settings) -> None:

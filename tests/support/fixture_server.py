@@ -9,6 +9,7 @@ socket that sends its head one byte at a time."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -81,9 +82,12 @@ class _HTTP6Server(_HTTPServer):
 
 
 class FixtureServer:
-    """`host` is a loopback address ("::1" serves IPv6); `port` 0 takes a free one."""
+    """`host` is a loopback address ("::1" serves IPv6); `port` 0 takes a free one; `tls` serves
+    HTTPS with that server context."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, fallback: Route | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, fallback: Route | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.routes: dict[str, Route] = {}
         self.fallback = fallback
         self.hits: Counter[str] = Counter()
@@ -94,7 +98,11 @@ class FixtureServer:
         self._httpd = (_HTTP6Server if ":" in host else _HTTPServer)((host, port), Handler)
         self._httpd.owner = self
         self.port = self._httpd.server_address[1]
-        self.base_url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        scheme = "http"
+        if tls is not None:  # HTTPS: every accepted connection does the TLS handshake first
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
+            scheme = "https"
+        self.base_url = f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 

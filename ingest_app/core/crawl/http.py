@@ -29,7 +29,8 @@ import httpx
 
 from ingest_app.core.crawl import deadline, politeness, validators
 from ingest_app.core.crawl.charset import declared_charset, decode_body
-from ingest_app.core.crawl.netguard import BlockedAddress, GuardedBackend, UnknownHost
+from ingest_app.core.crawl.netguard import BlockedAddress, UnknownHost
+from ingest_app.core.crawl.transport import Answer, Timeouts, Transport, TransportError, TransportTimeout
 from ingest_app.core.crawl.types import CrawlError
 from ingest_app.core.crawl.urls import host_key
 from ingest_app.core.settings import Settings, get_settings
@@ -38,25 +39,19 @@ PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def _make_transport() -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(retries=0, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
-    transport._pool._network_backend = GuardedBackend()  # the only way in without re-creating the pool
-    return transport
-
-
-# Requests go straight to the transport (its connection pool and the address guard): no client-side
-# cookie jar shared between sites, no redirect following (done here, hop by hop), no proxies from
-# the environment.
-_transport: httpx.HTTPTransport | None = None
+# Requests go through the crawler's own transport (transport.py: http.client on sockets netguard
+# let through, kept alive per origin): no cookie jar shared between sites, no redirect following
+# (done here, hop by hop), no proxies from the environment.
+_transport: Transport | None = None
 _transport_lock = threading.Lock()
 
 
-def get_transport() -> httpx.HTTPTransport:
+def get_transport() -> Transport:
     global _transport
     if _transport is None:
         with _transport_lock:
             if _transport is None:
-                _transport = _make_transport()
+                _transport = Transport()
     return _transport
 
 
@@ -200,45 +195,33 @@ def _check_url(url: str) -> None:
         raise CrawlError("invalid_url", "the URL has no host", url=url)
 
 
-def _hop_timeout(s: Settings, left: float) -> dict[str, float]:
-    """httpx timeouts for one hop, none past what is left of the fetch's deadline."""
-    return {
-        "connect": min(s.crawler_connect_timeout, left),
-        "read": min(s.crawler_read_timeout, left),
-        "write": min(s.crawler_read_timeout, left),
-        "pool": left,
-    }
+def _hop_timeout(s: Settings, left: float) -> Timeouts:
+    """The timeouts of one hop, none past what is left of the fetch's deadline."""
+    return Timeouts(
+        connect=min(s.crawler_connect_timeout, left),
+        read=min(s.crawler_read_timeout, left),
+        write=min(s.crawler_read_timeout, left),
+    )
 
 
-def _request(method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: dict) -> httpx.Request:
-    try:
-        return httpx.Request(method, url, headers=headers, content=body, extensions={"timeout": timeout})
-    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
-        raise CrawlError("invalid_url", f"not a valid URL ({exc})"[:300], url=url) from None
-
-
-def _send(transport: httpx.HTTPTransport, request: httpx.Request, url: str) -> httpx.Response:
+def _send(
+    transport: Transport, method: str, url: str, headers: dict[str, str], body: bytes | None, timeouts: Timeouts
+) -> Answer:
     """Sends the request and waits for the status line and headers; a failure to get them is a
     CrawlError that says why (a refused address, no such host, no answer in time, ...)."""
     try:
-        response = transport.handle_request(request)
+        return transport.request(method, url, headers, body, timeouts)
     except BlockedAddress as exc:
         raise CrawlError("blocked_address", f"refused to connect: {exc}", url=url) from None
-    except httpx.InvalidURL:  # httpx parses the Location of a redirect while sending
-        raise CrawlError("invalid_url", "the site redirects to an invalid URL", url=url) from None
     except UnknownHost as exc:
         raise CrawlError("not_found", f"the host {exc} does not exist", url=url) from None
-    except httpx.TimeoutException:
+    except TransportTimeout:
         raise CrawlError("timeout", "the site did not answer in time", url=url) from None
-    except (httpx.TransportError, OSError) as exc:
-        raise CrawlError(
-            "connection_error", f"could not connect ({exc.__class__.__name__}: {exc})"[:300], url=url
-        ) from None
-    response.request = request
-    return response
+    except TransportError as exc:
+        raise CrawlError("connection_error", f"could not connect ({exc})"[:300], url=url) from None
 
 
-def _redirect_location(response: httpx.Response, url: str) -> str | None:
+def _redirect_location(response: Answer, url: str) -> str | None:
     """The absolute URL a redirect points to; None when the answer is not a redirect."""
     if response.status_code not in _REDIRECTS or not response.headers.get("location"):
         return None
@@ -259,7 +242,7 @@ def _check_status(status: int, url: str, conditional: bool, retry_after: float |
         raise CrawlError("http_error", f"unexpected HTTP status {status}", url=url, status=status)
 
 
-def _media_type(response: httpx.Response, accept: tuple[str, ...] | None, url: str) -> str:
+def _media_type(response: Answer, accept: tuple[str, ...] | None, url: str) -> str:
     """The answer's media type, refused when the caller accepts only others (an answer without
     one is read: many sites leave it out)."""
     media_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -268,7 +251,7 @@ def _media_type(response: httpx.Response, accept: tuple[str, ...] | None, url: s
     return media_type
 
 
-def _read_body(response: httpx.Response, max_bytes: int, url: str) -> bytes:
+def _read_body(response: Answer, max_bytes: int, url: str) -> bytes:
     """The decompressed body, refused past `max_bytes` (up front by an uncompressed
     Content-Length, else while reading) or past the fetch's deadline."""
     length = response.headers.get("content-length", "")
@@ -286,7 +269,7 @@ def _read_body(response: httpx.Response, max_bytes: int, url: str) -> bytes:
 
 
 def _read_answer(
-    response: httpx.Response,
+    response: Answer,
     url: str,
     accept: tuple[str, ...] | None,
     max_bytes: int,
@@ -309,7 +292,7 @@ def _read_answer(
 
 
 def _fetch_hop(
-    transport: httpx.HTTPTransport,
+    transport: Transport,
     url: str,
     s: Settings,
     accept: tuple[str, ...] | None,
@@ -321,12 +304,12 @@ def _fetch_hop(
     """One request. Returns (result, None) or (None, redirect_location)."""
     left = _time_left(url)
     conditional = validators.request_headers(url) if method == "GET" else {}
-    request = _request(method, url, {**headers, **conditional}, body, _hop_timeout(s, left))
+    timeouts = _hop_timeout(s, left)
     budget = politeness.get_budget()
     host, limit = host_key(url), s.crawler_per_host_concurrency
     lease = budget.acquire(host, limit, timeout=min(left, s.crawler_slot_wait_seconds))  # HostBusy
     try:
-        response = _send(transport, request, url)
+        response = _send(transport, method, url, {**headers, **conditional}, body, timeouts)
         try:
             return _read_answer(
                 response,
@@ -336,10 +319,10 @@ def _fetch_hop(
                 bool(conditional),
                 lambda status, retry_after: budget.observe(host, status, retry_after),
             )
-        except httpx.TimeoutException:
+        except TransportTimeout:
             raise CrawlError("timeout", "the site stopped sending data", url=url) from None
-        except (httpx.TransportError, OSError) as exc:
-            raise CrawlError("connection_error", f"the connection failed ({exc.__class__.__name__})", url=url) from None
+        except TransportError as exc:
+            raise CrawlError("connection_error", f"the connection failed ({exc})"[:300], url=url) from None
         finally:
             response.close()
     finally:

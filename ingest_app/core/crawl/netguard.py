@@ -87,26 +87,32 @@ class DeadlineStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
+def allowed_addresses(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, every one of them allowed (or CRAWLER_ALLOW_PRIVATE_HOSTS);
+    raises UnknownHost, BlockedAddress, or httpcore.ConnectError when resolving fails otherwise."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError:
+        raise UnknownHost(host) from None
+    except socket.gaierror as exc:
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            raise UnknownHost(host) from None
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not get_settings().crawler_allow_private_hosts:
+        for address in addresses:
+            if not address_allowed(address):
+                raise BlockedAddress(host, address)
+    return addresses
+
+
 class GuardedBackend(httpcore.SyncBackend):
     """Resolves, validates, then connects to the validated IP. TLS still uses the URL's host
     for SNI and certificate checks (httpcore passes the origin host to start_tls)."""
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except UnicodeError:
-            raise UnknownHost(host) from None
-        except socket.gaierror as exc:
-            if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
-                raise UnknownHost(host) from None
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-        if not get_settings().crawler_allow_private_hosts:
-            for address in addresses:
-                if not address_allowed(address):
-                    raise BlockedAddress(host, address)
         last: Exception | None = None
-        for address in addresses:
+        for address in allowed_addresses(host, port):
             try:
                 stream = super().connect_tcp(address, port, _left(timeout, "connect"), local_address, socket_options)
                 return DeadlineStream(stream)

@@ -73,5 +73,5 @@ def check_address(host: str, port: int) -> None:
 def webhook_client(timeout: float) -> httpx.Client:
     """An httpx client whose every connection passes netguard (no redirects followed)."""
     transport = httpx.HTTPTransport(retries=0)
-    transport._pool._network_backend = GuardedBackend()  # as the crawler's transport does
+    transport._pool._network_backend = GuardedBackend()  # the only way in without re-creating the pool
     return httpx.Client(transport=transport, timeout=httpx.Timeout(timeout), follow_redirects=False)
