@@ -434,6 +434,31 @@ def test_a_path_with_spaces_and_accents_is_sent_percent_encoded(server) -> None:
     assert server.hits["/jobs/Ing%C3%A9nieur%20dev"] == 1
 
 
+def test_a_chunked_answer_with_a_header_in_utf8_is_read_whole(server) -> None:
+    def chunked(h) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "text/html; charset=utf-8")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        for part in (b"<h1>Ing", "énieur".encode(), b"</h1>"):
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        h.wfile.write(b"0\r\n\r\n")
+
+    url = server.add("/chunked", chunked)
+
+    result = fetch(url)
+
+    assert result.text == "<h1>Ingénieur</h1>"
+
+    def raw_header(h) -> None:  # a header value in UTF-8, as some servers send
+        h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Note: caf\xc3\xa9\r\n")
+        h.wfile.write(b"Content-Length: 9\r\n\r\n<p>ok</p>")
+
+    result = fetch(server.add("/utf8-header", raw_header))
+
+    assert result.content == b"<p>ok</p>" and result.headers["x-note"] == "café"
+
+
 def test_kept_connections_stay_within_their_bounds(monkeypatch) -> None:
     from ingest_app.core.crawl import transport
 

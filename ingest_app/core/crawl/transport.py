@@ -203,7 +203,8 @@ class Answer:
         self._conn = conn
         self._response = response
         self.status_code = response.status
-        self.headers = httpx.Headers(response.getheaders())
+        # http.client decodes header bytes as Latin-1: encoded back, they are the bytes as sent.
+        self.headers = httpx.Headers([(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders()])
 
     def iter_raw(self) -> Iterator[bytes]:
         while True:
