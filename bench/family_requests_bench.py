@@ -18,7 +18,7 @@ import time
 from devtools.demo.site import DemoSite, start_demo_server
 from ingest_app.core.crawl import extract_job, list_company_jobs
 from ingest_app.core.crawl.sources import clear_caches, get_family
-from ingest_app.core.pipeline import incremental
+from ingest_app.core.pipeline import incremental, job_pages
 from ingest_app.core.settings import reset_settings_cache
 
 
@@ -73,7 +73,7 @@ def _first_run(site: DemoSite, source: str) -> int:
     clear_caches()  # the worker is another process
     for job in listing.jobs:
         body = {"url": job.url, "hints": job.hints, "posting": listing.postings.get(job.url)}
-        incremental.crawl(body, extract_job)
+        job_pages.crawl(body, extract_job)
     return site.request_count - before
 
 

@@ -217,9 +217,7 @@ class RunListing(SQLModel, table=True):
     __tablename__ = "run_listings"
 
     run_id: int = Field(
-        sa_column=sa.Column(
-            sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("ingestion_runs.run_id", ondelete="CASCADE"), primary_key=True)
     )
     company_index: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True))
     jobs: list[dict[str, Any]] = Field(default_factory=list, sa_column=sa.Column(JSONVariant, nullable=False))

@@ -284,34 +284,20 @@ class Transport:
         for conn in kept:
             conn.close()
 
-    def request(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeouts: Timeouts
-    ) -> Answer:
+    def request(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeouts: Timeouts) -> Answer:
         """Send one request and read the status line and headers. Raises TransportTimeout,
         TransportError, or netguard's BlockedAddress / UnknownHost."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         host = _ascii_host(parts.hostname or "")
-        port = parts.port or (443 if scheme == "https" else 80)
-        origin = (scheme, host, port)
+        origin = (scheme, host, parts.port or (443 if scheme == "https" else 80))
         target = _target(parts.path, parts.query)
         for attempt in (0, 1):
             conn = self._take(origin)
             reused = conn is not None
-            if conn is None:
-                conn = _Connection(scheme, host, port)
-            conn.timeout = timeouts.connect
+            conn = conn or _Connection(*origin)
             try:
-                if conn.sock is None:
-                    conn.connect()
-                conn.sock.read_timeout, conn.sock.write_timeout = timeouts.read, timeouts.write
-                conn.putrequest(method, target, skip_accept_encoding=True)
-                for name, value in headers.items():
-                    conn.putheader(name, value)
-                if body is not None:
-                    conn.putheader("Content-Length", str(len(body)))
-                conn.endheaders(body)
-                return Answer(self, origin, conn, conn.getresponse())
+                response = _exchange(conn, method, target, headers, body, timeouts)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 if reused and attempt == 0:  # the server closed the kept connection: a new one
@@ -326,4 +312,22 @@ class Transport:
             except BaseException:
                 conn.close()
                 raise
+            return Answer(self, origin, conn, response)
         raise AssertionError("unreachable")
+
+
+def _exchange(
+    conn: _Connection, method: str, target: str, headers: dict[str, str], body: bytes | None, timeouts: Timeouts
+) -> http.client.HTTPResponse:
+    """Connect if needed, send the request, read the status line and headers."""
+    conn.timeout = timeouts.connect
+    if conn.sock is None:
+        conn.connect()
+    conn.sock.read_timeout, conn.sock.write_timeout = timeouts.read, timeouts.write
+    conn.putrequest(method, target, skip_accept_encoding=True)
+    for name, value in headers.items():
+        conn.putheader(name, value)
+    if body is not None:
+        conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    return conn.getresponse()

@@ -12,8 +12,11 @@
   times) with the first page's validators and, for a listing of several pages, the other pages'
   validators; a 304 to the first page, then to every other page asked conditionally, is still a
   complete listing (it archives exactly what the stored one would); any other answer lists it in
-  full. A listing that takes a POST (Workday, Workable's v3 API) is listed in full. A job page is fetched conditionally only while the user's job for it is
-  active; a 304 records the item as succeeded and unchanged.
+  full. A listing that takes a POST (Workday, Workable's v3 API) is listed in full. A job page is
+  fetched conditionally only while the user's job for it is active; a 304 records the item as
+  succeeded and unchanged.
+
+The worker's side (one item's crawl, its page validators, the 304 touches) is pipeline/job_pages.py.
 
 Validators are per user because a 304 says "unchanged since what *this user's* jobs were built
 from"; they are written in the same transaction as what was built from the answer (the listing's
@@ -349,7 +352,7 @@ def store_listings(conn: sa.Connection, user_id: int, listings: Iterable[Any], n
         for r in (getattr(listing, "remember", None) for listing in listings)
         if r is not None
     ]
-    _upsert_validators(conn, rows, with_listing=True)
+    upsert_validators(conn, rows, with_listing=True)
 
 
 def finish_unchanged(conn: sa.Connection, run_id: int, user_id: int, updated: dict[str, Any], now: datetime) -> int:
@@ -379,90 +382,9 @@ def finish_unchanged(conn: sa.Connection, run_id: int, user_id: int, updated: di
     return finished
 
 
-# ----- worker ----------------------------------------------------------------------------------------
-
-
-@dataclass
-class Crawled:
-    """What the worker learned about one item: a posting, or `unchanged` (a 304), plus the
-    validators of the page it fetched (stored when the item is recorded)."""
-
-    posting: Posting | None = None
-    unchanged: bool = False
-    validators: tuple[str | None, str | None] | None = None
-
-
-def crawl(body: dict[str, Any], extract) -> Crawled:
-    """One item: the listing's posting (plus the detail a DETAIL_FAMILIES job adds), else the job
-    fetched, conditionally when `body["validators"]` holds the stored ones. Raises CrawlError."""
-    url, hints = body["url"], body.get("hints") or {}
-    stored = body.get("posting")
-    if stored:
-        posting = posting_from_dict(stored)
-        if str(hints.get("source")) in DETAIL_FAMILIES:
-            # A failed detail fails the item (as a failed fetch always did): recording the
-            # listing's posting instead would keep the job without its pay range for good, since
-            # the next run finds it unchanged.
-            posting = extract(url, hints)
-        return Crawled(posting=posting)
-    send = {url: tuple(body["validators"])} if body.get("validators") else {}
-    with validators.conditional(send) as scope:
-        try:
-            posting = extract(url, hints)
-        except validators.NotModified:
-            return Crawled(unchanged=True)
-    return Crawled(posting=posting, validators=scope.seen.get(url))
-
-
-_TOUCH_JOBS = (
-    sa.update(JOBS)
-    .where(JOBS.c.user_id == sa.bindparam("p_user_id"), JOBS.c.source_url.in_(sa.bindparam("p_urls", expanding=True)))
-    .values(last_seen_at=sa.bindparam("p_now"), last_run_id=sa.bindparam("p_run_id"))
-)
-
-
-def touch_jobs(conn: sa.Connection, user_id: int, urls: list[str], run_id: int, now: datetime) -> None:
-    """Unchanged jobs (a 304): seen now, in this run; nothing else changes."""
-    if urls:
-        conn.execute(_TOUCH_JOBS, {"p_user_id": user_id, "p_urls": sorted(urls), "p_now": now, "p_run_id": run_id})
-
-
-# A worker's batch of page validators in one prebuilt statement, one array parameter per column
-# (building and compiling a multi-row INSERT per recording transaction cost ~1 ms of CPU).
-_PAGE_VALIDATORS_UPSERT = sa.text(
-    f"INSERT INTO {VALIDATORS.name} (user_id, url, etag, last_modified, updated_at) "
-    "SELECT :p_user_id, v.url, v.etag, v.last_modified, :p_now "
-    "FROM unnest(CAST(:p_urls AS text[]), CAST(:p_etags AS text[]), CAST(:p_modified AS text[])) "
-    "AS v(url, etag, last_modified) "
-    "ON CONFLICT (user_id, url) DO UPDATE SET "
-    "etag = excluded.etag, last_modified = excluded.last_modified, updated_at = excluded.updated_at"
-).bindparams(sa.bindparam("p_now", type_=VALIDATORS.c.updated_at.type))
-
-
-def store_page_validators(conn: sa.Connection, user_id: int, pages: dict[str, tuple], now: datetime) -> None:
-    """The ETag / Last-Modified of pages just recorded, for the next run's conditional requests."""
-    if not pages:
-        return
-    ordered = sorted(pages.items())
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            _PAGE_VALIDATORS_UPSERT,
-            {
-                "p_user_id": user_id,
-                "p_now": now,
-                "p_urls": [url for url, _ in ordered],
-                "p_etags": [v[0] for _, v in ordered],
-                "p_modified": [v[1] for _, v in ordered],
-            },
-        )
-        return
-    rows = [
-        {"user_id": user_id, "url": url, "etag": v[0], "last_modified": v[1], "updated_at": now} for url, v in ordered
-    ]
-    _upsert_validators(conn, rows, with_listing=False)
-
-
-def _upsert_validators(conn: sa.Connection, rows: list[dict[str, Any]], *, with_listing: bool) -> None:
+def upsert_validators(conn: sa.Connection, rows: list[dict[str, Any]], *, with_listing: bool) -> None:
+    """Upsert validator rows (user_id, url, etag, last_modified, updated_at, and `listing` when
+    `with_listing`) on PostgreSQL or SQLite."""
     if not rows:
         return
     insert = postgresql.insert(VALIDATORS) if conn.dialect.name == "postgresql" else sqlite.insert(VALIDATORS)
@@ -475,31 +397,4 @@ def _upsert_validators(conn: sa.Connection, rows: list[dict[str, Any]], *, with_
     )
 
 
-_ACTIVE_VALIDATORS = (
-    sa.select(VALIDATORS.c.url, VALIDATORS.c.etag, VALIDATORS.c.last_modified)
-    .select_from(
-        VALIDATORS.join(
-            JOBS,
-            sa.and_(
-                JOBS.c.user_id == VALIDATORS.c.user_id, JOBS.c.source_url == VALIDATORS.c.url, JOBS.c.status == "active"
-            ),
-        )
-    )
-    .where(
-        VALIDATORS.c.user_id == sa.bindparam("p_user_id"), VALIDATORS.c.url.in_(sa.bindparam("p_urls", expanding=True))
-    )
-)
-
-
-def page_validators(conn: sa.Connection, by_user: dict[int, list[str]]) -> dict[tuple[int, str], tuple]:
-    """(user_id, url) -> stored validators, only for pages whose job is active for that user (a
-    304 can then only mean "this user's job is current")."""
-    out: dict[tuple[int, str], tuple] = {}
-    for user_id, urls in by_user.items():
-        if urls:
-            for row in conn.execute(_ACTIVE_VALIDATORS, {"p_user_id": user_id, "p_urls": sorted(set(urls))}):
-                out[(user_id, row.url)] = (row.etag, row.last_modified)
-    return out
-
-
-__all__ = ["RICH_FAMILIES", "Crawled", "crawl", "finish_unchanged", "list_one", "utcnow"]
+__all__ = ["RICH_FAMILIES", "finish_unchanged", "list_company", "list_one", "upsert_validators", "utcnow"]

@@ -28,7 +28,7 @@ from ingest_app.core.crawl.politeness import HostBusy
 from ingest_app.core.crawl.types import CrawlError, Posting
 from ingest_app.core.db import database_health, get_engine, is_connection_error, one_line
 from ingest_app.core.models import IngestionRun, IngestionRunItem
-from ingest_app.core.pipeline import incremental
+from ingest_app.core.pipeline import job_pages
 from ingest_app.core.pipeline.concurrent_crawls import CrawlResult, crawl_as_completed
 from ingest_app.core.pipeline.messages import ItemMessage, ListingMessage
 from ingest_app.core.pipeline.record import ItemResult, record_item_results
@@ -207,7 +207,7 @@ def open_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[s
         for row in rows:
             if row.posting is None:
                 by_user.setdefault(row.user_id, []).append(row.url)
-        stored = incremental.page_validators(conn, by_user) if by_user else {}
+        stored = job_pages.page_validators(conn, by_user) if by_user else {}
     found = {
         (row.run_id, row.id): {
             "run_id": row.run_id,
@@ -222,12 +222,12 @@ def open_items(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], dict[s
     return {pair: found[pair] for pair in pairs if pair in found}
 
 
-def crawl_item(item: dict[str, Any]) -> tuple[incremental.Crawled | None, str | None]:
+def crawl_item(item: dict[str, Any]) -> tuple[job_pages.Crawled | None, str | None]:
     """(what was learned, None) or (None, error) for one open item; infrastructure errors raise."""
     from ingest_app.core.crawl import extract_job
 
     try:
-        return incremental.crawl(item, extract_job), None
+        return job_pages.crawl(item, extract_job), None
     except CrawlError as exc:
         return None, f"{exc.kind}: {exc.reason}"
     except (sa.exc.SQLAlchemyError, MemoryError, HostBusy):  # HostBusy: not now, the message comes back
@@ -325,7 +325,7 @@ def _first_open(pairs: list[tuple[int, int]], items: dict[tuple[int, int], Any])
 
 def _item_result(run_id: int, item_id: int, url: Any, crawled: Any, error: str | None) -> ItemResult:
     if isinstance(crawled, Posting):  # a crawl function that only returns postings
-        crawled = incremental.Crawled(posting=crawled)
+        crawled = job_pages.Crawled(posting=crawled)
     if crawled is None:
         return ItemResult(run_id, item_id, url, None, error)
     return ItemResult(run_id, item_id, url, crawled.posting, None, crawled.unchanged, crawled.validators)

@@ -32,7 +32,7 @@ from ingest_app.core.crawl.types import Posting
 from ingest_app.core.db import get_engine, worker_transaction
 from ingest_app.core.jobs import job_row, upsert_job, upsert_jobs_postgresql
 from ingest_app.core.models import Company, IngestionRun, IngestionRunItem, utcnow
-from ingest_app.core.pipeline import incremental
+from ingest_app.core.pipeline import job_pages
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def record_item_result(
             if succeeded:
                 owner = conn.execute(_OWNER, {"p_run_id": run_id, "p_company_id": item.company_id}).one()
                 if posting is None:
-                    incremental.touch_jobs(conn, owner.user_id, [item.url], run_id, now)
+                    job_pages.touch_jobs(conn, owner.user_id, [item.url], run_id, now)
                 else:
                     added = upsert_job(
                         conn,
@@ -245,7 +245,7 @@ def record_item_result(
                         now=now,
                     )
                 if validators:
-                    incremental.store_page_validators(conn, owner.user_id, {item.url: validators}, now)
+                    job_pages.store_page_validators(conn, owner.user_id, {item.url: validators}, now)
             counters = conn.execute(COUNT_ITEMS, _counts(run_id, [state], int(added), now)).first()
             if counters is None:
                 # The run left `ingesting` (reset, failed) after the item update began: change nothing.
@@ -343,9 +343,9 @@ def _store_jobs(conn: sa.Connection, run_id: int, succeeded: list[Any], by_id: d
     rows = _job_rows(run_id, user_id, {o.company_id for o in owners}, succeeded, by_id, now)
     n_added = sum(upsert_jobs_postgresql(conn, rows).values()) if rows else 0
     touched = [row.url for row in succeeded if by_id[row.id].unchanged]
-    incremental.touch_jobs(conn, user_id, touched, run_id, now)
+    job_pages.touch_jobs(conn, user_id, touched, run_id, now)
     pages = {row.url: by_id[row.id].validators for row in succeeded if by_id[row.id].validators}
-    incremental.store_page_validators(conn, user_id, pages, now)
+    job_pages.store_page_validators(conn, user_id, pages, now)
     return n_added
 
 
