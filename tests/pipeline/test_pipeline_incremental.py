@@ -25,13 +25,10 @@ from tests.support.runs import run_row
 JOBS = Job.__table__
 
 
-@pytest.fixture
-def site(settings) -> Iterator[ConditionalServer]:
+def _serve(settings, demo: DemoSite) -> Iterator[ConditionalServer]:
+    """The demo site behind ETags and 304s, the crawler pointed at it (source caches cleared)."""
     from ingest_app.core.crawl.sources import clear_caches
 
-    demo = DemoSite()
-    for kind in ("greenhouse", "lever", "ashby", "careers"):
-        demo.add_company(f"{kind.title()} Works", kind, slug=f"{kind}-works", jobs=3)
     server = ConditionalServer(demo)
     settings(server.settings_env())
     clear_caches()
@@ -40,6 +37,14 @@ def site(settings) -> Iterator[ConditionalServer]:
     finally:
         server.stop()
         clear_caches()
+
+
+@pytest.fixture
+def site(settings) -> Iterator[ConditionalServer]:
+    demo = DemoSite()
+    for kind in ("greenhouse", "lever", "ashby", "careers"):
+        demo.add_company(f"{kind.title()} Works", kind, slug=f"{kind}-works", jobs=3)
+    yield from _serve(settings, demo)
 
 
 def _add(session, user_id: int, server: ConditionalServer, kinds: tuple[str, ...]) -> None:
@@ -191,18 +196,9 @@ def test_a_rich_item_delivered_twice_concurrently_counts_once(engine, session, m
 @pytest.fixture
 def paged_site(settings) -> Iterator[ConditionalServer]:
     """One careers company whose 5 jobs take 3 listing pages (2 a page)."""
-    from ingest_app.core.crawl.sources import clear_caches
-
     demo = DemoSite()
     demo.add_company("Paged Works", "careers", slug="paged-works", jobs=5, page_size=2)
-    server = ConditionalServer(demo)
-    settings(server.settings_env())
-    clear_caches()
-    try:
-        yield server
-    finally:
-        server.stop()
-        clear_caches()
+    yield from _serve(settings, demo)
 
 
 def _listing_requests(server: ConditionalServer) -> list[tuple[str, int]]:
